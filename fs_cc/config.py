@@ -1,0 +1,197 @@
+"""Layered settings: defaults < config file (YAML) < environment < command line.
+
+Nothing here runs at import time; every process calls :func:`load_settings` once and passes the
+result to what it builds.
+"""
+
+import dataclasses
+import os
+import pathlib
+import secrets
+import typing
+import urllib.parse
+
+import yaml
+
+from fs_cc.errors import ConfigError
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _default_agents():
+    agents = []
+    for number in range(1000, 1010):
+        queues = ["sales", "support"] if number % 2 == 0 else ["support", "sales"]
+        agents.append({"extension": str(number), "name": f"Agent {number}", "queues": queues})
+    return agents
+
+
+def _default_queues():
+    return [
+        {"name": "sales", "strategy": "longest-idle", "moh": "local_stream://moh"},
+        {"name": "support", "strategy": "longest-idle", "moh": "local_stream://moh"},
+    ]
+
+
+@dataclasses.dataclass
+class EslTarget:
+    """Where FreeSWITCH's inbound event socket listens."""
+
+    host: str
+    port: int
+    password: str
+
+    @classmethod
+    def parse(cls, text):
+        """Parse ``esl://:PASSWORD@HOST:PORT`` or ``HOST:PORT:PASSWORD``."""
+        text = text.strip()
+        if "://" in text:
+            url = urllib.parse.urlsplit(text)
+            if url.scheme != "esl" or not url.hostname:
+                raise ConfigError(f"ESL URL {text!r} is not esl://:PASSWORD@HOST:PORT")
+            password = urllib.parse.unquote(url.password or url.username or "")
+            return cls(url.hostname, url.port or 8021, password)
+        parts = text.split(":", 2)
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise ConfigError(f"ESL address {text!r} is not HOST:PORT:PASSWORD")
+        return cls(parts[0], int(parts[1]), parts[2])
+
+
+@dataclasses.dataclass
+class Settings:
+    """Every setting of an fs_cc deployment, resolved."""
+
+    var_dir: pathlib.Path
+    database_url: str
+    broker_url: str
+    redis_url: typing.Optional[str]
+    secret_key: str
+    control_host: str = "127.0.0.1"
+    control_port: int = 8022
+    outbound_host: str = "127.0.0.1"
+    outbound_port: int = 8084
+    esl: typing.Optional[EslTarget] = None  # None: use the built-in emulator
+    ivr_flow: pathlib.Path = REPO_ROOT / "ivr_flows" / "main.yaml"
+    state_store: str = "memory"
+    web_host: str = "127.0.0.1"
+    web_port: int = 5000
+    ring_timeout: int = 20
+    queues: list = dataclasses.field(default_factory=_default_queues)
+    agents: list = dataclasses.field(default_factory=_default_agents)
+    agents_auto_login: bool = True
+    emulator_speed: float = 1.0
+    emulator_traffic_cpm: float = 6.0
+    emulator_seed: typing.Optional[int] = None
+    emulator_port: int = 8021
+
+    @property
+    def control_url(self):
+        """Base URL of the engine's control interface."""
+        return f"http://{self.control_host}:{self.control_port}"
+
+    @property
+    def outbox_path(self):
+        """The engine's durable spool of call records not yet handed to the broker."""
+        return self.var_dir / "engine-outbox.sqlite"
+
+
+_ENV = {
+    "FS_CC_VAR_DIR": "var_dir",
+    "FS_CC_DATABASE_URL": "database_url",
+    "FS_CC_BROKER_URL": "broker_url",
+    "REDIS_URL": "redis_url",
+    "FS_CC_SECRET_KEY": "secret_key",
+    "FS_CC_ESL_URL": "esl",
+    "FS_CC_IVR_FLOW": "ivr_flow",
+    "FS_CC_STATE_STORE": "state_store",
+    "FS_CC_CONTROL_HOST": "control_host",
+    "FS_CC_CONTROL_PORT": "control_port",
+    "FS_CC_OUTBOUND_HOST": "outbound_host",
+    "FS_CC_OUTBOUND_PORT": "outbound_port",
+    "FS_CC_WEB_PORT": "web_port",
+    "FS_CC_EMULATOR_SPEED": "emulator_speed",
+    "FS_CC_EMULATOR_TRAFFIC_CPM": "emulator_traffic_cpm",
+    "FS_CC_EMULATOR_PORT": "emulator_port",
+}
+_FIELDS = {field.name: field for field in dataclasses.fields(Settings)}
+
+
+def _read_file(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration: {exc.strerror}", path=path) from exc
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise ConfigError(f"not valid YAML: {exc}", path=path,
+                          line=None if line is None else line + 1) from exc
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping of setting: value", path=path)
+    unknown = sorted(set(data) - set(_FIELDS) - {"control_url"})
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}", path=path)
+    return data
+
+
+def _coerce(name, value, source):
+    field = _FIELDS[name]
+    if value is None:
+        return None
+    try:
+        if name == "esl":
+            return value if isinstance(value, EslTarget) else EslTarget.parse(str(value))
+        if name in ("var_dir", "ivr_flow"):
+            return pathlib.Path(value)
+        if field.type is int or field.type == "int":
+            return int(value)
+        if field.type is float or field.type == "float":
+            return float(value)
+        if field.type is bool or field.type == "bool":
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name!r} from {source}: {value!r} is not valid ({exc})") from exc
+    return value
+
+
+def load_settings(config_file=None, env=None, overrides=None):
+    """Resolve settings from defaults, a YAML file, the environment and explicit overrides."""
+    env = os.environ if env is None else env
+    values = {}
+    config_file = config_file or env.get("FS_CC_CONFIG")
+    if config_file is None and pathlib.Path("fs_cc.yaml").is_file():
+        config_file = "fs_cc.yaml"
+    if config_file:
+        for name, value in _read_file(config_file).items():
+            if name != "control_url":
+                values[name] = _coerce(name, value, config_file)
+    for key, name in _ENV.items():
+        if env.get(key):
+            values[name] = _coerce(name, env[key], f"${key}")
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            if name not in _FIELDS:
+                raise ConfigError(f"unknown setting {name!r}")
+            values[name] = _coerce(name, value, "the command line")
+
+    var_dir = pathlib.Path(values.pop("var_dir", "var")).resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    redis_url = values.pop("redis_url", None)
+    database_url = values.pop("database_url", None) or f"sqlite:///{var_dir / 'fs_cc.sqlite'}"
+    broker_url = (values.pop("broker_url", None) or redis_url
+                  or f"sqla+sqlite:///{var_dir / 'broker.sqlite'}")
+    secret_key = values.pop("secret_key", None) or _stored_secret(var_dir)
+    return Settings(var_dir=var_dir, database_url=database_url, broker_url=broker_url,
+                    redis_url=redis_url, secret_key=secret_key, **values)
+
+
+def _stored_secret(var_dir):
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
