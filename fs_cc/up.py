@@ -1,0 +1,153 @@
+"""`fs-cc up`: the embedded default in one command.
+
+Starts the emulator (unless a real FreeSWITCH is configured), the engine, a Celery worker and the
+web app as child processes, prints the URL and a demo login, and stops them all on Ctrl-C. Children
+are tied to this process with PR_SET_PDEATHSIG, so even a killed `up` leaves no orphan.
+"""
+
+import ctypes
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+logger = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:  # not glibc: Ctrl-C handling below still stops the children
+        pass
+
+
+def wait_for_port(host, port, timeout, process=None):
+    """Poll until something accepts on host:port; False on timeout or if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+class Supervisor:
+    """Starts named child processes and stops all of them together."""
+
+    def __init__(self, env):
+        self.env = env
+        self.children = []
+
+    def spawn(self, name, argv):
+        """Start one child running `fs-cc ARGV...`."""
+        command = [sys.executable, "-m", "fs_cc.cli"] + argv
+        logger.info("starting %s: %s", name, " ".join(argv))
+        process = subprocess.Popen(command, env=self.env, preexec_fn=_die_with_parent)
+        self.children.append((name, process))
+        return process
+
+    def run_once(self, argv):
+        """Run `fs-cc ARGV...` to completion and return its standard output."""
+        command = [sys.executable, "-m", "fs_cc.cli"] + argv
+        result = subprocess.run(command, env=self.env, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.stderr.write(result.stderr)
+            raise SystemExit(f"fs-cc {' '.join(argv)} failed with status {result.returncode}")
+        return result.stdout
+
+    def watch(self):
+        """Block until a child exits or a signal arrives; return the name of what ended it."""
+        while True:
+            for name, process in self.children:
+                if process.poll() is not None:
+                    return f"{name} exited with status {process.returncode}"
+            time.sleep(0.2)
+
+    def stop(self, timeout=10.0):
+        """Stop every child: SIGTERM, then SIGKILL for any still running after the timeout."""
+        for name, process in reversed(self.children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for name, process in reversed(self.children):
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                process.wait(remaining)
+            except subprocess.TimeoutExpired:
+                logger.warning("%s did not stop in time; killing it", name)
+                process.kill()
+                process.wait()
+
+
+def run_up(settings, config_file=None):
+    """Run emulator, engine, worker and web until Ctrl-C; returns the exit status."""
+    env = dict(os.environ)
+    env.update({
+        "FS_CC_VAR_DIR": str(settings.var_dir),
+        "FS_CC_DATABASE_URL": settings.database_url,
+        "FS_CC_BROKER_URL": settings.broker_url,
+        "FS_CC_SECRET_KEY": settings.secret_key,
+        "FS_CC_CONTROL_PORT": str(settings.control_port),
+        "FS_CC_OUTBOUND_PORT": str(settings.outbound_port),
+        "FS_CC_WEB_PORT": str(settings.web_port),
+        "PYTHONUNBUFFERED": "1",
+    })
+    if config_file:
+        env["FS_CC_CONFIG"] = str(config_file)
+    supervisor = Supervisor(env)
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    reason = "interrupted"
+    try:
+        supervisor.run_once(["db", "upgrade"])
+        demo = json.loads(supervisor.run_once(["user", "demo"]))
+        if settings.esl is None:
+            env["FS_CC_ESL_URL"] = f"127.0.0.1:{settings.emulator_port}:ClueCon"
+            emulator = supervisor.spawn("emulator", [
+                "emulator", "--host", "127.0.0.1", "--port", str(settings.emulator_port),
+                "--password", "ClueCon",
+                "--socket", f"{settings.outbound_host}:{settings.outbound_port}",
+                "--speed", str(settings.emulator_speed),
+                "--traffic-cpm", str(settings.emulator_traffic_cpm),
+                "--agents", _agent_range(settings.agents),
+            ] + (["--seed", str(settings.emulator_seed)] if settings.emulator_seed else []))
+            if not wait_for_port("127.0.0.1", settings.emulator_port, 20, emulator):
+                raise SystemExit("the FreeSWITCH emulator did not start")
+        supervisor.spawn("engine", ["engine"])
+        supervisor.spawn("worker", ["worker"])
+        web = supervisor.spawn("web", ["web", "--host", settings.web_host,
+                                       "--port", str(settings.web_port)])
+        if not wait_for_port(settings.web_host, settings.web_port, 30, web):
+            raise SystemExit("the web app did not start")
+        url = f"http://{settings.web_host}:{settings.web_port}"
+        print(f"\nfs_cc is up: {url}\n"
+              f"  demo login: {demo['username']} / {demo['password']}\n"
+              f"  API token:  {demo['token']}  (curl -H 'Authorization: Bearer …' {url}/api/calls)\n"
+              f"  FreeSWITCH: {'emulator with simulated traffic' if settings.esl is None else 'real'}\n"
+              f"Press Ctrl-C to stop.\n", flush=True)
+        reason = supervisor.watch()
+        logger.error("stopping: %s", reason)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        supervisor.stop()
+        print(f"fs_cc stopped ({reason}).", flush=True)
+
+
+def _agent_range(agents):
+    numbers = sorted(int(agent["extension"]) for agent in agents)
+    return f"{numbers[0]}-{numbers[-1]}" if numbers else "1000-1009"
