@@ -99,12 +99,37 @@ def build_parser():
     validate.set_defaults(func=cmd_ivr_validate)
 
     for entry in importlib.metadata.entry_points(group="fs_cc.commands"):
-        entry.load()(sub)
+        try:
+            register = entry.load()
+        except ImportError as exc:  # a broken plug-in must not take the telephony commands down
+            logger.warning("fs-cc: commands from %s unavailable: %s", entry.value, exc)
+            continue
+        register(sub)
     return parser
+
+
+_GEVENT_COMMANDS = {"engine", "emulator", "web"}
+
+
+def _command_of(argv):
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in ("--config", "--log-level"):
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
 
 
 def main(argv=None):
     """Entry point of the `fs-cc` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if _command_of(argv) in _GEVENT_COMMANDS:
+        from gevent import monkey
+
+        monkey.patch_all()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "emulator":
