@@ -1,0 +1,67 @@
+"""The web side's `fs-cc` subcommands: web, worker, db, user (plugged in by entry point)."""
+
+import json
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def cmd_web(args):
+    """Serve the web app."""
+    from gevent.pywsgi import WSGIServer
+
+    from web import create_app
+
+    app = create_app()
+    server = WSGIServer((args.host, args.port), app, log=None,
+                        error_log=logging.getLogger("web.wsgi"))
+    logger.info("web app on http://%s:%s", args.host, args.port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop(timeout=2)
+    return 0
+
+
+def cmd_worker(args):
+    """Run the Celery worker (call records now; callbacks, SMS and reports later)."""
+    from web.worker import run_worker
+
+    return run_worker(args.celery_args or None)
+
+
+def cmd_db_upgrade(args):
+    """Migrate the database to the current schema."""
+    from web import create_app, db_upgrade
+
+    db_upgrade(create_app())
+    print("database is at the current schema")
+    return 0
+
+
+def cmd_user_demo(args):
+    """Create the demo admin if missing and print its login and a fresh API token as JSON."""
+    from web import bootstrap_demo, create_app
+
+    print(json.dumps(bootstrap_demo(create_app())))
+    return 0
+
+
+def register(sub):
+    """Add the web side's subcommands to the `fs-cc` parser."""
+    web = sub.add_parser("web", help=cmd_web.__doc__)
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=5000)
+    web.set_defaults(func=cmd_web)
+
+    worker = sub.add_parser("worker", help=cmd_worker.__doc__)
+    worker.add_argument("celery_args", nargs="*", help="extra arguments for `celery worker`")
+    worker.set_defaults(func=cmd_worker)
+
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_sub.add_parser("upgrade", help=cmd_db_upgrade.__doc__).set_defaults(func=cmd_db_upgrade)
+
+    user = sub.add_parser("user", help="users")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")
+    user_sub.add_parser("demo", help=cmd_user_demo.__doc__).set_defaults(func=cmd_user_demo)
