@@ -1,0 +1,117 @@
+"""The fs_cc web app: call records, agents' live state, and the JSON API (Flask app factory)."""
+
+import logging
+import pathlib
+
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+
+from web.errors import WebError
+from web.extensions import db, migrate
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = str(pathlib.Path(__file__).resolve().parent / "migrations")
+DEMO_USERNAME = "admin"
+DEMO_PASSWORD = "admin"
+
+
+def _config_from_settings(settings):
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "FS_CC_CONTROL_URL": settings.control_url,
+        "FS_CC_CONTROL_TIMEOUT": 2.0,
+        "CALLS_PER_PAGE": 50,
+        "CALLS_MAX_LIMIT": 500,
+        "AGENTS_REFRESH_SECONDS": 5,
+        # Backoff of fs_cc.record_call while the database is down: base * 2**n, capped.
+        "RECORD_RETRY_BASE": 1.0,
+        "RECORD_RETRY_MAX": 300.0,
+        "CELERY": {
+            "broker_url": settings.broker_url,
+            "task_ignore_result": True,
+            "broker_connection_retry_on_startup": True,
+            "worker_prefetch_multiplier": 1,
+        },
+    }
+
+
+def create_app(test_config=None, settings=None):
+    """Build the Flask app from fs_cc settings (loaded here when not given), then ``test_config``."""
+    from fs_cc.control import ControlClient
+
+    if settings is None:
+        from fs_cc.config import load_settings
+
+        settings = load_settings()
+    app = Flask(__name__)
+    app.config.from_mapping(_config_from_settings(settings))
+    if test_config is not None:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False
+    app.extensions["fs_cc_settings"] = settings
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    app.extensions["fs_cc_control"] = ControlClient(
+        app.config["FS_CC_CONTROL_URL"], timeout=app.config["FS_CC_CONTROL_TIMEOUT"])
+
+    from web import models  # noqa: F401  (every model known to the metadata)
+    from web.agents.views import bp as agents_bp
+    from web.api.views import bp as api_bp
+    from web.auth.views import bp as auth_bp
+    from web.calls.views import bp as calls_bp
+
+    for blueprint in (auth_bp, calls_bp, agents_bp, api_bp):
+        app.register_blueprint(blueprint)
+    app.register_error_handler(WebError, _handle_web_error)
+    app.register_error_handler(404, _handle_not_found)
+    app.add_url_rule("/", "index", lambda: redirect(url_for("calls.index")))
+    return app
+
+
+def _wants_json():
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def _handle_web_error(exc):
+    if _wants_json():
+        return jsonify(exc.to_dict()), exc.status
+    if exc.status == 401:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return render_template("error.html", error=exc), exc.status
+
+
+def _handle_not_found(exc):
+    if _wants_json():
+        return jsonify(error="not found", field=None), 404
+    return render_template("error.html", error=WebError("Page not found.", status=404)), 404
+
+
+def db_upgrade(app=None):
+    """Run the database migrations up to head (``fs-cc db upgrade``)."""
+    import flask_migrate
+
+    app = app or create_app()
+    with app.app_context():
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR)
+    return app
+
+
+def bootstrap_demo(app):
+    """Ensure the demo admin exists (idempotent); return its username, password and a fresh token.
+
+    ``password`` is None when someone changed the demo admin's password since it was created.
+    """
+    from web.auth.models import Role
+    from web.auth.services import UserService
+
+    with app.app_context():
+        users = UserService(db.session)
+        user = users.ensure_user(DEMO_USERNAME, DEMO_PASSWORD, Role.ADMIN)
+        token = users.issue_token(user)
+        password = DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else None
+    logger.info("demo admin %s ready", DEMO_USERNAME)
+    return {"username": DEMO_USERNAME, "password": password, "token": token}

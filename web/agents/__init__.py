@@ -1,0 +1,1 @@
+"""The agents feature: each agent's live state, asked of the engine."""

@@ -1,0 +1,3 @@
+"""Login, logout, and who the current user is."""
+
+from web.auth.views import bp  # noqa: F401

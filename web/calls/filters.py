@@ -1,0 +1,90 @@
+"""Parsing of the call list's query parameters (page and API share them)."""
+
+import dataclasses
+import datetime
+import typing
+
+from web.errors import InvalidFilter
+
+UTC = datetime.timezone.utc
+
+
+@dataclasses.dataclass
+class CallFilters:
+    """What to select from the call records, and which slice of the result."""
+
+    date_from: typing.Optional[datetime.datetime] = None  # inclusive
+    date_to: typing.Optional[datetime.datetime] = None  # exclusive
+    caller: typing.Optional[str] = None
+    queue: typing.Optional[str] = None
+    agent: typing.Optional[str] = None
+    limit: int = 50
+    offset: int = 0
+
+    def query_args(self):
+        """The filters (not the paging) as query parameters, for links to other pages."""
+        args = {}
+        if self.date_from is not None:
+            args["from"] = self.date_from.isoformat()
+        if self.date_to is not None:
+            args["to"] = self.date_to.isoformat()
+        for name in ("caller", "queue", "agent"):
+            if getattr(self, name):
+                args[name] = getattr(self, name)
+        return args
+
+
+def parse_datetime(text, field, end_of_day=False):
+    """Parse ISO 8601 (date or date-time; naive means UTC); raise InvalidFilter naming ``field``."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = datetime.date.fromisoformat(text)
+            value = datetime.datetime.combine(day, datetime.time(), tzinfo=UTC)
+            # A bare "to" date includes that whole day.
+            return value + datetime.timedelta(days=1) if end_of_day else value
+        value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidFilter(f"{field}: {text!r} is not an ISO 8601 date or date-time",
+                            field=field) from exc
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _int(args, name, default, minimum, maximum=None):
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise InvalidFilter(f"{name}: {raw!r} is not a whole number", field=name) from exc
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise InvalidFilter(f"{name}: must be {bound}", field=name)
+    return value
+
+
+def _text(args, name, max_length=64):
+    value = (args.get(name) or "").strip()
+    if len(value) > max_length:
+        raise InvalidFilter(f"{name}: longer than {max_length} characters", field=name)
+    return value or None
+
+
+def parse_filters(args, default_limit=50, max_limit=500, paging="offset"):
+    """Build CallFilters from query ``args``; paging by ``limit``/``offset`` or by ``page``."""
+    filters = CallFilters(caller=_text(args, "caller"), queue=_text(args, "queue"),
+                          agent=_text(args, "agent"))
+    if args.get("from"):
+        filters.date_from = parse_datetime(args["from"], "from")
+    if args.get("to"):
+        filters.date_to = parse_datetime(args["to"], "to", end_of_day=True)
+    if filters.date_from and filters.date_to and filters.date_from >= filters.date_to:
+        raise InvalidFilter("to: must be after from", field="to")
+    if paging == "page":
+        filters.limit = default_limit
+        filters.offset = (_int(args, "page", 1, 1) - 1) * default_limit
+    else:
+        filters.limit = _int(args, "limit", default_limit, 1, max_limit)
+        filters.offset = _int(args, "offset", 0, 0)
+    return filters
