@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Overlay fs_cc's FreeSWITCH configuration on a vanilla configuration directory
+# and generate the deployment's secrets. Idempotent: secrets already generated
+# are kept, so it can run on every provisioning.
+#
+# Environment (all optional):
+#   FS_CC_CONF_DIR         FreeSWITCH configuration directory   (/etc/freeswitch)
+#   FS_CC_ESL_PASSWORD     event socket password                (kept, else generated)
+#   FS_CC_AGENT_PASSWORD_<ext>  SIP password of agent <ext>     (kept, else generated)
+#   FS_CC_DEFAULT_PASSWORD vanilla default_password override   (kept, else generated)
+#   FS_CC_AGENT_ENDPOINT   sofia (SIP phones) | loopback (simulated phones, tests)  (kept, else sofia)
+#   FS_CC_TEST_NUMBERS     true enables the 59xx test numbers in context public     (kept, else false)
+#   FS_CC_ENV_FILE         where the engine's ESL settings are written  (/etc/fs_cc/freeswitch.env)
+#   FS_CC_FS_CLI_CONF      fs_cli's configuration, "" to skip    (/etc/fs_cli.conf)
+#   FS_CC_OWNER            owner:group of the written configuration (freeswitch:freeswitch if it exists)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CONF_DIR="${FS_CC_CONF_DIR:-/etc/freeswitch}"
+ENV_FILE="${FS_CC_ENV_FILE:-/etc/fs_cc/freeswitch.env}"
+FS_CLI_CONF="${FS_CC_FS_CLI_CONF-/etc/fs_cli.conf}"
+VARS_FILE="$CONF_DIR/vars_fs_cc.xml"
+AGENTS=$(seq 1000 1019)
+OVERLAY_FILES=(
+    autoload_configs/event_socket.conf.xml
+    dialplan/public/00_fs_cc.xml
+    dialplan/default/00_fs_cc.xml
+    directory/default/fs_cc_agents.xml
+)
+# The vanilla domain dial string (directory/default.xml), used for SIP phones.
+SOFIA_DIAL_STRING='{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}${sofia_contact(*/${dialed_user}@${dialed_domain})}'
+LOOPBACK_DIAL_STRING='loopback/fs_cc_agent_${dialed_user}/default'
+
+die() { echo "install.sh: $*" >&2; exit 1; }
+log() { echo "install.sh: $*"; }
+
+generate_secret() {
+    # No pipe reader closes early here, so pipefail cannot trip on SIGPIPE.
+    local s=""
+    while [ "${#s}" -lt 24 ]; do
+        s="$s$(head -c 48 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9')"
+    done
+    echo "${s:0:24}"
+}
+
+check_secret() {
+    # The value lands inside an XML attribute and a preprocessor "set" line, and
+    # travels in "auth <password>": no quotes, markup, spaces or '$'.
+    local name="$1" value="$2"
+    [[ "$value" =~ ^[A-Za-z0-9._~+-]{12,128}$ ]] \
+        || die "$name must be 12-128 characters of A-Z a-z 0-9 . _ ~ + -"
+    [ "$value" != "ClueCon" ] || die "$name must not be the well-known default"
+}
+
+existing_var() {
+    # Value of a variable already set in vars_fs_cc.xml, empty if none.
+    [ -f "$VARS_FILE" ] || return 0
+    sed -n "s/.*cmd=\"set\" data=\"$1=\([^\"]*\)\".*/\1/p" "$VARS_FILE" | head -n 1
+}
+
+secret_for() {
+    # Environment wins, then the value generated on an earlier run, then a new one.
+    local var="$1" env_name="$2" value
+    value="${!env_name:-}"
+    [ -n "$value" ] || value="$(existing_var "$var")"
+    [ -n "$value" ] || value="$(generate_secret)"
+    check_secret "$env_name" "$value"
+    echo "$value"
+}
+
+# Settings not given keep the value of the previous run.
+AGENT_ENDPOINT="${FS_CC_AGENT_ENDPOINT:-$(existing_var fs_cc_agent_endpoint)}"
+AGENT_ENDPOINT="${AGENT_ENDPOINT:-sofia}"
+TEST_NUMBERS="${FS_CC_TEST_NUMBERS:-$(existing_var fs_cc_test_numbers)}"
+TEST_NUMBERS="${TEST_NUMBERS:-false}"
+
+[ -f "$CONF_DIR/freeswitch.xml" ] || die "$CONF_DIR/freeswitch.xml not found: install a vanilla configuration first"
+[ -f "$CONF_DIR/vars.xml" ] || die "$CONF_DIR/vars.xml not found"
+case "$AGENT_ENDPOINT" in
+    sofia) AGENT_DIAL_STRING="$SOFIA_DIAL_STRING" ;;
+    loopback) AGENT_DIAL_STRING="$LOOPBACK_DIAL_STRING" ;;
+    *) die "FS_CC_AGENT_ENDPOINT must be sofia or loopback, not $AGENT_ENDPOINT" ;;
+esac
+case "$TEST_NUMBERS" in
+    true|false) ;;
+    *) die "FS_CC_TEST_NUMBERS must be true or false, not $TEST_NUMBERS" ;;
+esac
+
+# 1. Secrets, computed before anything is written so a bad value changes nothing.
+ESL_PASSWORD="$(secret_for fs_cc_esl_password FS_CC_ESL_PASSWORD)"
+DEFAULT_PASSWORD="$(secret_for default_password FS_CC_DEFAULT_PASSWORD)"
+declare -A AGENT_PASSWORD
+for ext in $AGENTS; do
+    AGENT_PASSWORD[$ext]="$(secret_for "fs_cc_agent_${ext}_password" "FS_CC_AGENT_PASSWORD_${ext}")"
+done
+
+# 2. The overlay files.
+for rel in "${OVERLAY_FILES[@]}"; do
+    target="$CONF_DIR/$rel"
+    mkdir -p "$(dirname "$target")"
+    if [ -f "$target" ] && [ ! -f "$target.fs_cc-orig" ] && ! cmp -s "$HERE/$rel" "$target"; then
+        cp -p "$target" "$target.fs_cc-orig"   # not *.xml: FreeSWITCH's globs skip it
+    fi
+    install -m 0640 "$HERE/$rel" "$target"
+done
+
+# 3. Each agent id must exist once in the domain: retire the vanilla 1000-1019 users.
+for ext in $AGENTS; do
+    vanilla="$CONF_DIR/directory/default/$ext.xml"
+    if [ -f "$vanilla" ]; then
+        mv "$vanilla" "$vanilla.fs_cc-disabled"
+        log "disabled vanilla user $ext"
+    fi
+done
+
+# 4. vars_fs_cc.xml, written whole then moved into place.
+tmp="$(mktemp "$CONF_DIR/.vars_fs_cc.XXXXXX")"
+{
+    echo '<!-- Generated by fs_cc freeswitch_conf/install.sh: secrets of this deployment. Do not commit. -->'
+    echo '<include>'
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_esl_password=$ESL_PASSWORD\"/>"
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"default_password=$DEFAULT_PASSWORD\"/>"
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_agent_endpoint=$AGENT_ENDPOINT\"/>"
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_agent_dial_string=$AGENT_DIAL_STRING\"/>"
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_test_numbers=$TEST_NUMBERS\"/>"
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_test_agent_answer_delay_ms=0\"/>"
+    for ext in $AGENTS; do
+        echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_agent_${ext}_password=${AGENT_PASSWORD[$ext]}\"/>"
+    done
+    echo '</include>'
+} > "$tmp"
+chmod 0640 "$tmp"
+mv "$tmp" "$VARS_FILE"
+
+# 5. vars.xml includes it last, so default_password overrides vanilla's 1234.
+if ! grep -q 'data="vars_fs_cc.xml"' "$CONF_DIR/vars.xml"; then
+    closing=$(grep -n '</include>' "$CONF_DIR/vars.xml" | tail -n 1 | cut -d: -f1)
+    [ -n "$closing" ] || die "$CONF_DIR/vars.xml has no </include> line"
+    sed -i "${closing}i\\  <X-PRE-PROCESS cmd=\"include\" data=\"vars_fs_cc.xml\"/>" "$CONF_DIR/vars.xml"
+    log "vars.xml now includes vars_fs_cc.xml"
+fi
+
+# 6. The engine's connection settings, and fs_cli's (it would try ClueCon otherwise).
+mkdir -p "$(dirname "$ENV_FILE")"
+umask 077
+cat > "$ENV_FILE" <<EOF
+FS_CC_ESL_HOST=127.0.0.1
+FS_CC_ESL_PORT=8021
+FS_CC_ESL_PASSWORD=$ESL_PASSWORD
+EOF
+if [ -n "$FS_CLI_CONF" ]; then
+    mkdir -p "$(dirname "$FS_CLI_CONF")"
+    cat > "$FS_CLI_CONF" <<EOF
+[default]
+host => 127.0.0.1
+port => 8021
+password => $ESL_PASSWORD
+EOF
+fi
+
+# 7. Modules fs_cc needs, as the switch's modules.conf.xml loads them.
+MODULES_CONF="$CONF_DIR/autoload_configs/modules.conf.xml"
+if [ -f "$MODULES_CONF" ]; then
+    missing=""
+    for mod in $(grep -o 'module="mod_[a-z0-9_]*"' "$HERE/fragments/modules.conf.xml" | cut -d'"' -f2); do
+        grep -Eq "^[[:space:]]*<load module=\"$mod\"" "$MODULES_CONF" || missing="$missing $mod"
+    done
+    [ -z "$missing" ] || log "WARNING: $MODULES_CONF does not load:$missing"
+fi
+
+# 8. FreeSWITCH must be able to read what was written.
+OWNER="${FS_CC_OWNER:-}"
+if [ -z "$OWNER" ] && [ "$(id -u)" = 0 ] && id freeswitch >/dev/null 2>&1; then
+    OWNER="freeswitch:freeswitch"
+fi
+if [ -n "$OWNER" ]; then
+    chown "$OWNER" "$VARS_FILE"
+    for rel in "${OVERLAY_FILES[@]}"; do chown "$OWNER" "$CONF_DIR/$rel"; done
+fi
+
+log "done: restart FreeSWITCH (or 'reloadxml' and 'reload mod_event_socket') to apply"
