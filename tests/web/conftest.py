@@ -1,0 +1,48 @@
+"""Fixtures of the web tests: an app on a migrated SQLite file, its client, runner and engine."""
+
+import pytest
+
+from fs_cc.control import ControlServer
+from tests.web.support import (EngineBackend, app_on, database_url_for, dispose,  # noqa: F401
+                               migrated_databases)
+
+
+@pytest.fixture
+def engine():
+    """The real control server on port 0 over an in-memory backend; yields (backend, port)."""
+    backend = EngineBackend(
+        agents=[{"extension": "1001", "name": "李娜", "queues": ["support", "sales"],
+                 "status": "on_call", "status_since": "2026-03-02T08:01:00+00:00"},
+                {"extension": "1000", "name": "Agent 1000", "queues": ["sales"],
+                 "status": "available", "status_since": "2026-03-02T08:00:00+00:00"}],
+        queues=[{"name": "sales", "waiting": 2, "available": 1}])
+    server = ControlServer(backend, host="127.0.0.1", port=0)
+    server.start()
+    yield backend, server.address[1]
+    server.stop(timeout=1)
+
+
+@pytest.fixture
+def app(request, tmp_path, migrated_databases):  # noqa: F811
+    """A testing app on the session's migrated SQLite database, emptied for this test.
+
+    The control URL points at the ``engine`` fixture when the test uses it.
+    """
+    port = 8022
+    if "engine" in request.fixturenames:
+        port = request.getfixturevalue("engine")[1]
+    app = app_on(tmp_path, database_url_for(migrated_databases, "sqlite"), control_port=port)
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def client(app):
+    """A test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner of ``app``."""
+    return app.test_cli_runner()

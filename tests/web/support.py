@@ -1,0 +1,221 @@
+"""Shared test support for the web app and the worker: databases, apps, factories."""
+
+import datetime
+import itertools
+import secrets
+import uuid as uuid_module
+
+import psycopg2
+import pytest
+import sqlalchemy as sa
+from psycopg2 import sql
+
+from fs_cc.config import Settings
+from web import create_app, db_upgrade
+from web.auth.models import Role
+from web.auth.services import UserService
+from web.calls.services import CallRecordService, parse_record
+from web.extensions import db
+
+PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+UTC = datetime.timezone.utc
+BASE_TIME = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def postgres_available():
+    """Whether the test PostgreSQL at 127.0.0.1:5432 answers."""
+    try:
+        psycopg2.connect(PG_ADMIN_DSN, connect_timeout=2).close()
+    except psycopg2.OperationalError:
+        return False
+    return True
+
+
+def create_pg_database():
+    """Create a fresh, uniquely named PostgreSQL database; return its name."""
+    name = f"fs_cc_test_{secrets.token_hex(6)}"
+    run_pg_admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return name
+
+
+def drop_pg_database(name):
+    """Drop a database made by create_pg_database, closing whatever still uses it."""
+    run_pg_admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def run_pg_admin(statement):
+    """Run one statement on the admin database, outside a transaction."""
+    connection = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=5)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+def make_settings(tmp_path, database_url, control_port=8022):
+    """fs_cc Settings confined to ``tmp_path``."""
+    var_dir = tmp_path / "var"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return Settings(var_dir=var_dir, database_url=database_url,
+                    broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}", redis_url=None,
+                    secret_key="test-secret", control_port=control_port)
+
+
+def make_app(tmp_path, database_url, control_port=8022, **config):
+    """A testing Flask app on ``database_url``."""
+    return create_app(test_config={"TESTING": True, **config},
+                      settings=make_settings(tmp_path, database_url, control_port))
+
+
+def empty_tables(app):
+    """Delete every row, keeping the migrated schema."""
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def migrated_databases(tmp_path_factory):
+    """One migrated database per dialect for the session: {"sqlite": url, "postgresql": url}."""
+    urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'fs_cc.sqlite'}"}
+    pg_name = None
+    if postgres_available():
+        pg_name = create_pg_database()
+        urls["postgresql"] = PG_URL.format(name=pg_name)
+    for url in urls.values():
+        app = make_app(tmp_path_factory.mktemp("migrate"), url)
+        db_upgrade(app)
+        with app.app_context():
+            db.engine.dispose()
+    yield urls
+    if pg_name is not None:
+        drop_pg_database(pg_name)
+
+
+def database_url_for(migrated_databases, dialect):
+    """The session's migrated database of ``dialect``, or skip when it is not available."""
+    if dialect not in migrated_databases:
+        pytest.skip(f"no {dialect} database available")
+    return migrated_databases[dialect]
+
+
+def app_on(tmp_path, url, **kwargs):
+    """A testing app on an already migrated ``url``, emptied first; dispose it after use."""
+    app = make_app(tmp_path, url, **kwargs)
+    empty_tables(app)
+    return app
+
+
+def dispose(app):
+    """Close the app's database connections."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+_counter = itertools.count(1)
+
+
+def create_user(app, role="agent", username=None, password="secret-pw", extension=None):
+    """Create a user (fresh name unless given); return (user_id, username, password)."""
+    username = username or f"user{next(_counter)}"
+    with app.app_context():
+        user = UserService(db.session).create(username, password, role=Role(role),
+                                              extension=extension)
+        return user.id, username, password
+
+
+def create_token(app, username):
+    """A fresh API token for ``username``."""
+    with app.app_context():
+        users = UserService(db.session)
+        return users.issue_token(users.by_username(username))
+
+
+def record_payload(**overrides):
+    """An engine payload (``CallRecord.to_dict()`` shape) with fresh values, then ``overrides``."""
+    number = next(_counter)
+    started = overrides.pop("started", BASE_TIME + datetime.timedelta(minutes=number))
+    payload = {
+        "uuid": str(uuid_module.uuid4()),
+        "caller_number": f"1390000{number:04d}",
+        "did": "4008001234",
+        "ivr_path": ["welcome", "main_menu", "sales"],
+        "queue": "sales",
+        "agent": "1000",
+        "started_at": started.isoformat(),
+        "queued_at": (started + datetime.timedelta(seconds=10)).isoformat(),
+        "answered_at": (started + datetime.timedelta(seconds=25)).isoformat(),
+        "ended_at": (started + datetime.timedelta(seconds=85)).isoformat(),
+        "hangup_cause": "NORMAL_CLEARING",
+        "hangup_side": "caller",
+        "wait_seconds": 15.0,
+        "talk_seconds": 60.0,
+    }
+    payload.update(overrides)
+    return payload
+
+
+def create_record(app, **overrides):
+    """Store a call record built by record_payload; return its payload."""
+    payload = record_payload(**overrides)
+    with app.app_context():
+        CallRecordService(db.session).store(parse_record(payload))
+    return payload
+
+
+def count_rows(app, uuid=None):
+    """How many call records (with ``uuid`` when given) the database holds."""
+    from web.calls.models import CallRecord
+
+    with app.app_context():
+        query = sa.select(sa.func.count()).select_from(CallRecord)
+        if uuid is not None:
+            query = query.where(CallRecord.uuid == uuid)
+        return db.session.execute(query).scalar_one()
+
+
+def login(client, username, password):
+    """Log ``client`` in through the form; return the response."""
+    return client.post("/auth/login", data={"username": username, "password": password})
+
+
+class EngineBackend:
+    """Stands in for the engine's live state behind the real fs_cc.control server."""
+
+    def __init__(self, agents=(), queues=()):
+        self.agent_list = list(agents)
+        self.queue_list = list(queues)
+
+    def agents(self):
+        """Agents as the engine reports them."""
+        return self.agent_list
+
+    def queues(self):
+        """Queues as the engine reports them."""
+        return self.queue_list
+
+    def calls(self):
+        """No calls in progress."""
+        return []
+
+    def set_agent_status(self, extension, status):
+        """Move an agent to ``status``."""
+        for agent in self.agent_list:
+            if agent["extension"] == extension:
+                agent["status"] = status
+                return agent
+        raise KeyError(extension)
+
+
+def closed_port():
+    """A loopback port nothing listens on (bound, read back and released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,0 +1,144 @@
+"""Login, logout, roles, and API authentication."""
+
+import pytest
+
+from tests.web.support import create_token, create_user, login
+
+
+def test_given_good_credentials_when_logging_in_then_redirected_to_calls_with_a_session(app, client):
+    _, username, password = create_user(app, role="manager")
+
+    response = login(client, username, password)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/calls"
+    assert client.get("/api/me").get_json() == {"username": username, "role": "manager",
+                                                "extension": None}
+
+
+def test_given_wrong_password_when_logging_in_then_clear_message_and_no_session(app, client):
+    _, username, _ = create_user(app)
+
+    response = login(client, username, "not-the-password")
+
+    assert response.status_code == 401
+    assert "Invalid username or password." in response.get_data(as_text=True)
+    assert client.get("/api/me").status_code == 401
+
+
+def test_given_unknown_user_when_logging_in_then_same_message(client):
+    response = login(client, "nobody", "whatever")
+
+    assert response.status_code == 401
+    assert "Invalid username or password." in response.get_data(as_text=True)
+
+
+def test_given_a_stored_user_then_the_password_is_hashed(app):
+    from web.auth.services import UserService
+    from web.extensions import db
+
+    _, username, password = create_user(app, password="plain-text-pw")
+
+    with app.app_context():
+        user = UserService(db.session).by_username(username)
+        assert "plain-text-pw" not in user.password_hash
+        assert user.check_password("plain-text-pw")
+
+
+def test_given_a_next_url_when_logging_in_then_only_local_targets_are_followed(app, client):
+    _, username, password = create_user(app)
+
+    local = client.post("/auth/login", data={"username": username, "password": password,
+                                             "next": "/calls?queue=sales"})
+    client.post("/auth/logout")
+    foreign = client.post("/auth/login", data={"username": username, "password": password,
+                                               "next": "//evil.example/"})
+
+    assert local.headers["Location"] == "/calls?queue=sales"
+    assert foreign.headers["Location"] == "/calls"
+
+
+def test_given_a_session_when_logging_out_then_pages_ask_for_login_again(app, client):
+    _, username, password = create_user(app)
+    login(client, username, password)
+
+    client.post("/auth/logout")
+    response = client.get("/calls")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=")
+
+
+def test_given_an_inactive_user_when_logging_in_then_refused(app, client):
+    from web.auth.services import UserService
+    from web.extensions import db
+
+    _, username, password = create_user(app)
+    with app.app_context():
+        UserService(db.session).by_username(username).active = False
+        db.session.commit()
+
+    assert login(client, username, password).status_code == 401
+
+
+def test_given_a_bearer_token_when_calling_the_api_then_authenticated(app, client):
+    _, username, _ = create_user(app, role="supervisor")
+    token = create_token(app, username)
+
+    response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+    assert response.get_json()["username"] == username
+
+
+def test_given_a_wrong_token_when_calling_the_api_then_401_json(app, client):
+    response = client.get("/api/calls", headers={"Authorization": "Bearer not-a-token"})
+
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "authentication required", "field": None}
+
+
+def test_given_a_new_token_when_issued_then_the_old_one_stops_working(app, client):
+    _, username, _ = create_user(app)
+    old = create_token(app, username)
+    new = create_token(app, username)
+
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+
+
+@pytest.mark.parametrize("role, status", [("admin", 200), ("manager", 200),
+                                          ("supervisor", 200), ("agent", 403)])
+def test_given_a_role_when_opening_the_agents_api_then_allowed_or_403(engine, app, client, role,
+                                                                        status):
+    _, username, _ = create_user(app, role=role)
+    token = create_token(app, username)
+
+    response = client.get("/api/agents", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == status
+    if status == 403:
+        assert response.get_json() == {"error": "role agent may not do this", "field": "role"}
+
+
+def test_given_an_agent_when_opening_the_agents_page_then_403_page(app, client):
+    _, username, password = create_user(app, role="agent", extension="1000")
+    login(client, username, password)
+
+    response = client.get("/agents")
+
+    assert response.status_code == 403
+    assert "may not do this" in response.get_data(as_text=True)
+
+
+def test_given_demo_bootstrap_when_run_twice_then_one_admin_with_a_working_fresh_token(app, client):
+    from web import bootstrap_demo
+
+    first = bootstrap_demo(app)
+    second = bootstrap_demo(app)
+
+    assert second["username"] == "admin" and second["password"] == "admin"
+    assert first["token"] != second["token"]
+    assert login(client, "admin", "admin").status_code == 302
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {second['token']}"})
+    assert me.get_json()["role"] == "admin"
