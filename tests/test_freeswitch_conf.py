@@ -1,0 +1,439 @@
+"""The production FreeSWITCH overlay (freeswitch_conf/), its install script and the Vagrantfile.
+
+The XML is checked twice: file by file, and after install.sh has run on a stand-in
+vanilla configuration, through a model of FreeSWITCH's preprocessor (switch_xml.c),
+so the include chain and every $${variable} are checked the way the switch reads them.
+"""
+
+import glob
+import os
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OVERLAY = ROOT / "freeswitch_conf"
+INSTALL = OVERLAY / "install.sh"
+AGENTS = [str(ext) for ext in range(1000, 1020)]
+ENGINE_SOCKET = "127.0.0.1:8084 async full"
+XML_FILES = sorted(OVERLAY.rglob("*.xml"))
+
+
+# --- a model of the switch reading its configuration ---------------------------------
+
+class Preprocessed:
+    """The document FreeSWITCH builds from freeswitch.xml, and the $${} it could not resolve."""
+
+    def __init__(self, conf_dir):
+        self.conf_dir = Path(conf_dir)
+        self.globals = {}
+        self.unresolved = []
+        self.text = "".join(self._file(self.conf_dir / "freeswitch.xml", self.conf_dir))
+        self.root = ET.fromstring(self.text)
+
+    def _expand(self, line):
+        def value(match):
+            name = match.group(1)
+            if name not in self.globals:
+                self.unresolved.append(name)
+            return self.globals.get(name, "")
+        return re.sub(r"\$\$\{([^}]+)\}", value, line)
+
+    def _file(self, path, cwd):
+        for raw in Path(path).read_text().splitlines(keepends=True):
+            line = self._expand(raw)
+            # switch_xml.c drops these lines whole (the wrapper of included files, <?xml ...?>).
+            if "<include>" in raw or "</include>" in raw or "<?" in raw:
+                continue
+            if "x-pre-process" in line.lower():
+                yield from self._directive(line, cwd)
+                continue
+            yield line
+
+    def _directive(self, line, cwd):
+        match = re.search(r'<X-PRE-PROCESS cmd="([^"]+)" data="([^"]*)"', line, re.IGNORECASE)
+        assert match, f"not a directive FreeSWITCH understands: {line!r}"
+        cmd, data = match.groups()
+        if cmd == "set":
+            name, _, val = data.partition("=")
+            self.globals[name.strip()] = val.strip()
+        elif cmd == "include":
+            pattern = data if data.startswith("/") else str(Path(cwd) / data)
+            for path in sorted(glob.glob(pattern)):
+                yield from self._file(path, Path(path).parent)
+        else:
+            raise AssertionError(f"unexpected preprocessor command {cmd}")
+
+    def section(self, name):
+        """The <section name=...> element."""
+        return self.root.find(f"section[@name='{name}']")
+
+    def params(self, configuration):
+        """The <param> name/value pairs of one autoload configuration."""
+        conf = self.section("configuration").find(f"configuration[@name='{configuration}']")
+        return {p.get("name"): p.get("value") for p in conf.iter("param")}
+
+    def context(self, name):
+        """A dialplan <context>."""
+        return self.section("dialplan").find(f"context[@name='{name}']")
+
+    def users(self):
+        """All <user> elements of the directory, by id."""
+        found = {}
+        for user in self.section("directory").iter("user"):
+            assert user.get("id") not in found, f"user {user.get('id')} defined twice"
+            found[user.get("id")] = user
+        return found
+
+
+def route(context, destination, variables):
+    """The actions of the first matching extension, as mod_dialplan_xml picks them (no continue=)."""
+    for extension in context.findall("extension"):
+        captures = ()
+        for condition in extension.findall("condition"):
+            field = condition.get("field")
+            if field is None:
+                continue
+            if field == "destination_number":
+                value = destination
+            else:
+                value = re.sub(r"\$\{([^}]+)\}", lambda m: variables.get(m.group(1), ""), field)
+            match = re.search(condition.get("expression"), value)
+            if not match:
+                break
+            captures = match.groups()
+        else:
+            actions = []
+            for action in extension.findall("condition/action"):
+                data = action.get("data", "")
+                for index, captured in enumerate(captures, start=1):
+                    data = data.replace(f"${index}", captured or "")
+                actions.append((action.get("application"), data))
+            return extension.get("name"), actions
+    return None, []
+
+
+VANILLA = {
+    "freeswitch.xml": """<?xml version="1.0"?>
+<document type="freeswitch/xml">
+  <X-PRE-PROCESS cmd="include" data="vars.xml"/>
+  <section name="configuration" description="Various Configuration">
+    <X-PRE-PROCESS cmd="include" data="autoload_configs/*.xml"/>
+  </section>
+  <section name="dialplan" description="Regex/XML Dialplan">
+    <X-PRE-PROCESS cmd="include" data="dialplan/*.xml"/>
+  </section>
+  <section name="directory" description="User Directory">
+    <X-PRE-PROCESS cmd="include" data="directory/*.xml"/>
+  </section>
+</document>
+""",
+    "vars.xml": """<include>
+  <X-PRE-PROCESS cmd="set" data="default_password=1234"/>
+  <X-PRE-PROCESS cmd="set" data="domain=192.0.2.10"/>
+</include>
+""",
+    "autoload_configs/event_socket.conf.xml": """<configuration name="event_socket.conf" description="Socket Client">
+  <settings>
+    <param name="listen-ip" value="::"/>
+    <param name="listen-port" value="8021"/>
+    <param name="password" value="ClueCon"/>
+  </settings>
+</configuration>
+""",
+    "dialplan/public.xml": """<include>
+  <context name="public">
+    <X-PRE-PROCESS cmd="include" data="public/*.xml"/>
+  </context>
+</include>
+""",
+    "dialplan/default.xml": """<include>
+  <context name="default">
+    <extension name="vmain">
+      <condition field="destination_number" expression="^vmain$|^4000$|^\\*98$">
+        <action application="voicemail" data="check default ${domain_name}"/>
+      </condition>
+    </extension>
+    <X-PRE-PROCESS cmd="include" data="default/*.xml"/>
+  </context>
+</include>
+""",
+    "directory/default.xml": """<include>
+  <domain name="$${domain}">
+    <groups>
+      <group name="default">
+        <users>
+          <X-PRE-PROCESS cmd="include" data="default/*.xml"/>
+        </users>
+      </group>
+    </groups>
+  </domain>
+</include>
+""",
+    "directory/default/1000.xml": """<include>
+  <user id="1000">
+    <params>
+      <param name="password" value="$${default_password}"/>
+    </params>
+  </user>
+</include>
+""",
+}
+
+
+@pytest.fixture
+def vanilla(tmp_path):
+    """A stand-in for a vanilla /etc/freeswitch, with the modules fs_cc needs loaded."""
+    conf = tmp_path / "freeswitch"
+    for rel, text in VANILLA.items():
+        (conf / rel).parent.mkdir(parents=True, exist_ok=True)
+        (conf / rel).write_text(text)
+    modules = re.findall(r'module="(mod_\w+)"', (OVERLAY / "fragments/modules.conf.xml").read_text())
+    loads = "".join(f'    <load module="{m}"/>\n' for m in modules)
+    (conf / "autoload_configs/modules.conf.xml").write_text(
+        f'<configuration name="modules.conf" description="Modules">\n  <modules>\n{loads}  </modules>\n</configuration>\n')
+    return conf
+
+
+def run_install(conf, tmp_path, **env):
+    """Run install.sh on conf; returns the completed process."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("FS_CC_")}
+    full_env.update(FS_CC_CONF_DIR=str(conf), FS_CC_ENV_FILE=str(tmp_path / "fs_cc/freeswitch.env"),
+                    FS_CC_FS_CLI_CONF=str(tmp_path / "fs_cli.conf"), FS_CC_OWNER="")
+    full_env.update(env)
+    return subprocess.run(["bash", str(INSTALL)], env=full_env, capture_output=True, text=True, timeout=60)
+
+
+def installed(conf, tmp_path, **env):
+    """Run install.sh, asserting success, and read the resulting configuration."""
+    result = run_install(conf, tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    return Preprocessed(conf)
+
+
+def env_file(tmp_path):
+    """The engine's settings install.sh wrote, as a dict."""
+    lines = (tmp_path / "fs_cc/freeswitch.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line)
+
+
+# --- the files as committed ----------------------------------------------------------
+
+@pytest.mark.parametrize("path", XML_FILES, ids=lambda p: str(p.relative_to(OVERLAY)))
+def test_given_overlay_file_when_parsed_then_well_formed_and_readable_by_the_preprocessor(path):
+    ET.parse(path)
+    for line in path.read_text().splitlines():
+        if "<include>" in line or "</include>" in line:
+            assert line.strip() in ("<include>", "</include>"), f"the preprocessor drops the whole line {line!r}"
+        assert "<?" not in line and "x-pre-process" not in line.lower(), f"the preprocessor consumes {line!r}"
+
+
+def test_given_overlay_when_listed_then_holds_each_production_file():
+    names = {str(p.relative_to(OVERLAY)) for p in XML_FILES}
+    assert {"autoload_configs/event_socket.conf.xml", "dialplan/public/00_fs_cc.xml",
+            "dialplan/default/00_fs_cc.xml", "directory/default/fs_cc_agents.xml"} <= names
+    assert "vars_fs_cc.xml" not in names, "secrets are generated per deployment, never committed"
+
+
+def test_given_event_socket_conf_when_read_then_loopback_only_with_a_deployment_password():
+    params = {p.get("name"): p.get("value")
+              for p in ET.parse(OVERLAY / "autoload_configs/event_socket.conf.xml").iter("param")}
+    assert params["listen-ip"] == "127.0.0.1"
+    assert params["listen-port"] == "8021"
+    assert params["apply-inbound-acl"] == "loopback.auto"
+    assert re.fullmatch(r"\$\$\{fs_cc_\w+\}", params["password"])
+    assert "ClueCon" not in (OVERLAY / "autoload_configs/event_socket.conf.xml").read_text()
+
+
+def test_given_agent_directory_when_read_then_users_1000_to_1019_with_their_own_password_variable():
+    users = ET.parse(OVERLAY / "directory/default/fs_cc_agents.xml").getroot().findall("user")
+    assert [u.get("id") for u in users] == AGENTS
+    for user in users:
+        ext = user.get("id")
+        params = {p.get("name"): p.get("value") for p in user.iter("param")}
+        variables = {v.get("name"): v.get("value") for v in user.iter("variable")}
+        assert params["password"] == f"$${{fs_cc_agent_{ext}_password}}"
+        assert params["dial-string"] == "$${fs_cc_agent_dial_string}"
+        assert variables["user_context"] == "default"
+        assert variables["effective_caller_id_number"] == ext
+        assert variables["effective_caller_id_name"]
+        assert variables["callgroup"]
+    text = (OVERLAY / "directory/default/fs_cc_agents.xml").read_text()
+    assert "default_password" not in text and "1234" not in text
+
+
+def test_given_modules_fragment_when_read_then_names_every_module_fs_cc_uses():
+    conf = ET.parse(OVERLAY / "fragments/modules.conf.xml").getroot()
+    assert conf.get("name") == "modules.conf"
+    modules = {load.get("module") for load in conf.iter("load")}
+    assert {"mod_event_socket", "mod_sofia", "mod_loopback", "mod_dptools", "mod_commands",
+            "mod_local_stream", "mod_sndfile", "mod_tone_stream", "mod_say_en", "mod_dialplan_xml",
+            "mod_conference", "mod_hash"} <= modules
+
+
+# --- installed on a vanilla configuration --------------------------------------------
+
+def test_given_vanilla_conf_when_installed_then_every_variable_resolves_and_esl_uses_the_generated_password(
+        vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path)
+
+    assert fs.unresolved == []
+    esl = fs.params("event_socket.conf")
+    assert esl["listen-ip"] == "127.0.0.1"
+    assert esl["password"] == env_file(tmp_path)["FS_CC_ESL_PASSWORD"]
+    assert esl["password"] != "ClueCon" and len(esl["password"]) >= 12
+    assert f"password => {esl['password']}" in (tmp_path / "fs_cli.conf").read_text()
+    assert fs.globals["default_password"] != "1234", "the vanilla default password is replaced"
+    assert (vanilla / "autoload_configs/event_socket.conf.xml.fs_cc-orig").read_text() == \
+        VANILLA["autoload_configs/event_socket.conf.xml"]
+
+
+def test_given_vanilla_conf_when_installed_then_each_agent_exists_once_with_a_distinct_secret(vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path)
+
+    users = fs.users()
+    assert sorted(users) == AGENTS
+    passwords = [{p.get("name"): p.get("value") for p in users[ext].iter("param")}["password"] for ext in AGENTS]
+    assert all(re.fullmatch(r"[A-Za-z0-9]{24}", pw) for pw in passwords)
+    assert len(set(passwords)) == len(AGENTS)
+    assert (vanilla / "directory/default/1000.xml.fs_cc-disabled").exists()
+    dial_string = {p.get("name"): p.get("value") for p in users["1000"].iter("param")}["dial-string"]
+    assert "sofia_contact(*/${dialed_user}@${dialed_domain})" in dial_string
+
+
+def test_given_installed_conf_when_installed_again_then_secrets_are_kept_and_vars_included_once(vanilla, tmp_path):
+    first = installed(vanilla, tmp_path)
+    second = installed(vanilla, tmp_path)
+
+    assert second.globals == first.globals
+    assert (vanilla / "vars.xml").read_text().count('data="vars_fs_cc.xml"') == 1
+
+
+@pytest.mark.parametrize("password", ["ClueCon", "short", 'quo"te-password', "with space password"])
+def test_given_unusable_esl_password_when_installed_then_refused_and_nothing_written(vanilla, tmp_path, password):
+    result = run_install(vanilla, tmp_path, FS_CC_ESL_PASSWORD=password)
+
+    assert result.returncode != 0
+    assert "FS_CC_ESL_PASSWORD" in result.stderr
+    assert not (vanilla / "vars_fs_cc.xml").exists()
+    assert (vanilla / "directory/default/1000.xml").exists()
+
+
+def test_given_esl_password_in_environment_when_installed_then_switch_and_engine_use_it(vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path, FS_CC_ESL_PASSWORD="s3cret-from-vault.01")
+
+    assert fs.params("event_socket.conf")["password"] == "s3cret-from-vault.01"
+    assert env_file(tmp_path) == {"FS_CC_ESL_HOST": "127.0.0.1", "FS_CC_ESL_PORT": "8021",
+                                  "FS_CC_ESL_PASSWORD": "s3cret-from-vault.01"}
+    assert oct((tmp_path / "fs_cc/freeswitch.env").stat().st_mode & 0o777) == "0o600"
+
+
+def test_given_conf_dir_without_freeswitch_xml_when_installed_then_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+
+    result = run_install(tmp_path / "empty", tmp_path)
+
+    assert result.returncode != 0
+    assert "freeswitch.xml" in result.stderr
+
+
+def test_given_switch_missing_a_module_when_installed_then_warns_naming_it(vanilla, tmp_path):
+    modules = vanilla / "autoload_configs/modules.conf.xml"
+    modules.write_text(modules.read_text().replace('<load module="mod_loopback"/>',
+                                                   '<!-- <load module="mod_loopback"/> -->'))
+
+    result = run_install(vanilla, tmp_path)
+
+    assert result.returncode == 0
+    assert "WARNING" in result.stdout and "mod_loopback" in result.stdout
+
+
+# --- routing, as the installed dialplan routes calls ---------------------------------
+
+@pytest.mark.parametrize("did", ["4000", "95000", "9512345678"])
+def test_given_service_number_when_called_in_public_then_handed_to_engine_socket_unanswered(vanilla, tmp_path, did):
+    fs = installed(vanilla, tmp_path)
+
+    name, actions = route(fs.context("public"), did, fs.globals)
+
+    assert name == "fs_cc_service_numbers"
+    assert actions.index(("socket", ENGINE_SOCKET)) > actions.index(("set", f"fs_cc_did={did}"))
+    assert "answer" not in [app for app, _ in actions], "the engine answers, not the dialplan"
+
+
+@pytest.mark.parametrize("number", ["1000", "9500", "40000", "5551212", "5901"])
+def test_given_other_number_when_called_in_public_on_production_switch_then_not_sent_to_engine(
+        vanilla, tmp_path, number):
+    fs = installed(vanilla, tmp_path)
+
+    assert route(fs.context("public"), number, fs.globals) == (None, [])
+
+
+@pytest.mark.parametrize("number", ["5901", "5902", "5903", "5999"])
+def test_given_test_numbers_enabled_when_59xx_called_in_public_then_handed_to_engine(vanilla, tmp_path, number):
+    fs = installed(vanilla, tmp_path, FS_CC_TEST_NUMBERS="true")
+
+    name, actions = route(fs.context("public"), number, fs.globals)
+
+    assert name == "fs_cc_test_numbers"
+    assert ("set", f"fs_cc_did={number}") in actions and ("socket", ENGINE_SOCKET) in actions
+
+
+def test_given_agent_phone_when_dialling_service_number_then_transferred_to_public(vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path)
+
+    assert route(fs.context("default"), "95001", fs.globals) == (
+        "fs_cc_service_numbers_internal", [("transfer", "95001 XML public")])
+
+
+def test_given_loopback_agents_when_user_originated_then_agent_leg_rings_answers_and_parks(vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback")
+
+    dial_string = {p.get("name"): p.get("value") for p in fs.users()["1007"].iter("param")}["dial-string"]
+    destination = dial_string.replace("${dialed_user}", "1007")
+    assert destination == "loopback/fs_cc_agent_1007/default"
+    name, actions = route(fs.context("default"), "fs_cc_agent_1007", fs.globals)
+    assert name == "fs_cc_test_agent_phone"
+    assert [app for app, _ in actions] == ["set", "ring_ready", "sleep", "answer", "park"]
+
+
+def test_given_sofia_agents_when_test_agent_extension_dialled_then_not_answered(vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path)
+
+    assert route(fs.context("default"), "fs_cc_agent_1007", fs.globals) == (None, [])
+
+
+# --- the Vagrantfile -----------------------------------------------------------------
+
+@pytest.mark.parametrize("step", [
+    'config.vm.box = "debian/bookworm64"',
+    'ENV.fetch("SIGNALWIRE_TOKEN"',
+    "/etc/apt/auth.conf.d/freeswitch.conf",
+    "https://freeswitch.signalwire.com/repo/deb/debian-release/",
+    "signalwire-freeswitch-repo.gpg",
+    "signed-by=",
+    "freeswitch-meta-vanilla",
+    "freeswitch-mod-loopback",
+    "freeswitch-sounds-en-us-callie",
+    "freeswitch-music-default",
+    "redis-server",
+    "postgresql",
+    "python3.11",
+    "python3.11 -m venv",
+    "pip install -e '/vagrant[test]'",
+    "/vagrant/freeswitch_conf/install.sh",
+    "systemctl restart freeswitch",
+    'forwarded_port", guest: 5000, host: 5000',
+])
+def test_given_vagrantfile_when_read_then_it_provisions(step):
+    assert step in (ROOT / "Vagrantfile").read_text()
+
+
+def test_given_vagrantfile_when_read_then_the_token_reaches_the_guest_only_through_the_environment():
+    text = (ROOT / "Vagrantfile").read_text()
+    assert re.search(r'env:\s*\{[^}]*"SIGNALWIRE_TOKEN"\s*=>', text)
+    assert "#{ENV" not in text, "no host secret interpolated into the provisioning script"
+    assert re.search(r"chmod 600 /etc/apt/auth.conf.d/freeswitch.conf", text)
