@@ -1,0 +1,173 @@
+"""ACD state in Redis, shared by several engines.
+
+Keys (under ``prefix``): ``agents`` (set of extensions), ``agent:<ext>`` (hash), ``queue:<q>:agents``
+(set of extensions), ``queue:<q>:waiting`` (sorted set of call UUIDs by the time they queued).
+Every change to an agent runs under WATCH on its hash and commits in MULTI/EXEC, so two engines
+reserving at once never both get the same agent: the second one's transaction fails and retries.
+"""
+
+import json
+import logging
+import time
+
+import redis
+
+from fs_cc.acd.agents import Agent, AgentStatus, UnknownAgent
+from fs_cc.acd.base import AgentStore, apply_transition, moved
+from fs_cc.acd.strategy import longest_idle
+from fs_cc.errors import FsCcError
+
+logger = logging.getLogger(__name__)
+
+
+class StoreContention(FsCcError):
+    """An agent's record kept changing under us; the operation gave up."""
+
+    def __init__(self, extension, attempts):
+        self.extension = extension
+        self.attempts = attempts
+        super().__init__(f"agent {extension} changed {attempts} times while we tried to update it")
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _decode(raw):
+    data = {_text(k): _text(v) for k, v in raw.items()}
+    ended = data.get("last_call_ended_at") or ""
+    return Agent(
+        extension=data["extension"],
+        name=data.get("name", ""),
+        queues=tuple(json.loads(data.get("queues") or "[]")),
+        status=AgentStatus(data.get("status", AgentStatus.LOGGED_OUT.value)),
+        status_since=float(data.get("status_since") or 0.0),
+        last_call_ended_at=float(ended) if ended else None,
+    )
+
+
+def _encode(agent):
+    return {
+        "extension": agent.extension,
+        "name": agent.name,
+        "queues": json.dumps(list(agent.queues)),
+        "status": agent.status.value,
+        "status_since": repr(agent.status_since),
+        "last_call_ended_at": "" if agent.last_call_ended_at is None
+        else repr(agent.last_call_ended_at),
+    }
+
+
+class RedisStore(AgentStore):
+    """Live ACD state in Redis (redis-py client given by the caller)."""
+
+    max_attempts = 1000
+
+    def __init__(self, client, prefix="fs_cc:acd:", clock=time.time):
+        super().__init__(clock)
+        self.client = client
+        self.prefix = prefix
+
+    def _agent_key(self, extension):
+        return f"{self.prefix}agent:{extension}"
+
+    def _queue_agents_key(self, queue):
+        return f"{self.prefix}queue:{queue}:agents"
+
+    def _waiting_key(self, queue):
+        return f"{self.prefix}queue:{queue}:waiting"
+
+    def _update(self, extension, change, missing_ok=False):
+        """Apply ``change(agent or None) -> Agent`` under WATCH; retries when another writer won."""
+        key = self._agent_key(extension)
+        for _ in range(self.max_attempts):
+            with self.client.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.hgetall(key)
+                    if not raw and not missing_ok:
+                        raise UnknownAgent(extension)
+                    before = _decode(raw) if raw else None
+                    after = change(before)
+                    if after is None:
+                        return None
+                    pipe.multi()
+                    pipe.hset(key, mapping=_encode(after))
+                    pipe.sadd(f"{self.prefix}agents", extension)
+                    for queue in set(before.queues if before else ()) - set(after.queues):
+                        pipe.srem(self._queue_agents_key(queue), extension)
+                    for queue in after.queues:
+                        pipe.sadd(self._queue_agents_key(queue), extension)
+                    pipe.execute()
+                    return after
+                except redis.WatchError:
+                    continue
+        raise StoreContention(extension, self.max_attempts)
+
+    def define_agent(self, extension, name="", queues=()):
+        def change(agent):
+            if agent is None:
+                return Agent(extension, name, tuple(queues), AgentStatus.LOGGED_OUT, self.clock())
+            agent.name, agent.queues = name, tuple(queues)
+            return agent
+
+        return self._update(extension, change, missing_ok=True)
+
+    def get_agent(self, extension):
+        raw = self.client.hgetall(self._agent_key(extension))
+        if not raw:
+            raise UnknownAgent(extension)
+        return _decode(raw)
+
+    def _load(self, extensions):
+        with self.client.pipeline(transaction=False) as pipe:
+            for extension in extensions:
+                pipe.hgetall(self._agent_key(extension))
+            return [_decode(raw) for raw in pipe.execute() if raw]
+
+    def list_agents(self):
+        extensions = sorted(_text(e) for e in self.client.smembers(f"{self.prefix}agents"))
+        return self._load(extensions)
+
+    def set_status(self, extension, status, *, expected=None):
+        return self._update(extension,
+                            lambda agent: apply_transition(agent, status, self.clock(), expected))
+
+    def reserve(self, queue, strategy=longest_idle, exclude=()):
+        for _ in range(self.max_attempts):
+            members = [_text(e) for e in self.client.smembers(self._queue_agents_key(queue))]
+            chosen = strategy(self._load(members), queue, exclude)
+            if chosen is None:
+                return None
+            key = self._agent_key(chosen.extension)
+            with self.client.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.hgetall(key)
+                    current = _decode(raw) if raw else None
+                    if (current is None or current.status is not AgentStatus.AVAILABLE
+                            or queue not in current.queues):
+                        continue  # taken or changed since we looked: choose again
+                    reserved = moved(current, AgentStatus.RESERVED, self.clock())
+                    pipe.multi()
+                    pipe.hset(key, mapping=_encode(reserved))
+                    pipe.execute()
+                    return reserved
+                except redis.WatchError:
+                    continue
+        raise StoreContention(f"(queue {queue})", self.max_attempts)
+
+    def enqueue_caller(self, queue, call_uuid, since=None):
+        key = self._waiting_key(queue)
+        self.client.zadd(key, {call_uuid: self.clock() if since is None else since}, nx=True)
+        return self.caller_position(queue, call_uuid)
+
+    def dequeue_caller(self, queue, call_uuid):
+        return bool(self.client.zrem(self._waiting_key(queue), call_uuid))
+
+    def caller_position(self, queue, call_uuid):
+        rank = self.client.zrank(self._waiting_key(queue), call_uuid)
+        return None if rank is None else rank + 1
+
+    def waiting_callers(self, queue):
+        return [_text(u) for u in self.client.zrange(self._waiting_key(queue), 0, -1)]
