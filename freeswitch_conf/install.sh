@@ -10,7 +10,7 @@
 #   FS_CC_DEFAULT_PASSWORD vanilla default_password override   (kept, else generated)
 #   FS_CC_AGENT_ENDPOINT   sofia (SIP phones) | loopback (simulated phones, tests)  (kept, else sofia)
 #   FS_CC_TEST_NUMBERS     true enables the 59xx test numbers in context public     (kept, else false)
-#   FS_CC_ENV_FILE         where the engine's ESL settings are written  (/etc/fs_cc/freeswitch.env)
+#   FS_CC_ENV_FILE         the engine's FS_CC_ESL_URL is written here    (/etc/fs_cc/freeswitch.env)
 #   FS_CC_FS_CLI_CONF      fs_cli's configuration, "" to skip    (/etc/fs_cli.conf)
 #   FS_CC_OWNER            owner:group of the written configuration (freeswitch:freeswitch if it exists)
 set -euo pipefail
@@ -143,10 +143,9 @@ fi
 # 6. The engine's connection settings, and fs_cli's (it would try ClueCon otherwise).
 mkdir -p "$(dirname "$ENV_FILE")"
 umask 077
+# fs_cc's settings read FS_CC_ESL_URL as HOST:PORT:PASSWORD (fs_cc/config.py).
 cat > "$ENV_FILE" <<EOF
-FS_CC_ESL_HOST=127.0.0.1
-FS_CC_ESL_PORT=8021
-FS_CC_ESL_PASSWORD=$ESL_PASSWORD
+FS_CC_ESL_URL=127.0.0.1:8021:$ESL_PASSWORD
 EOF
 if [ -n "$FS_CLI_CONF" ]; then
     mkdir -p "$(dirname "$FS_CLI_CONF")"

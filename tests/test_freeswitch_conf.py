@@ -283,7 +283,7 @@ def test_given_vanilla_conf_when_installed_then_every_variable_resolves_and_esl_
     assert fs.unresolved == []
     esl = fs.params("event_socket.conf")
     assert esl["listen-ip"] == "127.0.0.1"
-    assert esl["password"] == env_file(tmp_path)["FS_CC_ESL_PASSWORD"]
+    assert env_file(tmp_path)["FS_CC_ESL_URL"] == f"127.0.0.1:8021:{esl['password']}"
     assert esl["password"] != "ClueCon" and len(esl["password"]) >= 12
     assert f"password => {esl['password']}" in (tmp_path / "fs_cli.conf").read_text()
     assert fs.globals["default_password"] != "1234", "the vanilla default password is replaced"
@@ -326,8 +326,7 @@ def test_given_esl_password_in_environment_when_installed_then_switch_and_engine
     fs = installed(vanilla, tmp_path, FS_CC_ESL_PASSWORD="s3cret-from-vault.01")
 
     assert fs.params("event_socket.conf")["password"] == "s3cret-from-vault.01"
-    assert env_file(tmp_path) == {"FS_CC_ESL_HOST": "127.0.0.1", "FS_CC_ESL_PORT": "8021",
-                                  "FS_CC_ESL_PASSWORD": "s3cret-from-vault.01"}
+    assert env_file(tmp_path) == {"FS_CC_ESL_URL": "127.0.0.1:8021:s3cret-from-vault.01"}
     assert oct((tmp_path / "fs_cc/freeswitch.env").stat().st_mode & 0o777) == "0o600"
 
 
