@@ -49,6 +49,7 @@ class CallSession:
         self._vars = {}
         self._executions = {}  # Application-UUID -> AsyncResult
         self._waiters = []
+        self._final_events = {}  # hangup-family events already seen, by name
         self._dispatcher = None
 
     # -- set-up -----------------------------------------------------------------------
@@ -182,9 +183,9 @@ class CallSession:
         waiter = _Waiter(event_name, predicate)
         if self.closed.is_set() or (self.hungup.is_set() and not waiter.outlives_hangup):
             self._raise_if_gone()
-        if event_name == "CHANNEL_HANGUP" and self.hangup_event is not None:
-            if predicate is None or predicate(self.hangup_event):
-                return self.hangup_event
+        final = self._final_events.get(event_name)
+        if final is not None and (predicate is None or predicate(final)):
+            return final  # hangup events happen once: a late waiter still gets them
         self._waiters.append(waiter)
         try:
             return waiter.result.get(timeout=timeout)
@@ -213,6 +214,8 @@ class CallSession:
         mine = self.uuid is None or event.uuid in (None, self.uuid)
         if mine:
             self._remember_vars(event.headers)
+            if name in HANGUP_EVENTS:
+                self._final_events[name] = event
         if name == "CHANNEL_EXECUTE_COMPLETE":
             result = self._executions.pop(event.get("Application-UUID"), None)
             if result is not None:
