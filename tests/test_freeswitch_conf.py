@@ -381,6 +381,25 @@ def test_given_test_numbers_enabled_when_59xx_called_in_public_then_handed_to_en
     assert ("set", f"fs_cc_did={number}") in actions and ("socket", ENGINE_SOCKET) in actions
 
 
+def test_given_test_call_naming_its_engine_when_59xx_called_then_handed_to_that_socket(vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path, FS_CC_TEST_NUMBERS="true")
+    call = dict(fs.globals, fs_cc_test_socket="127.0.0.1:41234")
+
+    name, actions = route(fs.context("public"), "5901", call)
+
+    assert name == "fs_cc_test_numbers_own_engine"
+    assert actions[:2] == [("set", "fs_cc_did=5901"), ("socket", "${fs_cc_test_socket} async full")]
+
+
+def test_given_test_call_with_malformed_engine_address_when_59xx_called_then_default_socket(vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path, FS_CC_TEST_NUMBERS="true")
+    call = dict(fs.globals, fs_cc_test_socket="127.0.0.1:8084 async full;hangup")
+
+    name, actions = route(fs.context("public"), "5901", call)
+
+    assert name == "fs_cc_test_numbers" and ("socket", ENGINE_SOCKET) in actions
+
+
 def test_given_agent_phone_when_dialling_service_number_then_transferred_to_public(vanilla, tmp_path):
     fs = installed(vanilla, tmp_path)
 
