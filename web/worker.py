@@ -17,6 +17,8 @@ def celery_init_app(app):
     """Build the Celery app for Flask ``app``: its config, its tasks, each run in its context."""
 
     class FlaskTask(Task):
+        """A task that runs inside the Flask app's context (database session, config)."""
+
         def __call__(self, *args, **kwargs):
             with app.app_context():
                 return self.run(*args, **kwargs)

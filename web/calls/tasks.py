@@ -5,7 +5,7 @@ import random
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from web.calls.services import CallRecordService, parse_record
 from web.errors import InvalidRecord
@@ -24,7 +24,7 @@ def retry_delay(retries, base, cap):
 
 def _database_unreachable(exc):
     # Connection loss, a locked or missing database, a server restarting: worth waiting for.
-    return isinstance(exc, OperationalError) or (
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
