@@ -1,0 +1,280 @@
+"""The ACD with a double FreeSWITCH: who gets rung, retries, abandons, hangup sides, control."""
+
+import time
+
+import gevent
+import pytest
+
+from fs_cc.acd import ACD, AgentStatus, InvalidTransition, MemoryStore, Queue, UnknownAgent
+from fs_cc.acd import build_acd
+from fs_cc.calls import CallRecord, HangupSide
+from fs_cc.errors import ConfigError
+from tests.acd.conftest import FakeClock
+from tests.acd.doubles import CallerSession, FakeSwitch
+
+A = AgentStatus
+
+
+def wait_until(condition, timeout=5.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        gevent.sleep(0.005)
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def store(clock):
+    return MemoryStore(clock=clock)
+
+
+def make_acd(store, switch, clock, logged_in=("1000", "1001", "1002")):
+    acd = ACD(store, switch, [Queue("sales"), Queue("support")], ring_timeout=2,
+              retry_delay=0.05, poll_interval=0.05)
+    for ext in ("1000", "1001", "1002"):
+        store.define_agent(ext, f"Agent {ext}", ["sales"])
+    for ext in logged_in:
+        acd.login(ext)
+        clock.advance()
+    return acd
+
+
+def start_call(acd, uuid="caller-1", queue="sales"):
+    session = CallerSession(uuid)
+    record = CallRecord(uuid=uuid, caller_number=session.caller_number)
+    job = gevent.spawn(acd.enqueue, session, queue, record)
+    return session, record, job
+
+
+def connected(record):
+    return lambda: record.agent is not None
+
+
+def test_given_agents_idle_when_caller_queues_then_longest_idle_rung_and_bridged(store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock, logged_in=("1001", "1000", "1002"))
+    session, record, job = start_call(acd)
+    wait_until(connected(record), what="agent connected")
+    assert record.agent == "1001"
+    assert record.queue == "sales" and record.queued_at <= record.answered_at
+    assert session.executed == [("playback", "local_stream://moh")]
+    ext, variables = switch.originates[0]
+    assert ext == "1001"
+    assert variables["fs_cc_call_uuid"] == "caller-1"
+    assert variables["origination_caller_id_number"] == "5551000"
+    assert variables["originate_timeout"] == "2"
+    assert switch.bridges == [("caller-1", variables["origination_uuid"])]
+    assert "uuid_break caller-1 all" in switch.commands
+    assert store.get_agent("1001").status is A.ON_CALL
+    switch.agent_hangs_up(variables["origination_uuid"])
+    job.get(timeout=5)
+
+
+def test_given_agent_hangs_up_first_when_call_ends_then_side_agent_and_agent_available(
+        store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock)
+    session, record, job = start_call(acd)
+    wait_until(connected(record))
+    switch.agent_hangs_up(switch.leg_of(record.agent), "NORMAL_CLEARING")
+    job.get(timeout=5)
+    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "NORMAL_CLEARING")
+    assert session.hung_up_by_us == "NORMAL_CLEARING"
+    agent = store.get_agent(record.agent)
+    assert agent.status is A.AVAILABLE and agent.last_call_ended_at is not None
+
+
+def test_given_caller_hangs_up_during_talk_when_call_ends_then_side_caller_and_leg_killed(
+        store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock)
+    session, record, job = start_call(acd)
+    wait_until(connected(record))
+    leg = switch.leg_of(record.agent)
+    session.caller_hangs_up("NORMAL_CLEARING")
+    job.get(timeout=5)
+    assert (record.hangup_side, record.hangup_cause) == (HangupSide.CALLER, "NORMAL_CLEARING")
+    assert f"uuid_kill {leg} NORMAL_CLEARING" in switch.commands
+    assert leg not in switch.up
+    assert store.get_agent(record.agent).status is A.AVAILABLE
+
+
+def test_given_first_agent_busy_when_caller_queues_then_next_agent_rung_and_first_released(
+        store, clock):
+    switch = FakeSwitch({"1000": "USER_BUSY", "1001": "USER_NOT_REGISTERED"})
+    acd = make_acd(store, switch, clock)
+    session, record, job = start_call(acd)
+    wait_until(connected(record))
+    assert [ext for ext, _ in switch.originates] == ["1000", "1001", "1002"]
+    assert record.agent == "1002"
+    assert store.get_agent("1000").status is A.AVAILABLE
+    assert store.get_agent("1001").status is A.AVAILABLE
+    session.caller_hangs_up()
+    job.get(timeout=5)
+
+
+def test_given_every_agent_fails_when_caller_waits_then_they_are_rung_again_after_a_delay(
+        store, clock):
+    switch = FakeSwitch({"1000": "NO_ANSWER"})
+    acd = make_acd(store, switch, clock, logged_in=("1000",))
+    session, record, job = start_call(acd)
+    wait_until(lambda: len(switch.originates) >= 3, what="three attempts")
+    session.caller_hangs_up("ORIGINATOR_CANCEL")
+    job.get(timeout=5)
+    assert record.agent is None
+    assert record.hangup_side == HangupSide.CALLER
+    assert store.get_agent("1000").status is A.AVAILABLE
+
+
+def test_given_no_agent_available_when_caller_abandons_then_dequeued_and_side_caller(
+        store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock, logged_in=())
+    session, record, job = start_call(acd)
+    wait_until(lambda: acd.queues()[0]["waiting"] == 1, what="caller waiting")
+    session.caller_hangs_up("ORIGINATOR_CANCEL")
+    job.get(timeout=5)
+    assert (record.hangup_side, record.hangup_cause) == (HangupSide.CALLER, "ORIGINATOR_CANCEL")
+    assert record.answered_at is None and record.agent is None
+    assert store.waiting_callers("sales") == []
+    assert switch.originates == []
+
+
+def test_given_caller_abandons_while_agent_rings_then_leg_killed_and_agent_released(
+        store, clock):
+    switch = FakeSwitch({"1000": 30})
+    acd = make_acd(store, switch, clock, logged_in=("1000",))
+    session, record, job = start_call(acd)
+    wait_until(lambda: switch.ringing, what="agent ringing")
+    assert store.get_agent("1000").status is A.RESERVED
+    leg = switch.leg_of("1000")
+    session.caller_hangs_up("ORIGINATOR_CANCEL")
+    job.get(timeout=5)
+    assert f"uuid_kill {leg} ORIGINATOR_CANCEL" in switch.commands
+    assert store.get_agent("1000").status is A.AVAILABLE
+    assert record.agent is None and record.hangup_side == HangupSide.CALLER
+    assert store.waiting_callers("sales") == []
+
+
+def test_given_caller_waiting_when_agent_logs_in_then_agent_rung_at_once(store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock, logged_in=())
+    acd.poll_interval = 60  # only the login's wake-up can connect the call in time
+    session, record, job = start_call(acd)
+    wait_until(lambda: store.waiting_callers("sales") == ["caller-1"])
+    acd.login("1002")
+    wait_until(connected(record), timeout=2)
+    assert record.agent == "1002"
+    session.caller_hangs_up()
+    job.get(timeout=5)
+
+
+def test_given_two_callers_and_one_agent_when_agent_frees_then_first_caller_first(store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock, logged_in=())
+    first, first_record, first_job = start_call(acd, "caller-1")
+    wait_until(lambda: store.waiting_callers("sales") == ["caller-1"])
+    clock.advance()
+    second, second_record, second_job = start_call(acd, "caller-2")
+    wait_until(lambda: store.waiting_callers("sales") == ["caller-1", "caller-2"])
+    acd.login("1000")
+    wait_until(connected(first_record))
+    assert second_record.agent is None
+    first.caller_hangs_up()
+    first_job.get(timeout=5)
+    wait_until(connected(second_record))
+    assert [v["fs_cc_call_uuid"] for _, v in switch.originates] == ["caller-1", "caller-2"]
+    second.caller_hangs_up()
+    second_job.get(timeout=5)
+
+
+def test_given_agent_leg_gone_before_bridge_when_bridging_then_next_agent(store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock, logged_in=("1000", "1001"))
+    real_bgapi = switch.bgapi
+
+    def answer_then_drop_first(command, timeout=None):
+        reply = real_bgapi(command, timeout)
+        if len(switch.originates) == 1:
+            switch.agent_hangs_up(switch.leg_of("1000"))
+        return reply
+
+    switch.bgapi = answer_then_drop_first
+    session, record, job = start_call(acd)
+    wait_until(connected(record))
+    assert record.agent == "1001"
+    assert store.get_agent("1000").status is A.AVAILABLE
+    session.caller_hangs_up()
+    job.get(timeout=5)
+
+
+def test_given_unknown_queue_when_enqueued_then_system_hangup(store, clock):
+    acd = make_acd(store, FakeSwitch(), clock)
+    session, record, job = start_call(acd, queue="billing")
+    job.get(timeout=5)
+    assert record.hangup_side == HangupSide.SYSTEM
+    assert session.hung_up_by_us == "NORMAL_TEMPORARY_FAILURE"
+
+
+def test_given_agents_when_listed_then_control_dicts(store, clock):
+    acd = make_acd(store, FakeSwitch(), clock, logged_in=("1000",))
+    listed = {a["extension"]: a for a in acd.agents()}
+    assert listed["1000"]["status"] == "available"
+    assert listed["1001"]["status"] == "logged_out"
+    assert listed["1000"]["queues"] == ["sales"]
+    assert listed["1000"]["status_since"].startswith("2023-11-14T22:13:20")
+    assert acd.queues() == [
+        {"name": "sales", "strategy": "longest-idle", "waiting": 0, "agents_available": 1,
+         "agents_logged_in": 1},
+        {"name": "support", "strategy": "longest-idle", "waiting": 0, "agents_available": 0,
+         "agents_logged_in": 0}]
+
+
+def test_given_control_requests_when_applied_then_checked_and_idempotent(store, clock):
+    acd = make_acd(store, FakeSwitch(), clock, logged_in=())
+    assert acd.login("1000")["status"] == "available"
+    assert acd.login("1000")["status"] == "available"
+    assert acd.set_status("1000", "BREAK")["status"] == "break"
+    assert acd.logout("1000")["status"] == "logged_out"
+    with pytest.raises(ValueError):
+        acd.set_status("1000", "on_call")
+    with pytest.raises(KeyError):
+        acd.login("4242")
+    with pytest.raises(UnknownAgent):
+        acd.logout("4242")
+    acd.login("1001")
+    store.reserve_longest_idle("sales")
+    with pytest.raises(InvalidTransition):
+        acd.logout("1001")
+
+
+def test_given_config_when_built_then_queues_and_agents_defined(store):
+    acd = build_acd(store, FakeSwitch(), {
+        "queues": [{"name": "sales", "strategy": "longest-idle"},
+                   {"name": "support", "moh": "local_stream://default"}],
+        "agents": [{"extension": 1000, "name": "Alice", "queues": ["sales", "support"]}],
+        "ring_timeout": 15, "retry_delay": None})
+    assert acd.ring_timeout == 15
+    assert [q["name"] for q in acd.queues()] == ["sales", "support"]
+    assert store.get_agent("1000").queues == ("sales", "support")
+    assert acd._queues["support"].moh == "local_stream://default"
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"queues": [{"name": "sales", "strategy": "random"}]}, "unknown queue strategy 'random'"),
+    ({"queues": ["sales"], "agents": [{"extension": "1000", "queues": ["salez"]}]},
+     "agent 1000 is in unknown queue 'salez'"),
+    ({"queues": ["sales", "sales"]}, "queue 'sales' is defined twice"),
+    ({"queues": [{"name": "sales", "colour": "red"}]}, "unknown field(s): colour"),
+    ({"queues": ["sales"], "agents": [{"name": "Bob"}]}, "needs an 'extension'"),
+    ({"queues": ["sales"], "ring_timout": 5}, "unknown ACD setting(s): ring_timout"),
+])
+def test_given_bad_config_when_built_then_config_error(store, config, message):
+    with pytest.raises(ConfigError) as caught:
+        build_acd(store, FakeSwitch(), config)
+    assert message in str(caught.value)
