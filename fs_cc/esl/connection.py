@@ -138,6 +138,10 @@ class Connection:
                 return
             for message in messages:
                 route(message)
+            if messages:
+                # recv does not yield while data is waiting: let the handlers drain
+                # what we just queued, or a flood piles up events (and GC work) in memory.
+                gevent.sleep(0)
 
     def _route(self, message):
         content_type = message.content_type
