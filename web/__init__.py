@@ -23,6 +23,8 @@ def _config_from_settings(settings):
         "SESSION_COOKIE_SAMESITE": "Lax",
         "FS_CC_CONTROL_URL": settings.control_url,
         "FS_CC_CONTROL_TIMEOUT": 2.0,
+        # Time zone of the pages' times and of dates typed without an offset (IANA name).
+        "DISPLAY_TIMEZONE": "UTC",
         "CALLS_PER_PAGE": 50,
         "CALLS_MAX_LIMIT": 500,
         "AGENTS_REFRESH_SECONDS": 5,
@@ -51,6 +53,8 @@ def create_app(test_config=None, settings=None):
     if test_config is not None:
         app.config.update(test_config)
     app.json.ensure_ascii = False
+    app.extensions["fs_cc_timezone"] = _timezone(app.config["DISPLAY_TIMEZONE"])
+    app.add_template_filter(_local_time, "localtime")
     app.extensions["fs_cc_settings"] = settings
 
     db.init_app(app)
@@ -70,6 +74,30 @@ def create_app(test_config=None, settings=None):
     app.register_error_handler(404, _handle_not_found)
     app.add_url_rule("/", "index", lambda: redirect(url_for("calls.index")))
     return app
+
+
+def _timezone(name):
+    import zoneinfo
+
+    from fs_cc.errors import ConfigError
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"DISPLAY_TIMEZONE {name!r} is not a known time zone") from exc
+
+
+def display_timezone():
+    """The time zone pages show times in."""
+    from flask import current_app
+
+    return current_app.extensions["fs_cc_timezone"]
+
+
+def _local_time(value, fmt="%Y-%m-%d %H:%M:%S"):
+    if value is None:
+        return ""
+    return value.astimezone(display_timezone()).strftime(fmt)
 
 
 def _wants_json():

@@ -168,3 +168,35 @@ def test_given_no_session_when_opening_the_page_then_redirected_to_login(client)
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/login?next=/calls?queue%3Dsales"
+
+
+def test_given_a_display_time_zone_then_pages_show_local_times_and_dates_are_local(
+        tmp_path, migrated_databases):
+    from tests.web.support import app_on, database_url_for, dispose
+
+    app = app_on(tmp_path, database_url_for(migrated_databases, "sqlite"),
+                 DISPLAY_TIMEZONE="Asia/Shanghai")
+    client = app.test_client()
+    _, username, password = create_user(app, role="supervisor")
+    login(client, username, password)
+    # 17:30 UTC on 2 March is 01:30 on 3 March in Beijing.
+    late = create_record(app, started=datetime.datetime(2026, 3, 2, 17, 30,
+                                                         tzinfo=datetime.timezone.utc))
+    create_record(app, started=datetime.datetime(2026, 3, 2, 15, 30, tzinfo=datetime.timezone.utc))
+    try:
+        page = client.get("/calls").get_data(as_text=True)
+        api = client.get("/api/calls?from=2026-03-03")
+    finally:
+        dispose(app)
+
+    assert "2026-03-03 01:30:00" in page and "Started (Asia/Shanghai)" in page
+    assert uuids(api) == [late["uuid"]]
+    assert api.get_json()["calls"][0]["started_at"] == "2026-03-02T17:30:00+00:00"
+
+
+def test_given_an_unknown_display_time_zone_when_creating_the_app_then_config_error(tmp_path):
+    from fs_cc.errors import ConfigError
+    from tests.web.support import make_app
+
+    with pytest.raises(ConfigError, match="Mars/Olympus"):
+        make_app(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite'}", DISPLAY_TIMEZONE="Mars/Olympus")

@@ -6,6 +6,7 @@ from web.agents.views import SUPERVISING_ROLES, agent_service
 from web.auth.decorators import login_required, roles_required
 from web.calls.filters import parse_filters
 from web.calls.services import CallRecordService
+from web import display_timezone
 from web.extensions import db
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -16,7 +17,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def calls():
     """Call records, newest first; filters from/to/caller/queue/agent, paging limit/offset."""
     filters = parse_filters(request.args, default_limit=current_app.config["CALLS_PER_PAGE"],
-                            max_limit=current_app.config["CALLS_MAX_LIMIT"])
+                            max_limit=current_app.config["CALLS_MAX_LIMIT"],
+                            tz=display_timezone())
     rows, total = CallRecordService(db.session).search(filters, viewer=g.user)
     return jsonify(calls=[row.to_dict() for row in rows], total=total,
                    limit=filters.limit, offset=filters.offset)

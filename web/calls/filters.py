@@ -34,20 +34,20 @@ class CallFilters:
         return args
 
 
-def parse_datetime(text, field, end_of_day=False):
-    """Parse ISO 8601 (date or date-time; naive means UTC); raise InvalidFilter naming ``field``."""
+def parse_datetime(text, field, end_of_day=False, tz=UTC):
+    """Parse ISO 8601 (date or date-time; naive means ``tz``); raise InvalidFilter naming ``field``."""
     text = text.strip()
     try:
         if len(text) == 10:
             day = datetime.date.fromisoformat(text)
-            value = datetime.datetime.combine(day, datetime.time(), tzinfo=UTC)
+            value = datetime.datetime.combine(day, datetime.time(), tzinfo=tz)
             # A bare "to" date includes that whole day.
             return value + datetime.timedelta(days=1) if end_of_day else value
         value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise InvalidFilter(f"{field}: {text!r} is not an ISO 8601 date or date-time",
                             field=field) from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
 
 
 def _int(args, name, default, minimum, maximum=None):
@@ -71,14 +71,17 @@ def _text(args, name, max_length=64):
     return value or None
 
 
-def parse_filters(args, default_limit=50, max_limit=500, paging="offset"):
-    """Build CallFilters from query ``args``; paging by ``limit``/``offset`` or by ``page``."""
+def parse_filters(args, default_limit=50, max_limit=500, paging="offset", tz=UTC):
+    """Build CallFilters from query ``args``; paging by ``limit``/``offset`` or by ``page``.
+
+    Dates and date-times without an offset are read in ``tz`` (the display time zone).
+    """
     filters = CallFilters(caller=_text(args, "caller"), queue=_text(args, "queue"),
                           agent=_text(args, "agent"))
     if args.get("from"):
-        filters.date_from = parse_datetime(args["from"], "from")
+        filters.date_from = parse_datetime(args["from"], "from", tz=tz)
     if args.get("to"):
-        filters.date_to = parse_datetime(args["to"], "to", end_of_day=True)
+        filters.date_to = parse_datetime(args["to"], "to", end_of_day=True, tz=tz)
     if filters.date_from and filters.date_to and filters.date_from >= filters.date_to:
         raise InvalidFilter("to: must be after from", field="to")
     if paging == "page":

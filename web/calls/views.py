@@ -6,6 +6,7 @@ from web.auth.decorators import login_required
 from web.calls.filters import CallFilters, parse_filters
 from web.calls.services import CallRecordService
 from web.errors import InvalidFilter
+from web import display_timezone
 from web.extensions import db
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
@@ -18,7 +19,8 @@ def index():
     per_page = current_app.config["CALLS_PER_PAGE"]
     calls = CallRecordService(db.session)
     try:
-        filters = parse_filters(request.args, default_limit=per_page, paging="page")
+        filters = parse_filters(request.args, default_limit=per_page, paging="page",
+                                tz=display_timezone())
     except InvalidFilter as exc:
         return render_template("calls/index.html", error=exc, rows=[], total=0, page=1, pages=1,
                                filters=CallFilters(), args=request.args,
