@@ -1,0 +1,340 @@
+"""Dialplan applications and their execution (CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE)."""
+
+import logging
+import re
+import uuid as uuidlib
+
+from fs_cc.emulator.channel import ChannelState, WakeReason
+from fs_cc.emulator.events import now_us
+from fs_cc.emulator.originate import OriginateError, dial
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PROMPT_SECONDS = 2.0
+FOREVER = None
+
+
+def execute(channel, app, arg="", app_uuid=None):
+    """Run one application on the channel's session greenlet; returns its response."""
+    app_uuid = app_uuid or str(uuidlib.uuid4())
+    if arg:
+        channel.set_var("current_application_data", arg)
+    channel.set_var("current_application", app)
+    channel.application, channel.application_data = app, arg
+    data = [("Application", app)] + ([("Application-Data", arg)] if arg else [])
+    channel.fire("CHANNEL_EXECUTE", post=data + [("Application-UUID", app_uuid)])
+    func = APPS.get(app)
+    if func is None:
+        logger.warning("%s: application %s is not emulated; treated as a no-op", channel.uuid, app)
+        response = "_none_"
+    else:
+        response = func(channel, arg) or "_none_"
+    channel.last_response = response
+    channel.fire("CHANNEL_EXECUTE_COMPLETE",
+                 post=data + [("Application-Response", response), ("Application-UUID", app_uuid)])
+    return response
+
+
+def run_queued(channel):
+    """Execute the applications queued by sendmsg, in order."""
+    while channel.app_queue and not channel.hungup and not channel.taken_over:
+        app, arg, app_uuid, loops = channel.app_queue.pop(0)
+        for _ in range(max(1, loops)):
+            if channel.hungup:
+                break
+            execute(channel, app, arg, app_uuid)
+
+
+def park_loop(channel, fire_events=True):
+    """switch_ivr_park: run queued applications until hangup or another job takes over."""
+    if fire_events:
+        channel.fire("CHANNEL_PARK")
+    while True:
+        reason = channel.wait(queue=True)
+        if reason == WakeReason.QUEUE:
+            run_queued(channel)
+            continue
+        if reason in (WakeReason.HANGUP, WakeReason.TAKEOVER):
+            break
+    if fire_events:
+        channel.fire("CHANNEL_UNPARK")
+
+
+def media_seconds(path, default=DEFAULT_PROMPT_SECONDS):
+    """Simulated length of a media path; None means it plays until interrupted."""
+    if path.startswith("local_stream://"):
+        return FOREVER
+    if path.startswith("silence_stream://"):
+        ms = int(re.split(r"[,;]", path[len("silence_stream://"):])[0] or 0)
+        return FOREVER if ms < 0 else ms / 1000.0
+    if path.startswith("tone_stream://"):
+        spec = path[len("tone_stream://"):]
+        loops = 1
+        match = re.search(r"loops=(-?\d+)", spec)
+        if match:
+            loops = int(match.group(1))
+        if loops < 0:
+            return FOREVER
+        total = 0
+        for group in re.findall(r"%\(([^)]*)\)", spec):
+            numbers = group.split(",")
+            total += int(numbers[0] or 0) + (int(numbers[1] or 0) if len(numbers) > 1 else 0)
+        return total * loops / 1000.0
+    return default
+
+
+def _play(channel, path, stop_on_dtmf=False):
+    """Play one file; returns the WakeReason that ended it."""
+    for piece in path.split("!") if path.startswith("file_string://") else [path]:
+        piece = piece.replace("file_string://", "")
+        reason = channel.wait(media_seconds(piece), dtmf=stop_on_dtmf)
+        if reason != WakeReason.TIMEOUT:
+            return reason
+    return WakeReason.TIMEOUT
+
+
+def app_playback(channel, arg):
+    """playback <file>: FILE PLAYED, or PLAYBACK ERROR when the caller hangs up."""
+    reason = _play(channel, arg)
+    if reason == WakeReason.HANGUP:
+        return "PLAYBACK ERROR"
+    channel.set_var("playback_seconds", "0")
+    return "FILE PLAYED"
+
+
+def _collect(channel, min_digits, max_digits, timeout_ms, terminators, digit_timeout_ms, prompt):
+    """Play prompt (interrupted by DTMF) and collect digits. Returns (digits, terminator)."""
+    channel.prompts_started += 1
+    channel.state_changed.set()
+    reason = _play(channel, prompt, stop_on_dtmf=True) if prompt else WakeReason.TIMEOUT
+    if reason in (WakeReason.HANGUP, WakeReason.TAKEOVER):
+        return None, ""
+    digits = ""
+    wait_ms = timeout_ms
+    while len(digits) < max_digits:
+        if not channel.dtmf_buffer:
+            reason = channel.wait(wait_ms / 1000.0, dtmf=True)
+            if reason != WakeReason.DTMF:
+                if reason in (WakeReason.HANGUP, WakeReason.TAKEOVER):
+                    return None, ""
+                break
+        digit, channel.dtmf_buffer = channel.dtmf_buffer[0], channel.dtmf_buffer[1:]
+        if digit in terminators:
+            return digits, digit
+        digits += digit
+        wait_ms = digit_timeout_ms
+    return digits, ""
+
+
+def app_play_and_get_digits(channel, arg):
+    """play_and_get_digits min max tries timeout terminators file invalid var regexp digit_timeout."""
+    parts = arg.split()
+    min_d, max_d, tries, timeout = int(parts[0]), int(parts[1]), int(parts[2]), int(parts[3])
+    terminators = parts[4] if len(parts) > 4 else "#"
+    prompt = parts[5] if len(parts) > 5 else ""
+    invalid = parts[6] if len(parts) > 6 else ""
+    var = parts[7] if len(parts) > 7 else "pagd_input"
+    regexp = parts[8] if len(parts) > 8 else ".*"
+    digit_timeout = int(parts[9]) if len(parts) > 9 else timeout
+    channel.dtmf_buffer = ""
+    for _ in range(max(1, tries)):
+        digits, _term = _collect(channel, min_d, max_d, timeout,
+                                 "" if terminators == "none" else terminators, digit_timeout, prompt)
+        if digits is None:
+            return "_none_"
+        if len(digits) >= min_d and re.fullmatch(regexp, digits):
+            channel.set_var("read_result", "success")
+            channel.set_var(var, digits)
+            return "_none_"
+        if invalid and _play(channel, invalid) == WakeReason.HANGUP:
+            return "_none_"
+    channel.set_var("read_result", "failure")
+    channel.set_var(var, None)
+    return "_none_"
+
+
+def app_read(channel, arg):
+    """read min max file var timeout terminators."""
+    parts = arg.split()
+    min_d, max_d = int(parts[0]), int(parts[1])
+    prompt = parts[2] if len(parts) > 2 else ""
+    var = parts[3] if len(parts) > 3 else "read_input"
+    timeout = int(parts[4]) if len(parts) > 4 else 5000
+    terminators = parts[5] if len(parts) > 5 else "#"
+    channel.dtmf_buffer = ""
+    digits, _term = _collect(channel, min_d, max_d, timeout, terminators, timeout, prompt)
+    if digits is None:
+        return "_none_"
+    if len(digits) >= min_d:
+        channel.set_var("read_result", "success")
+        channel.set_var(var, digits)
+    else:
+        channel.set_var("read_result", "timeout")
+    return "_none_"
+
+
+def _set(channel, arg):
+    key, _, value = arg.partition("=")
+    channel.set_var(key.strip(), value)
+
+
+def app_export(channel, arg):
+    """export k=v: set here and list it in export_vars."""
+    _set(channel, arg)
+    key = arg.partition("=")[0].strip()
+    names = [n for n in channel.get_var("export_vars", "").split(",") if n]
+    if key not in names:
+        names.append(key)
+    channel.set_var("export_vars", ",".join(names))
+
+
+def app_hangup(channel, arg):
+    """hangup [cause]."""
+    channel.hangup(arg.strip() or "NORMAL_CLEARING")
+
+
+def app_sleep(channel, arg):
+    """sleep <ms>."""
+    channel.wait(int(arg or 0) / 1000.0)
+
+
+def app_until_hangup(channel, _arg):
+    """echo, conference, eavesdrop: media until hangup or another job."""
+    channel.wait()
+
+
+def app_transfer(channel, arg):
+    """transfer <ext> [dialplan] [context]."""
+    parts = arg.split()
+    context = parts[2] if len(parts) > 2 else channel.profile.context
+    channel.switch.transfer(channel, parts[0], context)
+
+
+def app_respond(channel, arg):
+    """respond <code>: 18x rings, 2xx answers, anything else hangs up."""
+    code = arg.strip().split()[0] if arg.strip() else ""
+    if code.startswith("18"):
+        channel.pre_answer()
+    elif code.startswith("2"):
+        channel.answer()
+    else:
+        channel.hangup("CALL_REJECTED")
+
+
+def app_record_session(channel, arg):
+    """record_session <path>: remembered, nothing is written."""
+    channel.set_var("fs_cc_recording", arg)
+
+
+def app_media(channel, _arg):
+    """say/speak: a two-second prompt."""
+    reason = channel.wait(DEFAULT_PROMPT_SECONDS)
+    return "PLAYBACK ERROR" if reason == WakeReason.HANGUP else None
+
+
+def app_bridge(channel, arg):
+    """bridge <dialstring>: dial, join, return when either side hangs up."""
+    switch = channel.switch
+    extra = {"origination_caller_id_number": channel.profile.caller_id_number}
+    if channel.profile.caller_id_name:
+        extra["origination_caller_id_name"] = channel.profile.caller_id_name
+    timeout = channel.get_var("call_timeout") or 60
+    try:
+        other = dial(switch, arg, extra, default_timeout=float(timeout))
+    except OriginateError as exc:
+        for key in ("originate_disposition", "DIALSTATUS", "originate_failed_cause"):
+            channel.set_var(key, exc.cause)
+        continue_on_fail = channel.get_var("continue_on_fail", "false")
+        if continue_on_fail.lower() not in ("true", "yes", "1") and exc.cause not in continue_on_fail.split(","):
+            channel.hangup(exc.cause)
+        return None
+    channel.set_var("originate_disposition", "SUCCESS")
+    channel.set_var("DIALSTATUS", "SUCCESS")
+    if channel.answer_state != "answered":
+        channel.answer()
+    bridge_a_side(channel, other, start_b=True)
+    if not channel.hungup and channel.get_var("hangup_after_bridge", "false").lower() == "true":
+        channel.hangup("NORMAL_CLEARING")
+    return None
+
+
+def bridge_a_side(a_leg, b_leg, start_b=False):
+    """Join two legs; a_leg fires BRIDGE/UNBRIDGE and waits for either side to end."""
+    a_leg.bridged_to, b_leg.bridged_to = b_leg.uuid, a_leg.uuid
+    a_leg.other_type, a_leg.other_profile = "originatee", b_leg.profile
+    b_leg.other_type, b_leg.other_profile = "originator", a_leg.profile
+    a_leg.set_var("bridge_channel", b_leg.name)
+    a_leg.set_var("bridge_uuid", b_leg.uuid)
+    a_leg.set_var("signal_bond", b_leg.uuid)
+    b_leg.set_var("signal_bond", a_leg.uuid)
+    a_leg.set_var("last_bridge_to", b_leg.uuid)
+    b_leg.call_uuid = a_leg.call_uuid
+    wake = lambda _ch: a_leg.wake()
+    b_leg.on_hangup.append(wake)
+    if start_b:
+        b_leg.take_over(lambda: bridge_b_side(b_leg, a_leg))
+    a_leg.profile.bridged = b_leg.profile.bridged = now_us()
+    a_leg.fire("CHANNEL_BRIDGE", pre=[("Bridge-A-Unique-ID", a_leg.uuid), ("Bridge-B-Unique-ID", b_leg.uuid)])
+    a_leg.state_changed.set()
+    b_leg.state_changed.set()
+    while not a_leg.hungup and not b_leg.hungup and not a_leg.taken_over:
+        a_leg.wait()
+    a_leg.fire("CHANNEL_UNBRIDGE", pre=[("Bridge-A-Unique-ID", a_leg.uuid), ("Bridge-B-Unique-ID", b_leg.uuid)])
+    if b_leg.on_hangup and wake in b_leg.on_hangup:
+        b_leg.on_hangup.remove(wake)
+    a_leg.bridged_to = None
+    if b_leg.bridged_to == a_leg.uuid:
+        b_leg.bridged_to = None
+        b_leg.wake()
+    if not b_leg.hungup:
+        b_leg.hangup("NORMAL_CLEARING")
+
+
+def bridge_b_side(b_leg, a_leg, from_park=False):
+    """The B side of a bridge: exchange media until unbridged or hung up."""
+    if from_park:
+        for state in (ChannelState.CS_HIBERNATE, ChannelState.CS_RESET,
+                      ChannelState.CS_SOFT_EXECUTE, ChannelState.CS_CONSUME_MEDIA):
+            b_leg.set_state(state)
+    b_leg.set_state(ChannelState.CS_EXCHANGE_MEDIA)
+    while not b_leg.hungup and b_leg.bridged_to == a_leg.uuid and not b_leg.taken_over:
+        b_leg.wait()
+
+
+def app_socket(channel, arg):
+    """socket host:port [async] [full]: hand the call to an outbound ESL server."""
+    from fs_cc.emulator.outbound import run_socket_app
+    return run_socket_app(channel, arg)
+
+
+def app_park(channel, _arg):
+    """park."""
+    park_loop(channel)
+
+
+APPS = {
+    "answer": lambda ch, arg: ch.answer(),
+    "pre_answer": lambda ch, arg: ch.pre_answer(),
+    "ring_ready": lambda ch, arg: ch.ring_ready(),
+    "park": app_park,
+    "playback": app_playback,
+    "play_and_get_digits": app_play_and_get_digits,
+    "read": app_read,
+    "bridge": app_bridge,
+    "hangup": app_hangup,
+    "set": lambda ch, arg: _set(ch, arg),
+    "export": app_export,
+    "unset": lambda ch, arg: ch.set_var(arg.strip(), None),
+    "record_session": app_record_session,
+    "sleep": app_sleep,
+    "say": app_media,
+    "speak": app_media,
+    "transfer": app_transfer,
+    "respond": app_respond,
+    "echo": app_until_hangup,
+    "conference": app_until_hangup,
+    "eavesdrop": app_until_hangup,
+    "socket": app_socket,
+    "log": lambda ch, arg: None,
+    "info": lambda ch, arg: None,
+}

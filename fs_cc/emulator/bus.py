@@ -1,0 +1,94 @@
+"""Delivers fired events to the ESL connections whose subscriptions and filters accept them."""
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+# `myevents` in outbound mode (mod_event_socket.c): the session's own call events.
+MYEVENTS_OUTBOUND = frozenset({
+    "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA",
+    "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
+    "CHANNEL_ORIGINATE", "CHANNEL_UUID", "CHANNEL_OUTGOING", "CHANNEL_PARK", "CHANNEL_PROGRESS",
+    "CHANNEL_PROGRESS_MEDIA", "CHANNEL_STATE", "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK",
+    "DETECTED_SPEECH", "DTMF", "NOTALK", "TALK",
+})
+
+
+class Subscription:
+    """What one connection listens to: event names, header filters, a session restriction."""
+
+    def __init__(self):
+        self.all_events = False
+        self.names = set()
+        self.filters = []  # (header, value)
+        self.session_uuid = None
+        self.drop_destroy_state = False
+
+    def enable(self, names):
+        """Add event names ('ALL' turns on every event)."""
+        for name in names:
+            if name == "ALL":
+                self.all_events = True
+            elif name:
+                self.names.add(name)
+
+    def disable(self, names):
+        """Remove event names (nixevent)."""
+        for name in names:
+            if name == "ALL":
+                self.all_events = False
+                self.names.clear()
+            else:
+                self.names.discard(name)
+
+    def clear(self):
+        """Stop listening (noevents)."""
+        self.all_events = False
+        self.names.clear()
+
+    @property
+    def active(self):
+        """True if any event may pass."""
+        return self.all_events or bool(self.names)
+
+    def accepts(self, event):
+        """Whether this subscription lets the event through."""
+        if not (self.all_events or event.name in self.names):
+            return False
+        if self.session_uuid is not None:
+            if event.uuid != self.session_uuid:
+                return False
+            # The per-call socket is detached before the channel is destroyed.
+            if self.drop_destroy_state and event.name == "CHANNEL_STATE" and event.get("Channel-State") == "CS_DESTROY":
+                return False
+        if self.filters:
+            return any(event.get(h) == v for h, v in self.filters)
+        return True
+
+
+class EventBus:
+    """Fan-out of events to registered sinks; a sink is `(subscription, deliver(event))`."""
+
+    def __init__(self):
+        self._sinks = []
+        self.fired = 0
+
+    def add(self, subscription, deliver):
+        """Register a sink; returns a handle for remove()."""
+        handle = (subscription, deliver)
+        self._sinks.append(handle)
+        return handle
+
+    def remove(self, handle):
+        """Unregister a sink."""
+        try:
+            self._sinks.remove(handle)
+        except ValueError:
+            pass
+
+    def fire(self, event):
+        """Hand the event to every sink that accepts it."""
+        self.fired += 1
+        for subscription, deliver in list(self._sinks):
+            if subscription.accepts(event):
+                deliver(event)

@@ -1,0 +1,241 @@
+"""The Emulator: owns the clock, the channels, the event bus and the ESL server."""
+
+import logging
+import random
+import socket as pysocket
+import uuid as uuidlib
+
+import gevent
+
+from fs_cc.emulator.api import Api
+from fs_cc.emulator.apps import bridge_a_side, bridge_b_side, execute, park_loop, run_queued
+from fs_cc.emulator.bus import EventBus
+from fs_cc.emulator.channel import CallState, ChannelState
+from fs_cc.emulator.clock import Clock
+from fs_cc.emulator.dialplan import Dialplan, expand
+from fs_cc.emulator.endpoints import PhoneBook
+from fs_cc.emulator.events import EventFactory, now_us
+from fs_cc.emulator.server import InboundServer
+from fs_cc.emulator.traffic import TrafficGenerator
+
+logger = logging.getLogger(__name__)
+
+
+class Emulator:
+    """A FreeSWITCH 1.10 stand-in speaking ESL on TCP, with simulated phones, customers and callers."""
+
+    def __init__(self, config):
+        self.config = config
+        self.clock = Clock(config.speed)
+        self.hostname = config.hostname
+        self.bus = EventBus()
+        self.factory = EventFactory(str(uuidlib.uuid4()), config.hostname)
+        self.channels = {}
+        self.phones = PhoneBook(config.phones)
+        self.gateways = {g.name: g for g in config.gateways}
+        self.rng = random.Random(config.seed)
+        self.dialplan = Dialplan(config.dialplan)
+        self.api = Api(self)
+        self.global_vars = {"hostname": config.hostname, "domain": "127.0.0.1",
+                            "local_ip_v4": "127.0.0.1", "switch_serial": "fs_cc"}
+        self.sessions_since_startup = 0
+        self.peak_sessions = 0
+        self._session_ids = 0
+        self._server = None
+        self._heartbeat = None
+        self.traffic = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self):
+        """Bind the ESL port and start heartbeats (and traffic when configured); returns at once."""
+        self._server = InboundServer(self, self.config.host, self.config.port, self.config.password)
+        self._server.start()
+        self._heartbeat = gevent.spawn(self._heartbeat_loop)
+        self._heartbeat.link_exception(self.log_failure)
+        if self.config.traffic is not None:
+            self.traffic = TrafficGenerator(self, self.config.traffic)
+            self.traffic.start()
+        logger.info("emulator listening on %s:%s (speed %s)", *self.esl_address, self.clock.speed)
+
+    def stop(self):
+        """Stop traffic, hang up every channel, close connections."""
+        if self.traffic is not None:
+            self.traffic.stop()
+        if self._heartbeat is not None:
+            self._heartbeat.kill()
+        for channel in list(self.channels.values()):
+            channel.hangup("SYSTEM_SHUTDOWN")
+        if self._server is not None:
+            self._server.stop()
+
+    @property
+    def esl_address(self):
+        """(host, port) the inbound ESL server is bound to."""
+        return self._server.address
+
+    def log_failure(self, greenlet):
+        """link_exception target for every greenlet we spawn."""
+        logger.error("emulator greenlet failed: %r", greenlet.exception)
+
+    # -- events ----------------------------------------------------------------------------
+    def fire(self, event):
+        """Send an event to subscribed connections."""
+        self.bus.fire(event)
+
+    def _heartbeat_loop(self):
+        while True:
+            self.clock.sleep(self.config.heartbeat_seconds)
+            extra = [("Event-Info", "System Ready"), ("Up-Time", "0 years"),
+                     ("FreeSWITCH-Version", "1.10.12-release"), ("Uptime-msec", "0"),
+                     ("Session-Count", len(self.channels)), ("Max-Sessions", "1000"),
+                     ("Session-Per-Sec", "30"), ("Session-Per-Sec-Last", "0"),
+                     ("Session-Per-Sec-Max", "0"), ("Session-Per-Sec-FiveMin", "0"),
+                     ("Session-Since-Startup", self.sessions_since_startup),
+                     ("Session-Peak-Max", self.peak_sessions), ("Session-Peak-FiveMin", "0"),
+                     ("Idle-CPU", "99.000000")]
+            self.fire(self.factory.simple("HEARTBEAT", extra))
+            for task_id, desc in ((1, "heartbeat"), (2, "check_ip")):
+                self.fire(self.factory.simple("RE_SCHEDULE", [
+                    ("Task-ID", task_id), ("Task-Desc", desc), ("Task-Group", "core"),
+                    ("Task-Runtime", now_us() // 1_000_000 + 20)]))
+
+    def flood(self, count, name="CHANNEL_STATE"):
+        """Fire count synthetic events quickly (benchmarks)."""
+        fake = str(uuidlib.uuid4())
+        for i in range(count):
+            self.fire(self.factory.simple(name, [
+                ("Channel-State", "CS_EXECUTE"), ("Channel-Call-State", "ACTIVE"),
+                ("Channel-Name", "loopback/flood-a"), ("Unique-ID", fake),
+                ("Call-Direction", "inbound"), ("Answer-State", "answered"), ("Flood-Index", i)]))
+            if i % 200 == 199:
+                gevent.sleep(0)
+
+    # -- registry --------------------------------------------------------------------------
+    def register(self, channel):
+        """Track a new channel."""
+        self.channels[channel.uuid] = channel
+        self.sessions_since_startup += 1
+        self.peak_sessions = max(self.peak_sessions, len(self.channels))
+
+    def unregister(self, channel):
+        """Forget a destroyed channel."""
+        self.channels.pop(channel.uuid, None)
+
+    def rename(self, channel, new_uuid):
+        """origination_uuid: the channel takes the requested UUID."""
+        self.channels.pop(channel.uuid, None)
+        channel.uuid = channel.profile.uuid = channel.call_uuid = new_uuid
+        self.channels[new_uuid] = channel
+
+    def next_session_id(self):
+        """FreeSWITCH's session_id counter."""
+        self._session_ids += 1
+        return self._session_ids
+
+    # -- routing ---------------------------------------------------------------------------
+    def route_inbound(self, channel, destination, context):
+        """An inbound leg: INIT, CREATE, RINGING, ROUTING, then the dialplan."""
+        channel.set_state(ChannelState.CS_INIT)
+        channel.fire("CHANNEL_CREATE")
+        channel.state = ChannelState.CS_ROUTING
+        channel.set_callstate(CallState.RINGING)
+        channel.set_state(ChannelState.CS_ROUTING)
+        self._run_extension(channel, destination, context)
+
+    def _run_extension(self, channel, destination, context):
+        found = self.dialplan.hunt(channel, destination, context)
+        if found is None:
+            logger.info("%s: no route for %s in %s", channel.uuid, destination, context)
+            channel.hangup("NO_ROUTE_DESTINATION")
+            return
+        inline, actions = found
+        for app, arg in inline:
+            if app in ("set", "export"):
+                key, _, value = arg.partition("=")
+                channel.set_var(key, value)
+                if app == "export":
+                    channel.set_var("export_vars", key)
+        channel.hit_dialplan = True
+        channel.set_state(ChannelState.CS_EXECUTE)
+        for app, arg, groups in actions:
+            if channel.hungup or channel.taken_over:
+                return
+            run_queued(channel)
+            execute(channel, app, expand(arg, channel, groups))
+
+    def transfer(self, channel, destination, context):
+        """uuid_transfer / transfer: re-route the channel to another extension."""
+        def job():
+            channel.profile_index += 1
+            channel.profile.destination_number = destination
+            channel.profile.context = context
+            channel.profile.transfer = now_us()
+            channel.set_state(ChannelState.CS_ROUTING)
+            self._run_extension(channel, destination, context)
+        channel.take_over(job)
+
+    def start_originated(self, channel, target, context):
+        """After originate answered: the CID flip, then `&app(args)` or the extension."""
+        channel.hit_dialplan = True
+        if channel.loopback_partner is not None:
+            profile = channel.profile
+            profile.callee_id_name, profile.caller_id_name = profile.caller_id_name, profile.callee_id_name
+            profile.callee_id_number, profile.caller_id_number = profile.caller_id_number, profile.callee_id_number
+            channel.fire("CALL_UPDATE", pre=[("Direction", "RECV")])
+
+        def job():
+            channel.set_state(ChannelState.CS_EXECUTE)
+            if target.startswith("&"):
+                app, _, arg = target[1:].partition("(")
+                arg = arg[:-1] if arg.endswith(")") else arg
+                execute(channel, app, arg)
+                if not channel.hungup and not channel.taken_over and channel.app_queue:
+                    park_loop(channel, fire_events=False)
+            else:
+                self._run_extension(channel, target, context)
+        channel.take_over(job)
+
+    def uuid_bridge(self, a_leg, b_leg):
+        """uuid_bridge: both legs leave what they run and are joined."""
+        stamp = "%d:%s:uuid_br:%s" % (now_us() // 1_000_000, uuidlib.uuid4(), b_leg.uuid)
+        for leg in (a_leg, b_leg):
+            leg.profile_index += 1
+            leg.profile.transfer_source = stamp
+            leg.profile.profile_created = now_us()
+        a_leg.bridged_to, b_leg.bridged_to = b_leg.uuid, a_leg.uuid
+
+        def a_job():
+            for state in (ChannelState.CS_HIBERNATE, ChannelState.CS_RESET, ChannelState.CS_SOFT_EXECUTE):
+                a_leg.set_state(state)
+            bridge_a_side(a_leg, b_leg)
+        a_leg.take_over(a_job)
+        b_leg.take_over(lambda: bridge_b_side(b_leg, a_leg, from_park=True))
+
+    def set_hold(self, channel, held):
+        """uuid_hold: CHANNEL_HOLD / CHANNEL_UNHOLD and the HELD call state."""
+        channel.held = held
+        channel.fire("CHANNEL_HOLD" if held else "CHANNEL_UNHOLD")
+        channel.set_callstate(CallState.HELD if held else CallState.ACTIVE)
+
+    # -- tests and traffic -----------------------------------------------------------------
+    def place_call(self, did, caller_number="13800138000", dtmf=None, talk_seconds=None,
+                   patience_seconds=None, caller_name=None, context="public"):
+        """Place a simulated inbound caller (loopback pair, A-leg parked); returns the A-leg UUID."""
+        a_uuid = str(uuidlib.uuid4())
+        parts = ["origination_uuid=%s" % a_uuid, "origination_caller_id_number=%s" % caller_number]
+        if caller_name:
+            parts.append("origination_caller_id_name='%s'" % caller_name)
+        if dtmf:
+            parts.append("fs_cc_sim_dtmf='%s'" % dtmf)
+        if talk_seconds is not None:
+            parts.append("fs_cc_sim_talk_seconds=%s" % talk_seconds)
+        if patience_seconds is not None:
+            parts.append("fs_cc_sim_patience_seconds=%s" % patience_seconds)
+        command = "{%s}loopback/%s/%s &park()" % (",".join(parts), did, context)
+        gevent.spawn(self.api.execute, "originate", command).link_exception(self.log_failure)
+        return a_uuid
+
+
+def local_hostname():
+    """This machine's short host name."""
+    return pysocket.gethostname().split(".")[0]

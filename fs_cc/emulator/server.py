@@ -1,0 +1,89 @@
+"""The inbound ESL server: auth, then the commands of mod_event_socket."""
+
+import logging
+
+from gevent.server import StreamServer
+
+from fs_cc.emulator.connection import Connection
+from fs_cc.emulator.protocol import (AUTH_REQUEST, ConnectionClosed, command_reply,
+                                     disconnect_notice)
+
+logger = logging.getLogger(__name__)
+
+
+class InboundConnection(Connection):
+    """A client that connected to us (`auth` first)."""
+
+    def __init__(self, switch, sock, password):
+        super().__init__(switch, sock)
+        self.password = password
+        self.lingering = False
+
+    def run(self):
+        """Ask for auth, then serve commands."""
+        self.send(AUTH_REQUEST)
+        try:
+            while not self.closed:
+                first, _headers, _body = self.reader.read()
+                if not first:
+                    continue
+                if not first.startswith("auth "):
+                    self.send(command_reply("-ERR command not found"))
+                    continue
+                if first[5:].strip() != self.password:
+                    self.send(command_reply("-ERR invalid"))
+                    self.send(disconnect_notice())
+                    self.close()
+                    return
+                self.send(command_reply("+OK accepted"))
+                break
+        except (ConnectionClosed, OSError):
+            self.close()
+            return
+        self.serve_commands()
+
+    def cmd_linger(self, rest, _headers, _body):
+        """linger [seconds]."""
+        self.lingering = True
+        self.send(command_reply("+OK will linger %s seconds" % rest if rest else "+OK will linger"))
+
+    def cmd_nolinger(self, _rest, _headers, _body):
+        """nolinger."""
+        self.lingering = False
+        self.send(command_reply("+OK will not linger"))
+
+
+class InboundServer:
+    """gevent StreamServer accepting ESL clients."""
+
+    def __init__(self, switch, host, port, password):
+        self.switch = switch
+        self.password = password
+        self._server = StreamServer((host, port), self._handle)
+        self.connections = set()
+
+    def start(self):
+        """Bind and accept in the background."""
+        self._server.start()
+
+    @property
+    def address(self):
+        """(host, port) actually bound."""
+        return self._server.address[:2]
+
+    def stop(self):
+        """Close the listener and every connection."""
+        self._server.stop(timeout=1)
+        for connection in list(self.connections):
+            connection.close()
+
+    def _handle(self, sock, _address):
+        connection = InboundConnection(self.switch, sock, self.password)
+        self.connections.add(connection)
+        try:
+            connection.run()
+            connection.close()
+            # StreamServer closes the socket when we return: let the writer flush first.
+            connection.wait_flushed()
+        finally:
+            self.connections.discard(connection)

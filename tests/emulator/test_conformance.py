@@ -1,0 +1,248 @@
+"""Replays the recorded FreeSWITCH transcripts against the emulator and compares what comes back."""
+
+import difflib
+import json
+import os
+import pathlib
+import socket
+
+import gevent
+import pytest
+
+from fs_cc.emulator import Emulator, EmulatorConfig
+from tests.emulator.wire import UUID_RE, Reader, parse_message
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+FIXTURES = pathlib.Path(os.environ.get("FS_CC_FIXTURES", REPO / ".." / "shared" / "fixtures" / "esl"))
+TRANSCRIPTS = sorted(FIXTURES.glob("*.jsonl")) if FIXTURES.is_dir() else []
+
+MEANINGFUL = ("Channel-State", "Answer-State", "Call-Direction", "Hangup-Cause", "Application",
+              "Application-Response", "variable_originate_disposition", "DTMF-Digit",
+              "Channel-Call-State")
+# Variables the emulator models; others depend on the recording machine's vanilla configuration.
+MODELLED_VARIABLES = ("variable_uuid", "variable_call_uuid", "variable_channel_name", "variable_direction",
+                      "variable_other_loopback_leg_uuid", "variable_loopback_leg",
+                      "variable_originate_disposition", "variable_read_result", "variable_fs_cc_choice",
+                      "variable_endpoint_disposition", "variable_continue_on_fail",
+                      "variable_hangup_after_bridge", "variable_current_application")
+NON_CHANNEL = ("API", "BACKGROUND_JOB", "HEARTBEAT", "RE_SCHEDULE")
+SPEED = 20.0
+
+
+def _is_vanilla_log(event):
+    # The recording switch's vanilla dialplan logs a default-password warning; not call behaviour.
+    return event.get("Application") == "log"
+
+
+def _kind(message):
+    if message.content_type == "text/event-plain":
+        return "event"
+    if message.content_type == "text/disconnect-notice":
+        return "notice"
+    return "reply"
+
+
+class Replay:
+    """Drives one transcript: client connections to the emulator, a socket server it calls."""
+
+    def __init__(self, path, emulator, listener):
+        lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        self.meta, self.lines = lines[0], lines[1:]
+        self.emulator = emulator
+        self.listener = listener
+        self.readers = {}
+        self.socks = {}
+        self.mapping = {}
+        self.recorded = {}
+        self.errors = []
+
+    def conn(self, name):
+        if name not in self.readers:
+            if name == "outbound":
+                self.listener.settimeout(10)
+                sock, _ = self.listener.accept()
+                sock.settimeout(None)
+            else:
+                sock = socket.create_connection(self.emulator.esl_address)
+            self.socks[name] = sock
+            self.readers[name] = Reader(sock)
+        return self.readers[name]
+
+    def sub(self, text):
+        return UUID_RE.sub(lambda m: self.mapping.get(m.group(0), m.group(0)), text)
+
+    def learn(self, recorded, actual):
+        """Map recorded UUIDs to the emulator's from two corresponding texts."""
+        for rec, act in zip(UUID_RE.findall(recorded), UUID_RE.findall(actual)):
+            self.mapping.setdefault(rec, act)
+
+    def _count(self, reader, kind, predicate=lambda m: True):
+        return [m for m in reader.messages if _kind(m) == kind and predicate(m)]
+
+    def run(self):
+        for line in self.lines:
+            if line["dir"] == "note":
+                continue
+            name = line["conn"]
+            reader = self.conn(name)
+            if line["dir"] == "send":
+                if name == "outbound" and reader.closed:
+                    continue
+                try:
+                    self.socks[name].sendall(self.sub(line["data"]).encode())
+                except OSError:
+                    pass
+                continue
+            message = parse_message(line["data"])
+            kind = _kind(message)
+            bucket = self.recorded.setdefault(name, {"reply": [], "event": [], "notice": []})
+            if kind == "event" and _is_vanilla_log(dict(message.event)):
+                continue
+            bucket[kind].append(message)
+            self._await(name, reader, kind, message, len(bucket[kind]))
+
+    def _await(self, name, reader, kind, message, n):
+        if kind == "event":
+            event = dict(message.event)
+            ev_name, chan = event["Event-Name"], event.get("Channel-Name")
+            want = len([m for m in self.recorded[name]["event"]
+                        if dict(m.event)["Event-Name"] == ev_name and dict(m.event).get("Channel-Name") == chan])
+            pred = lambda m: (dict(m.event)["Event-Name"] == ev_name and dict(m.event).get("Channel-Name") == chan
+                              and not _is_vanilla_log(dict(m.event)))
+            try:
+                reader.wait_for(lambda msgs: len(self._count(reader, "event", pred)) >= want, 10,
+                                "%s %s #%d on %s" % (ev_name, chan, want, name))
+            except AssertionError as exc:
+                self.errors.append(str(exc))
+                return
+            actual = self._count(reader, "event", pred)[want - 1]
+            rec_uuid, act_uuid = event.get("Unique-ID"), dict(actual.event).get("Unique-ID")
+            if rec_uuid and act_uuid:
+                self.mapping.setdefault(rec_uuid, act_uuid)
+            if event.get("Job-UUID"):
+                self.mapping.setdefault(event["Job-UUID"], dict(actual.event).get("Job-UUID"))
+            return
+        try:
+            reader.wait_for(lambda msgs: len(self._count(reader, kind)) >= n, 10, "%s #%d on %s" % (kind, n, name))
+        except AssertionError as exc:
+            self.errors.append(str(exc))
+            return
+        actual = self._count(reader, kind)[n - 1]
+        self.learn(message.headers.get("Reply-Text", "") + message.body, actual.headers.get("Reply-Text", "") + actual.body)
+        if message.headers.get("Unique-ID"):
+            self.mapping.setdefault(message.headers["Unique-ID"], actual.headers.get("Unique-ID"))
+
+    # -- comparison ------------------------------------------------------------------------
+    def compare(self):
+        problems = list(self.errors)
+        for name, bucket in self.recorded.items():
+            reader = self.readers[name]
+            problems += reader.framing_errors and ["%s: Content-Length mismatch in %s" % (name, reader.framing_errors)] or []
+            problems += self._compare_replies(name, bucket["reply"], self._count(reader, "reply"))
+            problems += self._compare_events(name, bucket["event"],
+                                             [m for m in self._count(reader, "event") if not _is_vanilla_log(dict(m.event))])
+            problems += self._compare_notices(name, bucket["notice"], self._count(reader, "notice"), reader)
+        return problems
+
+    def norm_reply(self, message):
+        ctype = message.content_type
+        body = message.body
+        if ctype == "api/response":
+            if body.startswith("{"):
+                data = json.loads(body)
+                body = "row_count=%s keys=%s" % (data["row_count"], sorted(data.get("rows", [{}])[0]))
+            elif body.startswith("UP "):
+                body = "UP <status %d lines>" % body.count("\n")
+            elif message is not None and not body.startswith(("+", "-")) and "\n" not in body and not UUID_RE.search(body):
+                body = "<value>"
+        text = UUID_RE.sub("<uuid>", "%s|%s|%s" % (ctype, message.headers.get("Reply-Text", ""), body))
+        if message.headers.get("Event-Name") == "CHANNEL_DATA":
+            names = sorted(k for k in message.headers if not k.startswith("variable_"))
+            text += "|" + ",".join(names) + "|" + ",".join(
+                "%s=%s" % (k, message.headers.get(k)) for k in ("Socket-Mode", "Control", "Channel-State", "Answer-State", "Call-Direction"))
+        return text
+
+    def _compare_replies(self, name, recorded, actual):
+        rec = [self.norm_reply(m) for m in recorded]
+        act = [self.norm_reply(m) for m in actual[:len(recorded)]]
+        if rec != act:
+            return ["%s replies differ:\n%s" % (name, "\n".join(difflib.unified_diff(rec, act, "recorded", "emulator", lineterm="")))]
+        return []
+
+    def _compare_events(self, name, recorded, actual):
+        problems = []
+        by_uuid = {}
+        for message in actual:
+            by_uuid.setdefault(dict(message.event).get("Unique-ID"), []).append(dict(message.event))
+        rec_by_uuid = {}
+        for message in recorded:
+            event = dict(message.event)
+            rec_by_uuid.setdefault(event.get("Unique-ID"), []).append((event, message.event))
+        for rec_uuid, rec_events in rec_by_uuid.items():
+            if rec_uuid is None:
+                for event, pairs in rec_events:
+                    same = [e for e in by_uuid.get(None, []) if e["Event-Name"] == event["Event-Name"]]
+                    if not same:
+                        problems.append("%s: no %s event" % (name, event["Event-Name"]))
+                continue
+            act_uuid = self.mapping.get(rec_uuid)
+            act_events = by_uuid.get(act_uuid, [])
+            rec_names = [e["Event-Name"] for e, _ in rec_events]
+            act_names = [e["Event-Name"] for e in act_events][:len(rec_names)]
+            if rec_names != act_names:
+                problems.append("%s: events of %s (%s) differ:\n%s" % (
+                    name, rec_events[0][0].get("Channel-Name"), rec_uuid, "\n".join(
+                        difflib.unified_diff(rec_names, act_names, "recorded", "emulator", lineterm=""))))
+                continue
+            for (rec, pairs), act in zip(rec_events, act_events):
+                label = "%s %s %s" % (name, rec.get("Channel-Name"), rec["Event-Name"])
+                rec_set = {k for k, _ in pairs if not k.startswith("variable_")}
+                act_set = {k for k in act if not k.startswith("variable_")}
+                if rec_set != act_set:
+                    problems.append("%s headers: missing %s, extra %s" % (label, sorted(rec_set - act_set), sorted(act_set - rec_set)))
+                for key in MEANINGFUL:
+                    if rec.get(key) != act.get(key):
+                        problems.append("%s %s: recorded %r, emulator %r" % (label, key, rec.get(key), act.get(key)))
+                for key in MODELLED_VARIABLES:
+                    if key in rec and key not in act:
+                        problems.append("%s: variable %s missing" % (label, key))
+        return problems
+
+    def _compare_notices(self, name, recorded, actual, reader):
+        rec = [(m.headers.get("Content-Disposition"), m.body) for m in recorded]
+        act = [(m.headers.get("Content-Disposition"), m.body) for m in actual]
+        problems = []
+        if rec != act:
+            problems.append("%s notices: recorded %s, emulator %s" % (name, rec, act))
+        if rec and rec[-1][0] in (None, "disconnect"):
+            try:
+                reader.wait_for(lambda m: reader.closed, 5, "close")
+            except AssertionError:
+                problems.append("%s: socket not closed after the disconnect notice" % name)
+        return problems
+
+
+@pytest.fixture
+def listener():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield sock
+    sock.close()
+
+
+@pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
+def test_given_recorded_transcript_when_replayed_then_emulator_answers_alike(path, listener):
+    host, port = listener.getsockname()
+    config = EmulatorConfig(port=0, speed=SPEED, socket_target="%s:%d" % (host, port), phones=[],
+                            hostname="vm")
+    emulator = Emulator(config)
+    emulator.start()
+    try:
+        replay = Replay(path, emulator, listener)
+        replay.run()
+        gevent.sleep(0.3 if "07a" in path.stem else 0)
+        problems = replay.compare()
+    finally:
+        emulator.stop()
+    assert not problems, "\n".join(problems)
