@@ -128,8 +128,10 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if _command_of(argv) in _GEVENT_COMMANDS:
         from gevent import monkey
+        from psycogreen.gevent import patch_psycopg
 
         monkey.patch_all()
+        patch_psycopg()  # PostgreSQL queries yield to other greenlets instead of blocking all
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "emulator":

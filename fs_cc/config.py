@@ -83,6 +83,7 @@ class Settings:
     emulator_traffic_cpm: float = 6.0
     emulator_seed: typing.Optional[int] = None
     emulator_port: int = 8021
+    display_timezone: str = "UTC"  # IANA name for times shown on pages
 
     @property
     def control_url(self):
@@ -112,6 +113,7 @@ _ENV = {
     "FS_CC_EMULATOR_SPEED": "emulator_speed",
     "FS_CC_EMULATOR_TRAFFIC_CPM": "emulator_traffic_cpm",
     "FS_CC_EMULATOR_PORT": "emulator_port",
+    "FS_CC_DISPLAY_TIMEZONE": "display_timezone",
 }
 _FIELDS = {field.name: field for field in dataclasses.fields(Settings)}
 

@@ -24,7 +24,7 @@ def _config_from_settings(settings):
         "FS_CC_CONTROL_URL": settings.control_url,
         "FS_CC_CONTROL_TIMEOUT": 2.0,
         # Time zone of the pages' times and of dates typed without an offset (IANA name).
-        "DISPLAY_TIMEZONE": "UTC",
+        "DISPLAY_TIMEZONE": settings.display_timezone,
         "CALLS_PER_PAGE": 50,
         "CALLS_MAX_LIMIT": 500,
         "AGENTS_REFRESH_SECONDS": 5,

@@ -1,0 +1,134 @@
+"""The engine: builds and wires everything on the telephony side and owns its greenlets.
+
+One inbound ESL connection to FreeSWITCH (events, api/bgapi), one outbound ESL server that the
+dialplan's ``socket`` application connects to for each call, the IVR runner and ACD, the durable
+outbox to the worker and the control interface for the web app.
+"""
+
+import logging
+import signal
+
+import gevent
+import gevent.event
+
+from fs_cc.acd import build_acd
+from fs_cc.callflow import CallHandler
+from fs_cc.calls import utcnow
+from fs_cc.control import ControlServer
+from fs_cc.esl.inbound import InboundClient
+from fs_cc.esl.outbound import OutboundServer
+from fs_cc.ivr import FlowRunner, load_flow
+from fs_cc.outbox import CeleryPublisher, Outbox
+
+logger = logging.getLogger(__name__)
+
+ENGINE_EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
+                 "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "CHANNEL_PARK",
+                 "CHANNEL_UNPARK", "BACKGROUND_JOB", "DTMF", "HEARTBEAT")
+
+
+def build_store(settings):
+    """The live ACD state store: in-process for one engine, Redis for several."""
+    from fs_cc.acd import store as store_module
+
+    if settings.state_store == "redis":
+        import redis
+
+        if not settings.redis_url:
+            from fs_cc.errors import ConfigError
+
+            raise ConfigError("state_store 'redis' needs REDIS_URL")
+        return store_module.RedisStore(redis.Redis.from_url(settings.redis_url))
+    return store_module.MemoryStore()
+
+
+class Engine:
+    """Everything one engine process runs, built from settings (collaborators may be injected)."""
+
+    def __init__(self, settings, *, publisher=None, store=None):
+        self.settings = settings
+        # load the flow first: a broken flow must stop the engine before it touches the switch
+        self.flow = load_flow(settings.ivr_flow)
+        esl = settings.esl
+        self.esl = InboundClient(esl.host, esl.port, esl.password, events=ENGINE_EVENTS)
+        self.store = store if store is not None else build_store(settings)
+        self.acd = build_acd(self.store, self.esl, {
+            "queues": settings.queues, "agents": settings.agents,
+            "ring_timeout": settings.ring_timeout})
+        self.handler = CallHandler(FlowRunner(self.flow, self.acd))
+        self._publisher = publisher or CeleryPublisher(settings.broker_url)
+        self.outbox = Outbox(settings.outbox_path, self._publisher)
+        self.outbound = OutboundServer(settings.outbound_host, settings.outbound_port,
+                                       self._on_call)
+        self.control = ControlServer(self, settings.control_host, settings.control_port)
+        self.active_calls = {}
+        self.stopped = gevent.event.Event()
+
+    def start(self):
+        """Start serving calls; the ESL connection keeps retrying in the background."""
+        self.outbox.start()
+        self.outbound.start()
+        self.control.start()
+        self.esl.start()
+        if self.settings.agents_auto_login:
+            for agent in self.settings.agents:
+                self.acd.login(agent["extension"])
+        logger.info("engine ready: outbound socket %s:%s, FreeSWITCH %s:%s",
+                    *self.outbound.address, self.settings.esl.host, self.settings.esl.port)
+
+    def stop(self):
+        """Stop taking calls, flush what can be flushed, close connections."""
+        self.outbound.stop(timeout=2)
+        self.control.stop()
+        self.esl.stop()
+        self.outbox.stop()
+        close = getattr(self._publisher, "close", None)
+        if close is not None:
+            close()
+        self.stopped.set()
+
+    def _on_call(self, session):
+        self.active_calls[session.uuid] = {"uuid": session.uuid, "caller": session.caller_number,
+                                           "did": session.destination_number,
+                                           "started_at": utcnow().isoformat()}
+        logger.info("call %s from %s to %s", session.uuid, session.caller_number,
+                    session.destination_number)
+        try:
+            record = self.handler.handle(session)
+        finally:
+            self.active_calls.pop(session.uuid, None)
+        self.outbox.put(record.uuid, record.to_dict())
+        logger.info("call %s ended: queue=%s agent=%s cause=%s side=%s", record.uuid,
+                    record.queue, record.agent, record.hangup_cause, record.hangup_side)
+
+    # the control interface's backend
+    def agents(self):
+        """Each agent's live state."""
+        return self.acd.agents()
+
+    def queues(self):
+        """Each queue's live figures."""
+        return self.acd.queues()
+
+    def calls(self):
+        """Calls in progress."""
+        return list(self.active_calls.values())
+
+    def set_agent_status(self, extension, status):
+        """Move an agent to a status (KeyError: unknown agent, ValueError: refused)."""
+        return self.acd.set_status(extension, status)
+
+
+def run_engine(settings):
+    """Run an engine until SIGINT/SIGTERM (blocking); returns the exit status."""
+    if settings.esl is None:
+        from fs_cc.errors import ConfigError
+
+        raise ConfigError("no FreeSWITCH configured: set FS_CC_ESL_URL (esl://:PASSWORD@HOST:PORT)"
+                          " or run `fs-cc up`, which starts the emulator")
+    engine = Engine(settings)
+    engine.start()
+    gevent.signal_handler(signal.SIGTERM, engine.stop)
+    gevent.signal_handler(signal.SIGINT, engine.stop)
+    engine.stopped.wait()
+    return 0
