@@ -36,7 +36,7 @@ class ACD:
     """Queues callers and connects them to agents through FreeSWITCH (inbound ESL client)."""
 
     def __init__(self, store, esl, queues, *, moh=DEFAULT_MOH, ring_timeout=20, retry_delay=2.0,
-                 poll_interval=1.0, new_uuid=lambda: str(uuidlib.uuid4())):
+                 poll_interval=1.0, hangup_grace=1.0, new_uuid=lambda: str(uuidlib.uuid4())):
         self.store = store
         self.esl = esl
         self._queues = {queue.name: queue for queue in queues}
@@ -44,6 +44,7 @@ class ACD:
         self.ring_timeout = ring_timeout
         self.retry_delay = retry_delay
         self.poll_interval = poll_interval  # catches changes made by other engines
+        self.hangup_grace = hangup_grace  # seconds to wait for the other leg's hangup event
         self._new_uuid = new_uuid
         self._changed = gevent.event.Event()
 
@@ -225,6 +226,10 @@ class ACD:
         agent_hangup = gevent.spawn(self._wait_hangup, watch)
         try:
             gevent.wait([agent_hangup, session.hungup], count=1)
+            if session.hungup.is_set() and not agent_hangup.ready():
+                # the agent leg's hangup travels on the other socket: let it arrive, then
+                # FreeSWITCH's timestamps tell which leg went first
+                agent_hangup.join(timeout=self.hangup_grace)
             agent_event = agent_hangup.value if agent_hangup.ready() else None
             if agent_hangup.ready() and agent_event is None:
                 session.hungup.wait()  # lost the agent leg's events: the caller decides

@@ -13,9 +13,9 @@ from fs_cc.esl.protocol import Event
 ORIGINATE_RE = re.compile(r"^originate \{(?P<vars>[^}]*)\}user/(?P<ext>\S+) (?P<app>\S+)$")
 
 
-def _event(name, uuid, **headers):
-    base = {"Event-Name": name, "Unique-ID": uuid,
-            "Event-Date-Timestamp": str(int(time.time() * 1_000_000))}
+def _event(name, uuid, timestamp=None, **headers):
+    stamp = timestamp if timestamp is not None else int(time.time() * 1_000_000)
+    base = {"Event-Name": name, "Unique-ID": uuid, "Event-Date-Timestamp": str(stamp)}
     base.update({k.replace("_", "-"): v for k, v in headers.items()})
     return Event(base)
 
@@ -39,10 +39,11 @@ class CallerSession:
     def is_up(self):
         return not self.hungup.is_set()
 
-    def caller_hangs_up(self, cause="NORMAL_CLEARING"):
+    def caller_hangs_up(self, cause="NORMAL_CLEARING", timestamp=None):
         if not self.hungup.is_set():
             self.hangup_cause = cause
-            self.hangup_event = _event("CHANNEL_HANGUP", self.uuid, Hangup_Cause=cause)
+            self.hangup_event = _event("CHANNEL_HANGUP", self.uuid, timestamp,
+                                       Hangup_Cause=cause)
             self.hungup.set()
 
     def execute(self, app, arg=None, *, wait=True, timeout=None):
@@ -132,10 +133,10 @@ class FakeSwitch:
             return f"+OK {words[2]}\n"
         raise AssertionError(f"unexpected api command {command!r}")
 
-    def agent_hangs_up(self, leg, cause="NORMAL_CLEARING"):
+    def agent_hangs_up(self, leg, cause="NORMAL_CLEARING", timestamp=None):
         """The agent's leg hangs up (the agent put the phone down, or it was killed)."""
         self.up.discard(leg)
-        self._emit(_event("CHANNEL_HANGUP", leg, Hangup_Cause=cause))
+        self._emit(_event("CHANNEL_HANGUP", leg, timestamp, Hangup_Cause=cause))
 
     def leg_of(self, ext):
         """The leg uuid of the latest originate to ``ext``."""

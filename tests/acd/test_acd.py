@@ -35,7 +35,7 @@ def store(clock):
 
 def make_acd(store, switch, clock, logged_in=("1000", "1001", "1002")):
     acd = ACD(store, switch, [Queue("sales"), Queue("support")], ring_timeout=2,
-              retry_delay=0.05, poll_interval=0.05)
+              retry_delay=0.05, poll_interval=0.05, hangup_grace=0.05)
     for ext in ("1000", "1001", "1002"):
         store.define_agent(ext, f"Agent {ext}", ["sales"])
     for ext in logged_in:
@@ -102,6 +102,34 @@ def test_given_caller_hangs_up_during_talk_when_call_ends_then_side_caller_and_l
     assert f"uuid_kill {leg} NORMAL_CLEARING" in switch.commands
     assert leg not in switch.up
     assert store.get_agent(record.agent).status is A.AVAILABLE
+
+
+def test_given_caller_hangup_seen_first_but_agent_hung_up_earlier_then_side_agent(store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock)
+    acd.hangup_grace = 2.0
+    session, record, job = start_call(acd)
+    wait_until(connected(record))
+    now = int(time.time() * 1_000_000)
+    # FreeSWITCH hung the caller up because the agent left; the caller's socket was faster
+    session.caller_hangs_up("NORMAL_CLEARING", timestamp=now + 500)
+    gevent.sleep(0.01)
+    switch.agent_hangs_up(switch.leg_of(record.agent), "NORMAL_CLEARING", timestamp=now)
+    job.get(timeout=5)
+    assert record.hangup_side == HangupSide.AGENT
+
+
+def test_given_caller_hangs_up_and_switch_ends_agent_leg_then_side_caller(store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock)
+    acd.hangup_grace = 2.0
+    session, record, job = start_call(acd)
+    wait_until(connected(record))
+    now = int(time.time() * 1_000_000)
+    session.caller_hangs_up("NORMAL_CLEARING", timestamp=now)
+    switch.agent_hangs_up(switch.leg_of(record.agent), "NORMAL_CLEARING", timestamp=now + 300)
+    job.get(timeout=5)
+    assert record.hangup_side == HangupSide.CALLER
 
 
 def test_given_first_agent_busy_when_caller_queues_then_next_agent_rung_and_first_released(
