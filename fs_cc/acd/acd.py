@@ -80,6 +80,7 @@ class ACD:
     def set_status(self, extension, status):
         """Move an agent to ``status`` (enum or text); UnknownAgent (KeyError) / ValueError."""
         status = AgentStatus.parse(status)
+        extension = str(extension)
         current = self.store.get_agent(extension)
         if current.status is status:
             return current.to_dict()
