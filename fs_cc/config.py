@@ -78,7 +78,7 @@ class Settings:
     ring_timeout: int = 20
     queues: list = dataclasses.field(default_factory=_default_queues)
     agents: list = dataclasses.field(default_factory=_default_agents)
-    agents_auto_login: bool = True
+    agents_auto_login: bool = False  # `up` turns it on for the emulator's simulated agents
     emulator_speed: float = 1.0
     emulator_traffic_cpm: float = 6.0
     emulator_seed: typing.Optional[int] = None
@@ -114,6 +114,7 @@ _ENV = {
     "FS_CC_EMULATOR_TRAFFIC_CPM": "emulator_traffic_cpm",
     "FS_CC_EMULATOR_PORT": "emulator_port",
     "FS_CC_DISPLAY_TIMEZONE": "display_timezone",
+    "FS_CC_AGENTS_AUTO_LOGIN": "agents_auto_login",
 }
 _FIELDS = {field.name: field for field in dataclasses.fields(Settings)}
 

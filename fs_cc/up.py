@@ -116,6 +116,7 @@ def run_up(settings, config_file=None):
         demo = json.loads(supervisor.run_once(["user", "demo"]))
         if settings.esl is None:
             env["FS_CC_ESL_URL"] = f"127.0.0.1:{settings.emulator_port}:ClueCon"
+            env["FS_CC_AGENTS_AUTO_LOGIN"] = "1"  # the simulated agents log in and answer
             emulator = supervisor.spawn("emulator", [
                 "emulator", "--host", "127.0.0.1", "--port", str(settings.emulator_port),
                 "--password", "ClueCon",
@@ -134,7 +135,7 @@ def run_up(settings, config_file=None):
             raise SystemExit("the web app did not start")
         url = f"http://{settings.web_host}:{settings.web_port}"
         print(f"\nfs_cc is up: {url}\n"
-              f"  demo login: {demo['username']} / {demo['password']}\n"
+              f"  demo login: {demo['username']} / {demo['password'] or '(as you changed it)'}\n"
               f"  API token:  {demo['token']}  (curl -H 'Authorization: Bearer …' {url}/api/calls)\n"
               f"  FreeSWITCH: {'emulator with simulated traffic' if settings.esl is None else 'real'}\n"
               f"Press Ctrl-C to stop.\n", flush=True)
