@@ -95,7 +95,7 @@ class Channel:
         self.uuid = uuid or str(uuidlib.uuid4())
         self.name = name
         self.direction = direction
-        self.state = ChannelState.CS_NEW
+        self.state = ChannelState.CS_NONE
         self.call_state = CallState.DOWN
         self.answer_state = "ringing"
         self.hit_dialplan = False
@@ -121,6 +121,7 @@ class Channel:
         self.app_queue = []
         self.on_reporting = []
         self.on_hangup = []
+        self.destroy_blockers = []
         self.hungup = False
         self.destroyed = False
         self.answered_event = gevent.event.Event()
@@ -327,6 +328,9 @@ class Channel:
         self.fire("CHANNEL_HANGUP_COMPLETE", pre=[("Hangup-Cause", self.hangup_cause)])
         for callback in list(self.on_reporting):
             callback(self)
+        # A lingering outbound socket keeps the session (and `show channels` row) alive.
+        for blocker in list(self.destroy_blockers):
+            blocker.wait()
         self.switch.unregister(self)
         self.fire("CHANNEL_DESTROY")
         self.set_state(ChannelState.CS_DESTROY)

@@ -203,6 +203,8 @@ class Emulator:
             leg.profile.transfer_source = stamp
             leg.profile.profile_created = now_us()
         a_leg.bridged_to, b_leg.bridged_to = b_leg.uuid, a_leg.uuid
+        a_leg.other_type, a_leg.other_profile = "originatee", b_leg.profile
+        b_leg.other_type, b_leg.other_profile = "originator", a_leg.profile
 
         def a_job():
             for state in (ChannelState.CS_HIBERNATE, ChannelState.CS_RESET, ChannelState.CS_SOFT_EXECUTE):

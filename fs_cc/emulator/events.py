@@ -179,6 +179,8 @@ def profile_headers(profile, prefix, index):
     """The caller profile block (switch_caller_profile_event_set_data); empty fields are skipped."""
     headers = []
     for label, attr in PROFILE_FIELDS:
+        if index is None and attr == "transfer_source":
+            continue
         value = getattr(profile, attr)
         if value:
             headers.append(("%s-%s" % (prefix, label), value))

@@ -83,21 +83,23 @@ def create_leg(switch, endpoint, variables):
     raise OriginateError("CHAN_NOT_IMPLEMENTED")
 
 
-def _new_outbound(switch, name, variables, profile, endpoint_kind):
+def _new_outbound(switch, name, variables, profile, endpoint_kind, initial_name=None):
     wanted_uuid = variables.get("origination_uuid")
-    channel = Channel(switch, name, "outbound", profile)
+    channel = Channel(switch, initial_name or name, "outbound", profile)
     for key, value in (("direction", "outbound"), ("is_outbound", "true"),
                        ("session_id", switch.next_session_id())):
         channel.set_var(key, value)
     switch.register(channel)
     channel.fire_codecs()
+    channel.name = channel.profile.channel_name = name
     channel.set_var("channel_name", name)
+    old = channel.uuid
     if wanted_uuid and wanted_uuid != channel.uuid:
-        old = channel.uuid
         switch.rename(channel, wanted_uuid)
-        channel.fire("CHANNEL_UUID", pre=[("Old-Unique-ID", old)])
     channel.set_var("uuid", channel.uuid)
     channel.set_var("call_uuid", channel.call_uuid)
+    if old != channel.uuid:
+        channel.fire("CHANNEL_UUID", pre=[("Old-Unique-ID", old)])
     channel.fire("CHANNEL_OUTGOING")
     for key, value in variables.items():
         channel.set_var(key, value)
@@ -122,7 +124,8 @@ def _loopback(switch, rest, variables):
     context = parts[1] if len(parts) > 1 and parts[1] else "default"
     a_profile = _outbound_profile(variables, ext, context, "mod_loopback")
     a_profile.callee_id_number = context
-    a_leg = _new_outbound(switch, "loopback/%s-a" % ext, variables, a_profile, "loopback")
+    a_leg = _new_outbound(switch, "loopback/%s-a" % ext, variables, a_profile, "loopback",
+                          initial_name="loopback/%s-a" % rest)
     name = a_profile.caller_id_name
     number = a_profile.caller_id_number
     b_profile = CallerProfile(

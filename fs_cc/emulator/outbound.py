@@ -3,6 +3,7 @@
 import logging
 
 import gevent
+import gevent.event
 from gevent import socket
 
 from fs_cc.emulator.apps import park_loop
@@ -79,6 +80,9 @@ class OutboundConnection(Connection):
         if self.linger is None or self.closed:
             return
         self.send(linger_notice(channel.uuid, channel.name, self.linger))
+        released = gevent.event.Event()
+        channel.destroy_blockers.append(released)
+        self._writer.link(lambda _g: released.set())
         if self.linger >= 0:
             timer = gevent.spawn_later(self.switch.clock.real(self.linger), self._linger_over)
             timer.link_exception(self.switch.log_failure)
@@ -111,7 +115,7 @@ def run_socket_app(channel, arg):
     reader = gevent.spawn(connection.serve_commands)
     reader.link_exception(switch.log_failure)
     while not connection.park_requested and not connection.peer_gone:
-        if channel.wait() in (WakeReason.HANGUP, WakeReason.TAKEOVER):
+        if channel.wait(queue=True) in (WakeReason.HANGUP, WakeReason.TAKEOVER):
             break
     if connection.park_requested and not channel.hungup and not channel.taken_over:
         park_loop(channel)
