@@ -3,3 +3,48 @@
 from gevent import monkey
 
 monkey.patch_all()
+
+import os  # noqa: E402  (everything after the patching, on purpose)
+
+import pytest  # noqa: E402
+
+from tests.switch import ENV, RealSwitch, switch_from_env  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    """With FS_CC_TEST_ESL set, tests marked emulator_only are skipped, saying why."""
+    if not os.environ.get(ENV):
+        return
+    skip = pytest.mark.skip(reason=f"emulator_only: needs simulated behaviour ({ENV} is set)")
+    for item in items:
+        if item.get_closest_marker("emulator_only"):
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def make_switch():
+    """make_switch(speed=10, **emulator_options) -> a started Switch; all are stopped afterwards.
+
+    The emulator (EmulatorSwitch) by default; with FS_CC_TEST_ESL=host:port:password a RealSwitch
+    (a test that passes emulator options is then skipped).
+    """
+    switches = []
+
+    def make(**options):
+        switch = switch_from_env(**options)
+        switches.append(switch)
+        if isinstance(switch, RealSwitch):
+            problems = switch.problems()
+            if problems:
+                pytest.fail(f"{ENV} names a switch that is not a test switch: {'; '.join(problems)}")
+        return switch
+
+    yield make
+    for switch in reversed(switches):
+        switch.stop()
+
+
+@pytest.fixture
+def switch(make_switch):
+    """The switch under test with default options (emulator at speed 10, or FS_CC_TEST_ESL's)."""
+    return make_switch()
