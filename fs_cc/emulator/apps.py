@@ -278,7 +278,7 @@ def bridge_a_side(a_leg, b_leg, start_b=False):
     a_leg.state_changed.set()
     b_leg.state_changed.set()
     while not a_leg.hungup and not b_leg.hungup and not a_leg.taken_over:
-        a_leg.wait()
+        a_leg.wait(any_signal=True)
     a_leg.fire("CHANNEL_UNBRIDGE", pre=[("Bridge-A-Unique-ID", a_leg.uuid), ("Bridge-B-Unique-ID", b_leg.uuid)])
     if b_leg.on_hangup and wake in b_leg.on_hangup:
         b_leg.on_hangup.remove(wake)
@@ -298,7 +298,7 @@ def bridge_b_side(b_leg, a_leg, from_park=False):
             b_leg.set_state(state)
     b_leg.set_state(ChannelState.CS_EXCHANGE_MEDIA)
     while not b_leg.hungup and b_leg.bridged_to == a_leg.uuid and not b_leg.taken_over:
-        b_leg.wait()
+        b_leg.wait(any_signal=True)
 
 
 def app_socket(channel, arg):

@@ -284,7 +284,7 @@ class Channel:
             self.dtmf_buffer += digit
         self.wake()
 
-    def wait(self, seconds=None, dtmf=False, queue=False, simulated=True):
+    def wait(self, seconds=None, dtmf=False, queue=False, simulated=True, any_signal=False):
         """Wait up to seconds (simulated time) for hangup, break, takeover, DTMF or queued apps."""
         clock = self.switch.clock
         deadline = None if seconds is None else clock.monotonic() + (clock.real(seconds) if simulated else seconds)
@@ -302,12 +302,14 @@ class Channel:
             if queue and self.app_queue:
                 return WakeReason.QUEUE
             if deadline is None:
-                self._signal.wait()
-                continue
-            remaining = deadline - clock.monotonic()
-            if remaining <= 0:
-                return WakeReason.TIMEOUT
-            self._signal.wait(remaining)
+                signalled = self._signal.wait()
+            else:
+                remaining = deadline - clock.monotonic()
+                if remaining <= 0:
+                    return WakeReason.TIMEOUT
+                signalled = self._signal.wait(remaining)
+            if any_signal and signalled:
+                return WakeReason.SIGNAL
 
     def teardown(self):
         """CS_HANGUP .. CS_DESTROY, the partners' hangups and the registry removal."""
@@ -321,9 +323,6 @@ class Channel:
         partner = self.loopback_partner
         if partner is not None and not partner.hungup:
             partner.hangup(self.hangup_cause)
-        bridged = self.switch.channels.get(self.bridged_to) if self.bridged_to else None
-        if bridged is not None and not bridged.hungup:
-            bridged.hangup("NORMAL_CLEARING")
         self.set_state(ChannelState.CS_REPORTING)
         self.fire("CHANNEL_HANGUP_COMPLETE", pre=[("Hangup-Cause", self.hangup_cause)])
         for callback in list(self.on_reporting):
