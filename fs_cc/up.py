@@ -117,6 +117,11 @@ def run_up(settings, config_file=None):
         if settings.esl is None:
             env["FS_CC_ESL_URL"] = f"127.0.0.1:{settings.emulator_port}:ClueCon"
             env["FS_CC_AGENTS_AUTO_LOGIN"] = "1"  # the simulated agents log in and answer
+        # the engine first: simulated callers must find its outbound socket listening
+        engine = supervisor.spawn("engine", ["engine"])
+        if not wait_for_port(settings.control_host, settings.control_port, 20, engine):
+            raise SystemExit("the engine did not start")
+        if settings.esl is None:
             emulator = supervisor.spawn("emulator", [
                 "emulator", "--host", "127.0.0.1", "--port", str(settings.emulator_port),
                 "--password", "ClueCon",
@@ -127,7 +132,6 @@ def run_up(settings, config_file=None):
             ] + (["--seed", str(settings.emulator_seed)] if settings.emulator_seed else []))
             if not wait_for_port("127.0.0.1", settings.emulator_port, 20, emulator):
                 raise SystemExit("the FreeSWITCH emulator did not start")
-        supervisor.spawn("engine", ["engine"])
         supervisor.spawn("worker", ["worker"])
         web = supervisor.spawn("web", ["web", "--host", settings.web_host,
                                        "--port", str(settings.web_port)])

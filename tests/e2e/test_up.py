@@ -1,0 +1,65 @@
+"""`fs-cc up` runs the embedded default: calls flow into the web, Ctrl-C leaves no orphan."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import urllib.request
+
+from tests.e2e.procs import free_port, wait_until
+
+
+def processes_with_env(marker):
+    """PIDs of processes whose environment mentions marker (our unique var dir)."""
+    found = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_given_embedded_defaults_when_up_runs_then_calls_flow_and_ctrl_c_stops_all(tmp_path):
+    var = tmp_path / "var-up"
+    web_port = free_port()
+    env = dict(os.environ, PYTHONUNBUFFERED="1", FS_CC_VAR_DIR=str(var),
+               FS_CC_EMULATOR_PORT=str(free_port()), FS_CC_CONTROL_PORT=str(free_port()),
+               FS_CC_OUTBOUND_PORT=str(free_port()))
+    env.pop("FS_CC_ESL_URL", None)
+    log = open(tmp_path / "up.log", "w+")
+    up = subprocess.Popen([sys.executable, "-m", "fs_cc.cli", "up", "--port", str(web_port),
+                           "--traffic-cpm", "120", "--speed", "10"],
+                          env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def printed_token():
+            text = (tmp_path / "up.log").read_text()
+            for line in text.splitlines():
+                if "API token:" in line:
+                    return line.split("API token:")[1].split()[0]
+            assert up.poll() is None, text
+            return None
+
+        token = wait_until(printed_token, 90, "up printing its URL and token")
+        assert f"http://127.0.0.1:{web_port}" in (tmp_path / "up.log").read_text()
+
+        def calls():
+            request = urllib.request.Request(f"http://127.0.0.1:{web_port}/api/calls",
+                                             headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return json.loads(response.read())["calls"]
+
+        flowed = wait_until(calls, 60, "simulated calls on /api/calls")
+        assert flowed[0]["uuid"]
+        assert len(processes_with_env(str(var))) >= 5  # up, emulator, engine, worker, web
+    finally:
+        up.send_signal(signal.SIGINT)
+        status = up.wait(30)
+    assert status == 0
+    wait_until(lambda: processes_with_env(str(var)) == [], 15, "every child gone")
+    assert "fs_cc stopped" in (tmp_path / "up.log").read_text()
