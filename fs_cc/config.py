@@ -79,8 +79,10 @@ class Settings:
     queues: list = dataclasses.field(default_factory=_default_queues)
     agents: list = dataclasses.field(default_factory=_default_agents)
     agents_auto_login: bool = False  # `up` turns it on for the emulator's simulated agents
-    emulator_speed: float = 1.0
-    emulator_traffic_cpm: float = 6.0
+    # simulated time runs 4x faster than real time on the demo, so calls end within a minute;
+    # 3 simulated callers a minute keep 10 agents busy without an endless queue
+    emulator_speed: float = 4.0
+    emulator_traffic_cpm: float = 3.0
     emulator_seed: typing.Optional[int] = None
     emulator_port: int = 8021
     display_timezone: str = "UTC"  # IANA name for times shown on pages

@@ -44,17 +44,28 @@ def wait_for_port(host, port, timeout, process=None):
 class Supervisor:
     """Starts named child processes and stops all of them together."""
 
-    def __init__(self, env):
+    def __init__(self, env, log_dir):
         self.env = env
+        self.log_dir = log_dir
         self.children = []
 
     def spawn(self, name, argv):
-        """Start one child running `fs-cc ARGV...`."""
+        """Start one child running `fs-cc ARGV...`, its output going to LOG_DIR/NAME.log."""
         command = [sys.executable, "-m", "fs_cc.cli"] + argv
         logger.info("starting %s: %s", name, " ".join(argv))
-        process = subprocess.Popen(command, env=self.env, preexec_fn=_die_with_parent)
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(command, env=self.env, stdout=log,
+                                       stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         self.children.append((name, process))
         return process
+
+    def tail(self, name, lines=20):
+        """The last lines a child wrote, to show why it stopped."""
+        path = self.log_dir / f"{name}.log"
+        try:
+            return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
 
     def run_once(self, argv):
         """Run `fs-cc ARGV...` to completion and return its standard output."""
@@ -70,7 +81,8 @@ class Supervisor:
         while True:
             for name, process in self.children:
                 if process.poll() is not None:
-                    return f"{name} exited with status {process.returncode}"
+                    return (f"{name} exited with status {process.returncode}; its last lines:\n"
+                            f"{self.tail(name)}")
             time.sleep(0.2)
 
     def stop(self, timeout=10.0):
@@ -104,12 +116,16 @@ def run_up(settings, config_file=None):
     })
     if config_file:
         env["FS_CC_CONFIG"] = str(config_file)
-    supervisor = Supervisor(env)
+    log_dir = settings.var_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    supervisor = Supervisor(env, log_dir)
 
     def on_signal(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
+    # also SIGINT: a shell that started us in the background may have set it to "ignore"
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     reason = "interrupted"
     try:
         supervisor.run_once(["db", "upgrade"])
@@ -120,7 +136,7 @@ def run_up(settings, config_file=None):
         # the engine first: simulated callers must find its outbound socket listening
         engine = supervisor.spawn("engine", ["engine"])
         if not wait_for_port(settings.control_host, settings.control_port, 20, engine):
-            raise SystemExit("the engine did not start")
+            raise SystemExit(f"the engine did not start:\n{supervisor.tail('engine')}")
         if settings.esl is None:
             emulator = supervisor.spawn("emulator", [
                 "emulator", "--host", "127.0.0.1", "--port", str(settings.emulator_port),
@@ -131,17 +147,19 @@ def run_up(settings, config_file=None):
                 "--agents", _agent_range(settings.agents),
             ] + (["--seed", str(settings.emulator_seed)] if settings.emulator_seed else []))
             if not wait_for_port("127.0.0.1", settings.emulator_port, 20, emulator):
-                raise SystemExit("the FreeSWITCH emulator did not start")
+                raise SystemExit("the FreeSWITCH emulator did not start:\n"
+                                 f"{supervisor.tail('emulator')}")
         supervisor.spawn("worker", ["worker"])
         web = supervisor.spawn("web", ["web", "--host", settings.web_host,
                                        "--port", str(settings.web_port)])
         if not wait_for_port(settings.web_host, settings.web_port, 30, web):
-            raise SystemExit("the web app did not start")
+            raise SystemExit(f"the web app did not start:\n{supervisor.tail('web')}")
         url = f"http://{settings.web_host}:{settings.web_port}"
         print(f"\nfs_cc is up: {url}\n"
               f"  demo login: {demo['username']} / {demo['password'] or '(as you changed it)'}\n"
               f"  API token:  {demo['token']}  (curl -H 'Authorization: Bearer …' {url}/api/calls)\n"
               f"  FreeSWITCH: {'emulator with simulated traffic' if settings.esl is None else 'real'}\n"
+              f"  logs:       {log_dir}/{{engine,emulator,worker,web}}.log\n"
               f"Press Ctrl-C to stop.\n", flush=True)
         reason = supervisor.watch()
         logger.error("stopping: %s", reason)
