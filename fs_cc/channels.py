@@ -1,0 +1,406 @@
+"""The engine's view of FreeSWITCH's live channels, kept from inbound events and ``show channels``.
+
+Pure logic: no sockets, no greenlets. :meth:`ChannelTracker.handle` takes each channel event (it
+runs on the hot path, so it routes and returns); :meth:`ChannelTracker.resync` rebuilds the view
+from ``show channels as json`` after a reconnect and says which channels vanished meanwhile.
+"""
+
+import collections
+import datetime
+import enum
+import json
+import logging
+
+from fs_cc.errors import FsCcError
+
+logger = logging.getLogger(__name__)
+
+VARIABLE_PREFIX = "variable_fs_cc_"
+ENDED_MEMORY = 4096  # how many destroyed uuids we remember, so late events do not revive them
+
+
+class Phase(enum.Enum):
+    """Where a channel is in its life, as far as the call center cares."""
+
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    BRIDGED = "bridged"
+    HUNGUP = "hungup"
+
+
+# The one place that says which phase may follow which. Events can skip phases (a bridge before
+# the answer event was seen) but nothing leaves HUNGUP.
+TRANSITIONS = {
+    Phase.RINGING: frozenset({Phase.ANSWERED, Phase.BRIDGED, Phase.HUNGUP}),
+    Phase.ANSWERED: frozenset({Phase.BRIDGED, Phase.HUNGUP}),
+    Phase.BRIDGED: frozenset({Phase.ANSWERED, Phase.HUNGUP}),
+    Phase.HUNGUP: frozenset(),
+}
+
+# `show channels` callstate -> our phase
+_CALLSTATE_PHASE = {"ACTIVE": Phase.ANSWERED, "HELD": Phase.ANSWERED, "HANGUP": Phase.HUNGUP}
+_ENDED_STATES = frozenset({"CS_HANGUP", "CS_REPORTING", "CS_DESTROY"})
+
+
+class ResyncError(FsCcError):
+    """``show channels as json`` answered something that is not its JSON."""
+
+    def __init__(self, detail, text):
+        self.detail = detail
+        self.text = text[:200]
+        super().__init__(f"cannot resync channels: {detail} (got {self.text!r})")
+
+
+def _seconds(microseconds):
+    """FreeSWITCH's microsecond timestamp header -> epoch seconds, None for 0 or garbage."""
+    try:
+        value = int(microseconds)
+    except (TypeError, ValueError):
+        return None
+    return value / 1_000_000 if value > 0 else None
+
+
+def _iso(epoch):
+    if epoch is None:
+        return None
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).isoformat()
+
+
+def _fs_cc_variables(headers):
+    return {key[9:]: value for key, value in headers.items() if key.startswith(VARIABLE_PREFIX)}
+
+
+class Channel:
+    """One live FreeSWITCH channel (a leg) as the engine knows it."""
+
+    __slots__ = ("uuid", "name", "direction", "state", "call_state", "answer_state", "phase",
+                 "caller_number", "caller_name", "destination_number", "call_uuid", "bridged_to",
+                 "partner", "created_at", "answered_at", "hangup_cause", "parked", "variables",
+                 "seq")
+
+    def __init__(self, uuid, *, name=None, direction=None, state=None, call_state=None,
+                 answer_state=None, phase=Phase.RINGING, caller_number=None, caller_name=None,
+                 destination_number=None, call_uuid=None, bridged_to=None, partner=None,
+                 created_at=None, answered_at=None, variables=None, seq=0):
+        self.uuid = uuid
+        self.name = name
+        self.direction = direction
+        self.state = state
+        self.call_state = call_state
+        self.answer_state = answer_state
+        self.phase = phase
+        self.caller_number = caller_number
+        self.caller_name = caller_name
+        self.destination_number = destination_number
+        self.call_uuid = call_uuid
+        self.bridged_to = bridged_to
+        self.partner = partner  # the other half of a loopback pair
+        self.created_at = created_at
+        self.answered_at = answered_at
+        self.hangup_cause = None
+        self.parked = False
+        self.variables = variables if variables is not None else {}
+        self.seq = seq  # the tracker's event counter when this channel last changed
+
+    @property
+    def agent(self):
+        """The agent extension the ACD rang on this leg (variable fs_cc_agent), or None."""
+        return self.variables.get("fs_cc_agent")
+
+    def move_to(self, phase):
+        """Change phase when TRANSITIONS allow it; True if it moved."""
+        if phase is self.phase:
+            return False
+        if phase not in TRANSITIONS[self.phase]:
+            return False
+        self.phase = phase
+        return True
+
+    def to_dict(self):
+        """JSON-ready view (times in ISO 8601, UTC)."""
+        return {
+            "uuid": self.uuid, "name": self.name, "direction": self.direction,
+            "state": self.state, "call_state": self.call_state,
+            "answer_state": self.answer_state, "phase": self.phase.value,
+            "caller_number": self.caller_number, "caller_name": self.caller_name,
+            "destination_number": self.destination_number, "call_uuid": self.call_uuid,
+            "bridged_to": self.bridged_to, "created_at": _iso(self.created_at),
+            "answered_at": _iso(self.answered_at), "hangup_cause": self.hangup_cause,
+            "parked": self.parked, "variables": dict(self.variables),
+        }
+
+    def __repr__(self):
+        return f"Channel({self.uuid!r}, {self.name!r}, {self.phase.value})"
+
+
+class ChannelTracker:
+    """Live channels by uuid, from CHANNEL_* events; resync from ``show channels as json``."""
+
+    EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
+              "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "CHANNEL_PARK",
+              "CHANNEL_UNPARK")
+
+    def __init__(self):
+        self._channels = {}
+        self._ended = collections.OrderedDict()  # uuid -> seq when it ended
+        self._seq = 0
+        self.events_seen = 0
+        self.unknown_events = 0  # events about channels we had to ignore
+        self._routes = {
+            "CHANNEL_CREATE": self._on_create, "CHANNEL_ANSWER": self._on_answer,
+            "CHANNEL_BRIDGE": self._on_bridge, "CHANNEL_UNBRIDGE": self._on_unbridge,
+            "CHANNEL_HANGUP": self._on_hangup, "CHANNEL_HANGUP_COMPLETE": self._on_hangup,
+            "CHANNEL_DESTROY": self._on_destroy, "CHANNEL_PARK": self._on_park,
+            "CHANNEL_UNPARK": self._on_unpark,
+        }
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def seq(self):
+        """A counter that grows with every change; pass it to resync as `since`."""
+        return self._seq
+
+    def get(self, uuid):
+        """The Channel with that uuid, or None."""
+        return self._channels.get(uuid)
+
+    def __len__(self):
+        return len(self._channels)
+
+    def __contains__(self, uuid):
+        return uuid in self._channels
+
+    def channels(self):
+        """Every live channel, oldest first."""
+        return sorted(self._channels.values(), key=lambda ch: (ch.created_at or 0, ch.uuid))
+
+    def calls(self):
+        """Live channels grouped into calls (legs linked by call uuid, bridge, loopback, fs_cc_call_uuid)."""
+        parent = {uuid: uuid for uuid in self._channels}
+
+        def root(uuid):
+            while parent[uuid] != uuid:
+                parent[uuid] = parent[parent[uuid]]
+                uuid = parent[uuid]
+            return uuid
+
+        for channel in self._channels.values():
+            for other in (channel.call_uuid, channel.bridged_to, channel.partner,
+                          channel.variables.get("fs_cc_call_uuid")):
+                if other and other in parent:
+                    parent[root(other)] = root(channel.uuid)
+        groups = {}
+        for channel in self.channels():
+            groups.setdefault(root(channel.uuid), []).append(channel)
+        return list(groups.values())
+
+    # -- events (hot path) ------------------------------------------------------------------
+
+    def handle(self, event):
+        """Apply one channel event; others are ignored."""
+        self.events_seen += 1
+        route = self._routes.get(event.headers.get("Event-Name"))
+        if route is not None:
+            route(event.headers)
+
+    def _new(self, uuid, headers):
+        self._seq += 1
+        channel = Channel(
+            uuid, name=headers.get("Channel-Name"), direction=headers.get("Call-Direction"),
+            state=headers.get("Channel-State"), call_state=headers.get("Channel-Call-State"),
+            answer_state=headers.get("Answer-State"),
+            caller_number=headers.get("Caller-Caller-ID-Number"),
+            caller_name=headers.get("Caller-Caller-ID-Name"),
+            destination_number=headers.get("Caller-Destination-Number"),
+            call_uuid=headers.get("Channel-Call-UUID"),
+            partner=headers.get("variable_other_loopback_leg_uuid"),
+            created_at=_seconds(headers.get("Caller-Channel-Created-Time")),
+            answered_at=_seconds(headers.get("Caller-Channel-Answered-Time")),
+            variables=_fs_cc_variables(headers), seq=self._seq)
+        self._channels[uuid] = channel
+        return channel
+
+    def _known(self, headers, adopt=True):
+        """The channel an event is about; a channel first seen now is adopted from the event."""
+        uuid = headers.get("Unique-ID")
+        channel = self._channels.get(uuid)
+        if channel is not None:
+            self._seq += 1
+            channel.seq = self._seq
+            channel.state = headers.get("Channel-State", channel.state)
+            channel.call_state = headers.get("Channel-Call-State", channel.call_state)
+            channel.answer_state = headers.get("Answer-State", channel.answer_state)
+            return channel
+        if (not adopt or not uuid or uuid in self._ended
+                or headers.get("Answer-State") == "hangup"
+                or headers.get("Channel-State") in _ENDED_STATES):
+            self.unknown_events += 1
+            logger.debug("ignoring %s for unknown channel %s", headers.get("Event-Name"), uuid)
+            return None
+        # Created while we were not listening (or its CREATE was lost): events carry it all.
+        logger.info("channel %s first seen on %s", uuid, headers.get("Event-Name"))
+        return self._new(uuid, headers)
+
+    def _on_create(self, headers):
+        uuid = headers.get("Unique-ID")
+        if not uuid:
+            self.unknown_events += 1
+            return
+        self._ended.pop(uuid, None)
+        channel = self._channels.get(uuid)
+        if channel is None:
+            self._new(uuid, headers)
+        else:
+            self._known(headers)
+
+    def _on_answer(self, headers):
+        channel = self._known(headers)
+        if channel is None:
+            return
+        channel.move_to(Phase.ANSWERED)
+        channel.answered_at = (_seconds(headers.get("Caller-Channel-Answered-Time"))
+                               or channel.answered_at)
+        channel.variables.update(_fs_cc_variables(headers))
+
+    def _on_bridge(self, headers):
+        channel = self._known(headers)
+        if channel is None:
+            return
+        a_uuid = headers.get("Bridge-A-Unique-ID") or channel.uuid
+        b_uuid = headers.get("Bridge-B-Unique-ID") or headers.get("Other-Leg-Unique-ID")
+        # FreeSWITCH sends CHANNEL_BRIDGE for the A leg only: link both sides here.
+        a_leg, b_leg = self._channels.get(a_uuid), self._channels.get(b_uuid)
+        if a_leg is not None:
+            a_leg.bridged_to = b_uuid
+            a_leg.move_to(Phase.BRIDGED)
+        if b_leg is not None:
+            b_leg.bridged_to = a_uuid
+            b_leg.move_to(Phase.BRIDGED)
+        channel.variables.update(_fs_cc_variables(headers))
+
+    def _on_unbridge(self, headers):
+        channel = self._known(headers, adopt=False)
+        if channel is None:
+            return
+        a_uuid = headers.get("Bridge-A-Unique-ID") or channel.uuid
+        b_uuid = headers.get("Bridge-B-Unique-ID") or headers.get("Other-Leg-Unique-ID")
+        for uuid, other in ((a_uuid, b_uuid), (b_uuid, a_uuid)):
+            leg = self._channels.get(uuid)
+            if leg is not None and leg.bridged_to == other:
+                leg.bridged_to = None
+                leg.move_to(Phase.ANSWERED)
+
+    def _on_hangup(self, headers):
+        channel = self._known(headers, adopt=False)
+        if channel is None:
+            return
+        channel.move_to(Phase.HUNGUP)
+        channel.hangup_cause = headers.get("Hangup-Cause") or channel.hangup_cause
+
+    def _on_destroy(self, headers):
+        uuid = headers.get("Unique-ID")
+        channel = self._channels.pop(uuid, None)
+        if channel is None:
+            self.unknown_events += 1
+            return
+        self._seq += 1
+        self._remember_ended(uuid)
+
+    def _on_park(self, headers):
+        channel = self._known(headers)
+        if channel is not None:
+            channel.parked = True
+
+    def _on_unpark(self, headers):
+        channel = self._known(headers, adopt=False)
+        if channel is not None:
+            channel.parked = False
+
+    def _remember_ended(self, uuid):
+        ended = self._ended
+        ended[uuid] = self._seq
+        if len(ended) > ENDED_MEMORY:
+            ended.popitem(last=False)
+
+    # -- resync -----------------------------------------------------------------------------
+
+    def resync(self, show_channels_json_text, since=None):
+        """Rebuild the view from ``show channels as json``; return the tracked Channels that vanished.
+
+        `since` is :attr:`seq` read before the command was sent: a channel an event touched after
+        that is kept even when the snapshot lacks it (the snapshot may predate it).
+        """
+        rows = _parse_rows(show_channels_json_text)
+        seen = set()
+        added = 0
+        for row in rows:
+            uuid = row.get("uuid")
+            if not uuid or uuid in self._ended:
+                continue  # its DESTROY came while the command was on its way
+            seen.add(uuid)
+            channel = self._channels.get(uuid)
+            if channel is None:
+                self._channels[uuid] = self._from_row(uuid, row)
+                added += 1
+            else:
+                self._update_from_row(channel, row)
+        vanished = []
+        for uuid, channel in list(self._channels.items()):
+            if uuid in seen or (since is not None and channel.seq > since):
+                continue
+            del self._channels[uuid]
+            self._seq += 1
+            self._remember_ended(uuid)
+            vanished.append(channel)
+        for channel in vanished:
+            if channel.bridged_to in self._channels:
+                other = self._channels[channel.bridged_to]
+                if other.bridged_to == channel.uuid:
+                    other.bridged_to = None
+                    other.move_to(Phase.ANSWERED)
+        logger.info("resync: %d channels live, %d newly seen, %d vanished",
+                    len(self._channels), added, len(vanished))
+        return vanished
+
+    def _from_row(self, uuid, row):
+        self._seq += 1
+        call_state = row.get("callstate") or None
+        return Channel(
+            uuid, name=row.get("name") or None, direction=row.get("direction") or None,
+            state=row.get("state") or None, call_state=call_state,
+            answer_state="answered" if call_state in ("ACTIVE", "HELD") else None,
+            phase=_CALLSTATE_PHASE.get(call_state, Phase.RINGING),
+            caller_number=row.get("cid_num") or None, caller_name=row.get("cid_name") or None,
+            destination_number=row.get("dest") or None, call_uuid=row.get("call_uuid") or None,
+            created_at=_epoch(row.get("created_epoch")), seq=self._seq)
+
+    def _update_from_row(self, channel, row):
+        channel.state = row.get("state") or channel.state
+        call_state = row.get("callstate") or None
+        if call_state:
+            channel.call_state = call_state
+            phase = _CALLSTATE_PHASE.get(call_state)
+            if phase is not None and channel.phase is not Phase.BRIDGED:
+                channel.move_to(phase)
+        channel.name = channel.name or row.get("name") or None
+
+
+def _epoch(value):
+    try:
+        return float(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_rows(text):
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise ResyncError(f"not JSON ({exc})", str(text)) from None
+    if not isinstance(data, dict):
+        raise ResyncError("not a JSON object", str(text))
+    rows = data.get("rows") or []
+    if not isinstance(rows, list):
+        raise ResyncError("rows is not a list", str(text))
+    return [row for row in rows if isinstance(row, dict)]
