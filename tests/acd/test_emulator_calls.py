@@ -11,8 +11,6 @@ import pytest
 from fs_cc.acd import MemoryStore, build_acd
 from fs_cc.calls import HangupSide
 from fs_cc.callflow import CallHandler
-from fs_cc.emulator import Emulator, EmulatorConfig
-from fs_cc.esl.errors import ESLError
 from fs_cc.esl.inbound import InboundClient
 from fs_cc.esl.outbound import OutboundServer
 from fs_cc.ivr import FlowRunner, load_flow
@@ -58,42 +56,9 @@ class Stack:
         self.outbound.stop(timeout=1)
 
 
-@pytest.fixture(scope="module")
-def emulator_runs_socket_apps():
-    """Whether the emulator executes an application sent over the outbound socket.
-
-    (At the time of writing its socket application waits for a park request without waking on
-    queued applications, so ``answer`` never completes; these tests skip until that is fixed.)
-    """
-    answered = []
-
-    def handler(session):
-        try:
-            session.execute("answer", timeout=2)
-            answered.append(True)
-        except ESLError:
-            pass
-        session.hangup()
-
-    server = OutboundServer("127.0.0.1", 0, handler).start()
-    host, port = server.address
-    emulator = Emulator(EmulatorConfig(port=0, speed=10, socket_target=f"{host}:{port}"))
-    emulator.start()
-    try:
-        emulator.place_call("8000")
-        wait_until(lambda: answered, timeout=3, what="answer")
-    except AssertionError:
-        pass
-    finally:
-        emulator.stop()
-        server.stop(timeout=1)
-    return bool(answered)
-
-
 @pytest.fixture
-def make_stack(switch, emulator_runs_socket_apps):
-    if not switch.real and not emulator_runs_socket_apps:
-        pytest.skip("the emulator does not run applications sent over the outbound socket")
+def make_stack(switch):
+    """make_stack(agent extensions) -> a Stack on the switch under test; stopped afterwards."""
     stacks = []
 
     def make(agents):
