@@ -193,7 +193,7 @@ class ChannelTracker:
         groups = {}
         for channel in self.channels():
             groups.setdefault(root(channel.uuid), []).append(channel)
-        return list(groups.values())
+        return [_primary_first(legs) for legs in groups.values()]
 
     # -- events (hot path) ------------------------------------------------------------------
 
@@ -384,6 +384,15 @@ class ChannelTracker:
             if phase is not None and channel.phase is not Phase.BRIDGED:
                 channel.move_to(phase)
         channel.name = channel.name or row.get("name") or None
+
+
+def _primary_first(legs):
+    """The call's own leg first: the one the ACD named in fs_cc_call_uuid, else the oldest."""
+    named = {leg.variables.get("fs_cc_call_uuid") for leg in legs}
+    for index, leg in enumerate(legs):
+        if leg.uuid in named:
+            return [leg] + legs[:index] + legs[index + 1:]
+    return legs
 
 
 def _epoch(value):

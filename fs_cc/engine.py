@@ -14,7 +14,9 @@ import gevent.event
 from fs_cc.acd import build_acd
 from fs_cc.callflow import CallHandler
 from fs_cc.calls import utcnow
+from fs_cc.channels import ChannelTracker, ResyncError
 from fs_cc.control import ControlServer
+from fs_cc.esl.errors import ESLError
 from fs_cc.esl.inbound import InboundClient
 from fs_cc.esl.outbound import OutboundServer
 from fs_cc.ivr import FlowRunner, load_flow
@@ -51,6 +53,11 @@ class Engine:
         self.flow = load_flow(settings.ivr_flow)
         esl = settings.esl
         self.esl = InboundClient(esl.host, esl.port, esl.password, events=ENGINE_EVENTS)
+        self.channels = ChannelTracker()
+        for name in ChannelTracker.EVENTS:
+            self.esl.on(name, self.channels.handle)
+        self.esl.on_connect(self._on_esl_connect)
+        self.resyncs = 0  # completed resyncs, for health and tests
         self.store = store if store is not None else build_store(settings)
         self.acd = build_acd(self.store, self.esl, {
             "queues": settings.queues, "agents": settings.agents,
@@ -101,6 +108,45 @@ class Engine:
         logger.info("call %s ended: queue=%s agent=%s cause=%s side=%s", record.uuid,
                     record.queue, record.agent, record.hangup_cause, record.hangup_side)
 
+    def _on_esl_connect(self, client):
+        # runs in the ESL connect loop: the command waits, so it gets its own greenlet
+        job = gevent.spawn(self.resync)
+        job.link_exception(self._resync_died)
+
+    @staticmethod
+    def _resync_died(greenlet):
+        logger.error("channel resync failed: %r", greenlet.exception)
+
+    def resync(self):
+        """Rebuild the live channel view with ``show channels``; return the channels that vanished."""
+        since = self.channels.seq
+        try:
+            text = self.esl.api("show channels as json")
+            vanished = self.channels.resync(text, since=since)
+        except (ESLError, ResyncError) as exc:
+            logger.warning("channel resync with FreeSWITCH %s:%s failed: %s", self.esl.host,
+                           self.esl.port, exc)
+            return None
+        self.resyncs += 1
+        agent_legs = [channel for channel in vanished if channel.agent]
+        for channel in vanished:
+            logger.info("channel %s (%s) ended while the ESL connection was down", channel.uuid,
+                        channel.name)
+        if agent_legs:
+            self._agent_legs_vanished(agent_legs)
+        return vanished
+
+    def _agent_legs_vanished(self, legs):
+        hook = getattr(self.acd, "agent_legs_vanished", None)
+        if hook is None:
+            # The ACD's own watch on each leg already saw ConnectionLost; it lets the caller's
+            # hangup decide the end of the call.
+            for leg in legs:
+                logger.warning("agent %s: leg %s of call %s ended while the ESL connection was down",
+                               leg.agent, leg.uuid, leg.variables.get("fs_cc_call_uuid"))
+            return
+        hook(legs)
+
     # the control interface's backend
     def agents(self):
         """Each agent's live state."""
@@ -111,8 +157,19 @@ class Engine:
         return self.acd.queues()
 
     def calls(self):
-        """Calls in progress."""
-        return list(self.active_calls.values())
+        """Calls in progress: this engine's calls and every live call FreeSWITCH has, with their legs."""
+        sessions = dict(self.active_calls)
+        out = []
+        for legs in self.channels.calls():
+            session = next((sessions.pop(leg.uuid) for leg in legs if leg.uuid in sessions), None)
+            if session is None:
+                first = legs[0]
+                session = {"uuid": first.uuid, "caller": first.caller_number,
+                           "did": first.destination_number,
+                           "started_at": first.to_dict()["created_at"]}
+            out.append(dict(session, legs=[leg.to_dict() for leg in legs]))
+        out.extend(dict(session, legs=[]) for session in sessions.values())
+        return out
 
     def set_agent_status(self, extension, status):
         """Move an agent to a status (KeyError: unknown agent, ValueError: refused)."""

@@ -1,0 +1,107 @@
+"""Engine test support: test settings, a recording publisher, and a TCP proxy we can cut."""
+
+import logging
+
+import gevent
+from gevent import socket
+from gevent.server import StreamServer
+
+from fs_cc.config import EslTarget, Settings
+
+logger = logging.getLogger(__name__)
+
+
+class RecordingPublisher:
+    """Publisher double: keeps every payload the outbox hands it."""
+
+    def __init__(self):
+        self.payloads = []
+        self.closed = False
+
+    def __call__(self, payload):
+        self.payloads.append(payload)
+
+    def close(self):
+        """The engine closes its publisher on stop."""
+        self.closed = True
+
+
+def engine_settings(tmp_path, esl_host, esl_port, **overrides):
+    """Settings for an engine on free ports, var files under tmp_path, no broker needed."""
+    values = dict(var_dir=tmp_path, database_url="sqlite://", broker_url="memory://",
+                  redis_url=None, secret_key="test", control_port=0, outbound_port=0,
+                  esl=EslTarget(esl_host, esl_port, "ClueCon"), ring_timeout=5)
+    values.update(overrides)
+    return Settings(**values)
+
+
+class _Pipe:
+    """One proxied connection: two sockets and the greenlets copying between them."""
+
+    def __init__(self, client, upstream):
+        self.sockets = (client, upstream)
+        self.greenlets = [gevent.spawn(self._copy, client, upstream),
+                          gevent.spawn(self._copy, upstream, client)]
+        for greenlet in self.greenlets:
+            greenlet.link_exception(lambda g: logger.error("proxy pipe failed: %r", g.exception))
+
+    @staticmethod
+    def _copy(source, target):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                target.sendall(data)
+        except OSError:
+            pass  # the other side went away: the pipe is over
+        for sock in (source, target):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+
+    def cut(self):
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+            sock.close()
+
+
+class Proxy:
+    """A TCP proxy on a free port to `upstream` (host, port); cut() drops every live connection."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.pipes = []
+        self._server = StreamServer(("127.0.0.1", 0), self._handle)
+
+    def start(self):
+        """Listen on a free port."""
+        self._server.start()
+        return self
+
+    @property
+    def port(self):
+        """The port actually bound."""
+        return self._server.server_port
+
+    def _handle(self, client, _address):
+        upstream = socket.create_connection(self.upstream, timeout=5)
+        upstream.settimeout(None)
+        pipe = _Pipe(client, upstream)
+        self.pipes.append(pipe)
+        gevent.joinall(pipe.greenlets)
+
+    def cut(self):
+        """Drop every proxied connection abruptly (new ones are still accepted)."""
+        for pipe in self.pipes:
+            pipe.cut()
+        self.pipes = []
+
+    def stop(self):
+        """Stop listening and drop everything."""
+        self.cut()
+        self._server.stop(timeout=1)
