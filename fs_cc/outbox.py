@@ -53,6 +53,11 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("CREATE TABLE IF NOT EXISTS outbox (key TEXT PRIMARY KEY, payload TEXT"
                          " NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL)")
+        # work in progress (calls not yet ended) and when this process was last seen alive
+        self._db.execute("CREATE TABLE IF NOT EXISTS open_items (key TEXT PRIMARY KEY,"
+                         " payload TEXT NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS alive (id INTEGER PRIMARY KEY CHECK (id = 1),"
+                         " at REAL NOT NULL)")
         self._lock = gevent.lock.RLock()
         self._wake = gevent.event.Event()
         self._greenlet = None
@@ -60,11 +65,40 @@ class Outbox:
         self.published = 0
 
     def put(self, key, payload):
-        """Keep a payload durably (replacing one with the same key) and wake the flusher."""
-        with self._lock:
+        """Keep a payload durably (replacing one with the same key) and wake the flusher.
+
+        An open item with the same key is closed by it, in the same transaction.
+        """
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
             self._db.execute("INSERT OR REPLACE INTO outbox (key, payload, attempts, created)"
                              " VALUES (?, ?, 0, ?)", (key, json.dumps(payload), time.time()))
+            self._db.execute("DELETE FROM open_items WHERE key = ?", (key,))
         self._wake.set()
+
+    def keep_open(self, items):
+        """Snapshot work in progress ({key: payload}) and note that this process is alive.
+
+        If the process dies, :meth:`recover` turns what was open into finished payloads.
+        """
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO open_items (key, payload) VALUES (?, ?)",
+                                 [(key, json.dumps(payload)) for key, payload in items.items()])
+            self._db.execute("INSERT OR REPLACE INTO alive (id, at) VALUES (1, ?)", (time.time(),))
+
+    def recover(self, finish):
+        """Close what a dead earlier run left open: ``finish(payload, last_alive)`` -> payload.
+
+        ``last_alive`` is the epoch time the earlier run was last seen alive (None if never).
+        Returns the keys recovered.
+        """
+        with self._lock:
+            rows = list(self._db.execute("SELECT key, payload FROM open_items"))
+            last = self._db.execute("SELECT at FROM alive WHERE id = 1").fetchone()
+        for key, payload in rows:
+            self.put(key, finish(json.loads(payload), last[0] if last else None))
+        return [key for key, _ in rows]
 
     def pending(self):
         """Keys still waiting to be published, oldest first."""

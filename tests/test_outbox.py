@@ -63,3 +63,24 @@ def test_given_broker_comes_back_when_flusher_retries_then_records_sent_in_order
     wait_until(lambda: len(broker.accepted) == 3)
     assert [p["uuid"] for p in broker.accepted] == ["u0", "u1", "u2"]
     outbox.stop()
+
+
+def test_given_calls_open_when_engine_dies_then_next_run_finishes_and_sends_them(tmp_path):
+    broker = FlakyBroker()
+    first = Outbox(tmp_path / "o.sqlite", broker)
+    first.keep_open({"u1": {"uuid": "u1", "ended_at": None}, "u2": {"uuid": "u2"}})
+    first.put("u2", {"uuid": "u2", "ended_at": "done"})  # u2 ended normally
+    # the process dies here: no stop(), nothing flushed by a flusher
+
+    def finish(payload, last_alive):
+        return dict(payload, ended_at=last_alive, hangup_side="system")
+
+    restarted = Outbox(tmp_path / "o.sqlite", broker, min_delay=0.01)
+    assert restarted.recover(finish) == ["u1"]
+    restarted.start()
+    wait_until(lambda: len(broker.accepted) == 2)
+    by_uuid = {p["uuid"]: p for p in broker.accepted}
+    assert by_uuid["u2"]["ended_at"] == "done"
+    assert by_uuid["u1"]["hangup_side"] == "system" and by_uuid["u1"]["ended_at"] > 0
+    assert restarted.recover(finish) == []
+    restarted.stop()
