@@ -1,13 +1,22 @@
 """`api` commands: status, show, uuid_*, originate and the emulator's own fs_cc_flood."""
 
-import json
+import re
 import logging
 import time
 
 from fs_cc.emulator.channel import ChannelState
 from fs_cc.emulator.originate import OriginateError, dial
+from fs_cc.emulator.recording import api_uuid_record
+from fs_cc.emulator.show import show
 
 logger = logging.getLogger(__name__)
+
+TRANSFER_SYNTAX = "<uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]"
+
+
+def separate(text):
+    """switch_separate_string on spaces: single quotes group words and are removed."""
+    return [p.replace("'", "") for p in re.findall(r"(?:[^\s']|'[^']*')+", text)]
 
 
 class Api:
@@ -75,45 +84,8 @@ class Api:
         return "+OK [Success]\n"
 
     def api_show(self, args):
-        """show channels [as json] / show calls [as json]."""
-        words = args.split()
-        as_json = "json" in words
-        what = words[0] if words else ""
-        channels = list(self.switch.channels.values())
-        if what == "calls":
-            channels = [c for c in channels if c.direction == "inbound" or c.bridged_to is None]
-        rows = [self._row(c) for c in channels]
-        if as_json:
-            if not rows:
-                return '{"row_count": 0}\n'
-            return json.dumps({"row_count": len(rows), "rows": rows}, separators=(",", ":")) + "\n"
-        if not rows:
-            return "\n0 total.\n"
-        keys = list(rows[0].keys())
-        lines = [",".join(keys)] + [",".join(str(r[k]) for k in keys) for r in rows]
-        return "\n".join(lines) + "\n\n%d total.\n" % len(rows)
-
-    def _row(self, channel):
-        return {
-            "uuid": channel.uuid, "direction": channel.direction,
-            "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(channel.created_epoch)),
-            "created_epoch": str(channel.created_epoch), "name": channel.name,
-            "state": channel.state.name, "cid_name": channel.profile.caller_id_name,
-            "cid_num": channel.profile.caller_id_number, "ip_addr": "",
-            "dest": channel.profile.destination_number, "application": channel.application,
-            "application_data": channel.application_data, "dialplan": "xml",
-            "context": channel.profile.context, "read_codec": "L16", "read_rate": "8000",
-            "read_bit_rate": "128000", "write_codec": "L16", "write_rate": "8000",
-            "write_bit_rate": "128000", "secure": "", "hostname": self.switch.hostname,
-            "presence_id": "", "presence_data": "", "accountcode": "",
-            "callstate": channel.call_state.name, "callee_name": channel.profile.callee_id_name,
-            "callee_num": channel.profile.callee_id_number, "callee_direction": "",
-            "call_uuid": channel.call_uuid, "sent_callee_name": "", "sent_callee_num": "",
-            "initial_cid_name": channel.profile.orig_caller_id_name,
-            "initial_cid_num": channel.profile.orig_caller_id_number, "initial_ip_addr": "",
-            "initial_dest": channel.profile.destination_number, "initial_dialplan": "xml",
-            "initial_context": channel.profile.context,
-        }
+        """show channels|calls [as json]."""
+        return show(self.switch, args)
 
     # -- channels --------------------------------------------------------------------------
     def api_uuid_exists(self, args):
@@ -149,14 +121,15 @@ class Api:
     def api_uuid_send_dtmf(self, args):
         """uuid_send_dtmf <uuid> <digits>: heard by the other loopback leg or the bridged party."""
         parts = args.split()
-        channel = self._channel(parts[0]) if parts else None
+        if len(parts) < 2:
+            return "-USAGE: <uuid> <dtmf_data>\n"
+        channel = self._channel(parts[0])
         if channel is None:
-            return "-ERR No such channel!\n"
-        digits = parts[1] if len(parts) > 1 else ""
+            return "-ERR Cannot locate session!\n"
         target = channel.loopback_partner or self.switch.channels.get(channel.bridged_to or "")
         if target is not None:
-            target.receive_dtmf("".join(d for d in digits if d in "0123456789*#ABCD"))
-        return "+OK %s sent DTMF %s.\n" % (channel.uuid, digits)
+            target.receive_dtmf("".join(d for d in parts[1] if d in "0123456789*#ABCD"))
+        return "+OK %s sent DTMF %s.\n" % (channel.uuid, parts[1])  # as recorded (05_outbound_socket_ivr)
 
     def api_uuid_bridge(self, args):
         """uuid_bridge <a> <b>."""
@@ -170,62 +143,74 @@ class Api:
         return "+OK %s\n" % b_leg.uuid
 
     def api_uuid_transfer(self, args):
-        """uuid_transfer <uuid> [-bleg|-both] <dest> [dialplan] [context]."""
-        parts = args.split()
-        channel = self._channel(parts[0]) if parts else None
+        """uuid_transfer <uuid> [-bleg|-both] <dest> [dialplan] [context] (transfer_function)."""
+        parts = separate(args)
+        if len(parts) < 2:
+            return "-USAGE: %s\n" % TRANSFER_SYNTAX
+        channel = self._channel(parts[0])
         if channel is None:
             return "-ERR No such channel!\n"
-        rest = [p for p in parts[1:] if not p.startswith("-")]
+        leg = parts[1].lower() if parts[1].lower() in ("-bleg", "-both") else None
+        rest = parts[2:] if leg else parts[1:]
         if not rest:
-            return "-ERR Usage\n"
+            return "-USAGE: %s\n" % TRANSFER_SYNTAX
+        dialplan = rest[1] if len(rest) > 1 else "XML"
         context = rest[2] if len(rest) > 2 else channel.profile.context
-        self.switch.transfer(channel, rest[0], context)
+        targets = [channel] if leg is None else []
+        if leg is not None:
+            other = self.switch.channels.get(channel.bridged_to or "")
+            if other is not None:
+                targets.append(other)
+            if leg == "-both":
+                targets.append(channel)
+        for target in targets:
+            self.switch.transfer(target, rest[0], context, dialplan)
         return "+OK\n"
 
     def api_uuid_broadcast(self, args):
-        """uuid_broadcast <uuid> <path|app::args> [aleg|bleg|both]."""
+        """uuid_broadcast <uuid> <path|app::args> [aleg|bleg|both]: always `+OK Message Sent`."""
         parts = args.split()
-        channel = self._channel(parts[0]) if parts else None
-        if channel is None:
-            return "-ERR No such channel!\n"
-        what = parts[1] if len(parts) > 1 else ""
-        if "::" in what:
-            app, _, arg = what.partition("::")
-        else:
-            app, arg = "playback", what
-        channel.queue_app(app, arg.replace("!", " ") if app != "playback" else arg)
-        return "+OK Message sent\n"
+        if len(parts) < 2:
+            return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
+        channel = self._channel(parts[0])
+        if channel is not None:
+            what = parts[1]
+            if "::" in what:
+                app, _, arg = what.partition("::")
+                arg = arg.replace("!", " ")
+            else:
+                app, arg = "playback", what
+            channel.queue_app(app, arg)
+        return "+OK Message Sent\n"
 
     def api_uuid_break(self, args):
-        """uuid_break <uuid> [all]."""
-        channel = self._channel(args.split()[0]) if args.split() else None
+        """uuid_break <uuid> [all]: no output on success (break_function in mod_commands.c)."""
+        parts = args.split()
+        if not parts:
+            return "-USAGE: <uuid> [all]\n"
+        channel = self._channel(parts[0])
         if channel is None:
-            return "-ERR No such channel!\n"
-        if args.split()[-1] == "all":
+            return "-ERR No Such Channel!\n"
+        if "all" in parts[1:]:
             channel.app_queue.clear()
         channel.request_break()
-        return "+OK\n"
+        return ""
 
     def api_uuid_record(self, args):
-        """uuid_record <uuid> start|stop|mask|unmask <path>."""
-        parts = args.split()
-        channel = self._channel(parts[0]) if parts else None
-        if channel is None:
-            return "-ERR Cannot locate session!\n"
-        action = parts[1] if len(parts) > 1 else "start"
-        path = parts[2] if len(parts) > 2 else ""
-        channel.set_var("fs_cc_recording", path if action == "start" else None)
-        return "+OK Success\n"
+        """uuid_record <uuid> start|stop|mask|unmask <path> [limit]."""
+        return api_uuid_record(self.switch, args)
 
     def api_uuid_hold(self, args):
-        """uuid_hold [off|toggle] <uuid>."""
+        """uuid_hold [off|toggle] <uuid> (uuid_hold_function in mod_commands.c)."""
         parts = args.split()
+        if not parts:
+            return "-USAGE: [off|toggle] <uuid> [<display>]\n"
         mode = "on"
-        if parts and parts[0] in ("off", "toggle"):
-            mode = parts.pop(0)
+        if parts[0].lower() in ("off", "toggle"):
+            mode = parts.pop(0).lower()
         channel = self._channel(parts[0]) if parts else None
-        if channel is None:
-            return "-ERR Operation failed\n"
+        if channel is None or channel.hungup:
+            return "-ERR Operation Failed\n"
         held = (not channel.held) if mode == "toggle" else (mode == "on")
         self.switch.set_hold(channel, held)
         return "+OK Success\n"
@@ -254,6 +239,13 @@ class Api:
             return "-ERR %s\n" % exc.cause
         self.switch.start_originated(channel, target, extras[1] if len(extras) > 1 else "default")
         return "+OK %s\n" % channel.uuid
+
+    def api_fs_cc_press(self, args):
+        """fs_cc_press <uuid> <digits>: the emulator's own; the far end of a leg presses keys."""
+        parts = args.split()
+        if len(parts) < 2 or not self.switch.press_dtmf(parts[0], parts[1]):
+            return "-ERR No such channel!\n"
+        return "+OK\n"
 
     def api_fs_cc_flood(self, args):
         """fs_cc_flood <n> [event-name]: fire n synthetic events for benchmarks."""

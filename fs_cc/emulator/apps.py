@@ -312,6 +312,8 @@ def app_park(channel, _arg):
     park_loop(channel)
 
 
+from fs_cc.emulator.eavesdrop import app_eavesdrop  # noqa: E402 - registered below
+
 APPS = {
     "answer": lambda ch, arg: ch.answer(),
     "pre_answer": lambda ch, arg: ch.pre_answer(),
@@ -333,7 +335,7 @@ APPS = {
     "respond": app_respond,
     "echo": app_until_hangup,
     "conference": app_until_hangup,
-    "eavesdrop": app_until_hangup,
+    "eavesdrop": app_eavesdrop,
     "socket": app_socket,
     "log": lambda ch, arg: None,
     "info": lambda ch, arg: None,

@@ -14,37 +14,68 @@ MYEVENTS_OUTBOUND = frozenset({
 })
 
 
+# Every event the emulator fires, for `nixevent X` after `event ALL`.
+ALL_EVENT_NAMES = frozenset(MYEVENTS_OUTBOUND | {
+    "CHANNEL_CALLSTATE", "CHANNEL_DESTROY", "CHANNEL_HOLD", "CHANNEL_UNHOLD", "CALL_UPDATE", "CODEC",
+    "API", "BACKGROUND_JOB", "HEARTBEAT", "RE_SCHEDULE", "CUSTOM", "RECORD_START", "RECORD_STOP",
+    "PLAYBACK_START", "PLAYBACK_STOP"})
+
+
 class Subscription:
     """What one connection listens to: event names, header filters, a session restriction."""
 
     def __init__(self):
         self.all_events = False
         self.names = set()
+        self.subclasses = set()  # CUSTOM subclasses; empty means every CUSTOM event
         self.filters = []  # (header, value)
         self.session_uuid = None
         self.drop_destroy_state = False
 
     def enable(self, names):
-        """Add event names ('ALL' turns on every event)."""
+        """Add event names ('ALL' turns on every event); names after CUSTOM are subclasses.
+
+        Returns how many keywords were event names (mod_event_socket's key_count).
+        """
+        keys, custom = 0, False
         for name in names:
-            if name == "ALL":
+            if custom:
+                self.subclasses.add(name)
+            elif name.upper() == "ALL":
                 self.all_events = True
-            elif name:
-                self.names.add(name)
+                keys += 1
+            elif name and "::" not in name:
+                self.names.add(name.upper())
+                keys += 1
+                custom = name.upper() == "CUSTOM"
+        return keys
 
     def disable(self, names):
-        """Remove event names (nixevent)."""
+        """Remove event names (nixevent); returns the keyword count."""
+        keys, custom = 0, False
         for name in names:
-            if name == "ALL":
+            if custom:
+                self.subclasses.discard(name)
+            elif name.upper() == "ALL":
                 self.all_events = False
                 self.names.clear()
-            else:
-                self.names.discard(name)
+                keys += 1
+            elif name and "::" not in name:
+                keys += 1
+                if name.upper() == "CUSTOM":
+                    custom = True
+                else:
+                    if self.all_events:  # nixing one event out of ALL keeps all the others
+                        self.all_events = False
+                        self.names.update(ALL_EVENT_NAMES)
+                    self.names.discard(name.upper())
+        return keys
 
     def clear(self):
         """Stop listening (noevents)."""
         self.all_events = False
         self.names.clear()
+        self.subclasses.clear()
 
     @property
     def active(self):
@@ -54,6 +85,10 @@ class Subscription:
     def accepts(self, event):
         """Whether this subscription lets the event through."""
         if not (self.all_events or event.name in self.names):
+            return False
+        # mod_event_socket event_handler: CUSTOM passes when no subclass was named or it is one.
+        if event.name == "CUSTOM" and not self.all_events and self.subclasses \
+                and event.get("Event-Subclass") not in self.subclasses:
             return False
         if self.session_uuid is not None:
             if event.uuid != self.session_uuid:

@@ -12,6 +12,10 @@ from fs_cc.emulator.protocol import (CommandReader, ConnectionClosed, api_respon
 
 logger = logging.getLogger(__name__)
 
+# switch_log_str2level.
+LOG_LEVELS = {"console": 0, "alert": 1, "crit": 2, "err": 3, "error": 3, "warning": 4, "notice": 5,
+              "info": 6, "debug": 7}
+
 
 class Connection:
     """One ESL connection: a reader loop on the caller's greenlet and a writer greenlet."""
@@ -24,6 +28,8 @@ class Connection:
         self._out = gevent.queue.Queue()
         self._sink = None
         self.closed = False
+        self.format = "plain"
+        self.logging = False
         self._writer = gevent.spawn(self._write_loop)
         self._writer.link_exception(switch.log_failure)
 
@@ -36,7 +42,7 @@ class Connection:
     def deliver(self, event):
         """Event sink for the bus."""
         if not self.closed:
-            self._out.put(event.plain())
+            self._out.put(event.framed(self.format))
 
     def close(self):
         """Flush what is queued, then close the socket."""
@@ -110,46 +116,59 @@ class Connection:
         handler(rest.strip(), headers, body)
 
     def cmd_event(self, rest, _headers, _body):
-        """event plain|json|xml NAMES."""
-        fmt, _, names = rest.partition(" ")
-        if fmt not in ("plain", "json", "xml"):
-            names, fmt = rest, "plain"
-        self.subscription.enable(names.split())
+        """event [plain|json|xml] NAMES [CUSTOM subclass ...] (mod_event_socket parse_command)."""
+        words = rest.split()
+        if words and words[0].lower() in ("plain", "json", "xml"):
+            self.format = words.pop(0).lower()
+        if not self.subscription.enable(words):
+            self.send(command_reply("-ERR no keywords supplied"))
+            return
         self._subscribe()
-        self.send(command_reply("+OK event listener enabled %s" % fmt))
+        self.send(command_reply("+OK event listener enabled %s" % self.format))
 
     def cmd_nixevent(self, rest, _headers, _body):
         """nixevent NAMES."""
-        self.subscription.disable(rest.split())
+        if not self.subscription.disable(rest.split()):
+            self.send(command_reply("-ERR no keywords supplied"))
+            return
         self.send(command_reply("+OK events nixed"))
 
     def cmd_noevents(self, _rest, _headers, _body):
-        """noevents."""
+        """noevents: `-ERR not listening for events` when nothing was subscribed."""
+        if self._sink is None:
+            self.send(command_reply("-ERR not listening for events"))
+            return
         self.subscription.clear()
+        self.switch.bus.remove(self._sink)
+        self._sink = None
         self.send(command_reply("+OK no longer listening for events"))
 
     def cmd_filter(self, rest, _headers, _body):
-        """filter H V / filter delete H [V]."""
-        if rest.startswith("delete"):
-            args = rest[len("delete"):].strip()
-            header, _, value = args.partition(" ")
-            if header == "all" or not header:
+        """filter [add] H V / filter delete H [V] / filter delete all (mod_event_socket parse_command)."""
+        header, _, value = rest.strip().partition(" ")
+        if header.lower() == "delete" and value:
+            header, _, value = value.partition(" ")
+            if header.lower() == "all":
                 self.subscription.filters.clear()
-                self.send(command_reply("+OK filter deleted."))
-                return
-            self.subscription.filters = [
-                f for f in self.subscription.filters
-                if not (f[0] == header and (not value or f[1] == value.strip()))]
-            self.send(command_reply("+OK filter deleted. [%s]=[%s]" % (header, value.strip())))
+            else:
+                self.subscription.filters = [
+                    f for f in self.subscription.filters
+                    if not (f[0] == header and (not value or f[1] == value))]
+            self.send(command_reply("+OK filter deleted. [%s][%s]" % (header, value)))
             return
-        header, _, value = rest.partition(" ")
-        self.subscription.filters.append((header, value.strip()))
-        self.send(command_reply("+OK filter added. [%s]=[%s]" % (header, value.strip())))
+        if not value:
+            self.send(command_reply("-ERR invalid syntax"))
+            return
+        if header.lower() == "add":
+            header, _, value = value.partition(" ")
+        self.subscription.filters.append((header, value))
+        self.send(command_reply("+OK filter added. [%s]=[%s]" % (header, value)))
 
     def cmd_api(self, rest, _headers, _body):
         """api CMD ARGS: run inline, reply api/response."""
         command, _, args = rest.partition(" ")
-        self.send(api_response(self.switch.api.execute(command, args.strip())))
+        # api_exec in mod_event_socket.c: an empty reply becomes "-ERR no reply".
+        self.send(api_response(self.switch.api.execute(command, args.strip()) or "-ERR no reply\n"))
 
     def cmd_bgapi(self, rest, headers, _body):
         """bgapi CMD ARGS: reply with a Job-UUID, then a BACKGROUND_JOB event."""
@@ -176,10 +195,10 @@ class Connection:
         elif command == "hangup":
             self.send(command_reply("+OK"))
             channel.hangup(headers.get("hangup-cause", "NORMAL_CLEARING"))
-        elif command in ("unicast", "nomedia"):
-            self.send(command_reply("-ERR %s is not supported by the emulator" % command))
         else:
-            self.send(command_reply("-ERR invalid command"))
+            # The message is queued to the session whatever it says (switch_ivr_parse_event acts
+            # later); unicast and nomedia have no media to act on here.
+            self.send(command_reply("+OK"))
 
     def default_channel(self):
         """The channel a bare sendmsg addresses (outbound only)."""
@@ -190,8 +209,15 @@ class Connection:
         channel = self.default_channel()
         target = rest.split()[0] if rest.split() else (channel.uuid if channel else None)
         if target is None:
-            self.send(command_reply("-ERR Usage: myevents <uuid>"))
+            self.send(command_reply("-ERR command not found"))
             return
+        if self.subscription.session_uuid is not None:
+            self.send(command_reply("-ERR aready enabled."))
+            return
+        if "json" in rest.lower().split():
+            self.format = "json"
+        elif "xml" in rest.lower().split():
+            self.format = "xml"
         self.subscription.session_uuid = target
         self.subscription.drop_destroy_state = channel is not None
         self.subscription.enable(MYEVENTS_OUTBOUND)
@@ -199,15 +225,35 @@ class Connection:
         self.send(command_reply("+OK Events Enabled"))
 
     def cmd_divert_events(self, rest, _headers, _body):
-        """divert_events on|off."""
-        self.send(command_reply("+OK events diverted" if rest.strip() == "on" else "+OK events not diverted"))
+        """divert_events on|off (outbound sessions only)."""
+        if self.default_channel() is None:
+            self.send(command_reply("-ERR not controlling a session."))
+        elif not rest.strip():
+            self.send(command_reply("-ERR missing value."))
+        else:
+            self.send(command_reply("+OK events diverted" if rest.strip().lower() == "on"
+                                    else "+OK events not diverted"))
 
     def cmd_log(self, rest, _headers, _body):
-        """log LEVEL: accepted, nothing is sent."""
-        self.send(command_reply("+OK log level %s [7]" % (rest or "debug")))
+        """log [LEVEL]: `+OK log level <as given> [<number>]`; no log lines are sent."""
+        level = rest.strip()
+        number = LOG_LEVELS.get(level.lower(), 7) if level else 7
+        if level.isdigit():
+            number = int(level) if int(level) <= 7 else None
+        elif level and level.lower() not in LOG_LEVELS:
+            number = None
+        if number is None:
+            self.send(command_reply("-ERR invalid log level"))
+            return
+        self.logging = True
+        self.send(command_reply("+OK log level %s [%d]" % (level, number)))
 
     def cmd_nolog(self, _rest, _headers, _body):
-        """nolog."""
+        """nolog (the `loging` typo is FreeSWITCH's)."""
+        if not self.logging:
+            self.send(command_reply("-ERR not loging"))
+            return
+        self.logging = False
         self.send(command_reply("+OK no longer logging"))
 
     def cmd_exit(self, _rest, _headers, _body):

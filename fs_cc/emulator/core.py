@@ -38,6 +38,7 @@ class Emulator:
         self.api = Api(self)
         self.global_vars = {"hostname": config.hostname, "domain": "127.0.0.1",
                             "local_ip_v4": "127.0.0.1", "switch_serial": "fs_cc"}
+        self.eavesdrops = {}
         self.sessions_since_startup = 0
         self.peak_sessions = 0
         self._session_ids = 0
@@ -163,16 +164,36 @@ class Emulator:
             run_queued(channel)
             execute(channel, app, expand(arg, channel, groups))
 
-    def transfer(self, channel, destination, context):
-        """uuid_transfer / transfer: re-route the channel to another extension."""
+    def transfer(self, channel, destination, context, dialplan="XML"):
+        """uuid_transfer / transfer: re-route the channel to another extension (or inline apps)."""
         def job():
             channel.profile_index += 1
             channel.profile.destination_number = destination
             channel.profile.context = context
             channel.profile.transfer = now_us()
             channel.set_state(ChannelState.CS_ROUTING)
-            self._run_extension(channel, destination, context)
+            if dialplan.lower() == "inline":
+                self._run_inline(channel, destination)
+            else:
+                self._run_extension(channel, destination, context)
         channel.take_over(job)
+
+    def _run_inline(self, channel, destination):
+        """The inline dialplan (inline_dialplan_hunt in mod_dptools.c): `app:arg,app:arg`."""
+        channel.set_state(ChannelState.CS_EXECUTE)
+        for item in destination.split(","):
+            app, _, arg = item.partition(":")
+            if channel.hungup or channel.taken_over:
+                return
+            execute(channel, app.strip(), arg)
+
+    def press_dtmf(self, uuid, digits):
+        """The far end of a leg presses keys (a supervisor's phone): DTMF arrives on that channel."""
+        channel = self.channels.get(uuid)
+        if channel is None:
+            return False
+        channel.receive_dtmf(digits)
+        return True
 
     def start_originated(self, channel, target, context):
         """After originate answered: the CID flip, then `&app(args)` or the extension."""

@@ -36,6 +36,8 @@ class Gateway:
     greeting_seconds: float = 6.0
     talk_seconds: tuple = None
     down: bool = False
+    beep: bool = False
+    machine_silence_seconds: float = 5.0
 
 
 def default_phones():
@@ -132,12 +134,36 @@ def run_customer(channel, gateway, outcome, ring, rng):
         return
     channel.answer()
     if outcome == "machine":
-        channel.set_var("fs_cc_sim_machine", "true")
-        if channel.wait(gateway.greeting_seconds + 5.0) != WakeReason.HANGUP:
-            channel.hangup("NORMAL_CLEARING")
+        run_machine(channel, gateway)
         return
     if gateway.talk_seconds:
         talk_after_bridge(channel, rng.uniform(*gateway.talk_seconds))
+
+
+def run_machine(channel, gateway):
+    """An answering machine: greeting, optional beep, then silence until it gives up.
+
+    Real deployments detect it with mod_avmd (a CUSTOM `avmd::beep` event after the greeting) or
+    AMD on the greeting's length. The emulator sets `fs_cc_sim_machine=true` at answer (ground truth
+    for tests), `fs_cc_sim_machine_greeting_seconds`, then `fs_cc_sim_machine_state` greeting ->
+    silence; with `beep` it fires `avmd::beep` as mod_avmd does (avmd_fire_event, mod_avmd.c).
+    """
+    channel.set_var("fs_cc_sim_machine", "true")
+    channel.set_var("fs_cc_sim_machine_greeting_seconds", gateway.greeting_seconds)
+    channel.set_var("fs_cc_sim_machine_state", "greeting")
+    if channel.wait(gateway.greeting_seconds) == WakeReason.HANGUP:
+        return
+    channel.set_var("fs_cc_sim_machine_state", "silence")
+    if gateway.beep:
+        switch = channel.switch
+        channel.set_var("avmd_detect", "TRUE")
+        switch.fire(switch.factory.custom_channel("avmd::beep", channel, [
+            ("Beep-Status", "DETECTED"), ("Frequency", "1000.000000"),
+            ("Frequency-variance", "0.000000"), ("Amplitude", "1000.000000"),
+            ("Amplitude-variance", "0.000000"), ("Detection-start-time", "0"),
+            ("Detection-stop-time", "0"), ("Detection-time", "0"), ("Total-time", "0")]))
+    if channel.wait(gateway.machine_silence_seconds) != WakeReason.HANGUP:
+        channel.hangup("NORMAL_CLEARING")
 
 
 _DTMF_GROUP = re.compile(r"^([0-9*#wW]+)(?:@([0-9.]+))?$")

@@ -75,7 +75,7 @@ def now_us():
 class Event:
     """One event: ordered headers, optional body, and its serialised `plain` form, built once."""
 
-    __slots__ = ("name", "headers", "body", "uuid", "_plain")
+    __slots__ = ("name", "headers", "body", "uuid", "_plain", "_framed")
 
     def __init__(self, name, headers, body=None, uuid=None):
         self.name = name
@@ -83,6 +83,18 @@ class Event:
         self.body = body
         self.uuid = uuid
         self._plain = None
+        self._framed = None
+
+    def framed(self, fmt):
+        """The whole message in `plain`, `json` or `xml` format, built once per format."""
+        if fmt == "plain":
+            return self.plain()
+        if self._framed is None:
+            self._framed = {}
+        if fmt not in self._framed:
+            from fs_cc.emulator.formats import frame
+            self._framed[fmt] = frame(self, fmt)
+        return self._framed[fmt]
 
     def get(self, key, default=None):
         """Value of the first header called key."""
@@ -152,6 +164,15 @@ class EventFactory:
             headers += [("variable_" + k, v) for k, v in channel.variables.items()]
         headers += list(post)
         return Event(name, headers, body, channel.uuid)
+
+
+    def custom_channel(self, subclass, channel, post=()):
+        """A CUSTOM event with a subclass carrying a channel's data (switch_channel_event_set_data)."""
+        headers = self.core("CUSTOM", subclass) + channel_basic_headers(channel)
+        headers += profile_headers(channel.profile, "Caller", channel.profile_index)
+        headers += [("variable_" + k, v) for k, v in channel.variables.items()]
+        headers += list(post)
+        return Event("CUSTOM", headers, None, channel.uuid)
 
 
 def channel_basic_headers(channel):
