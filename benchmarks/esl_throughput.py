@@ -1,7 +1,16 @@
-"""ESL throughput: events/s parsed and dispatched by plain greenswitch vs by fs_cc.esl.
+"""ESL throughput: events/s through plain greenswitch vs through the engine's own pipeline.
 
 A flood server (a separate process, so the client has its own core) replays recorded
-CHANNEL_* events (2-3 KB each, from /work/shared/fixtures/esl) over a real socket.
+FreeSWITCH 1.10.12 channel events (from /work/shared/fixtures/esl) over a real socket: the
+CHANNEL_* events the engine subscribes to (CREATE, ANSWER, PARK, BRIDGE, HANGUP...), each
+recorded call replayed again and again with fresh channel uuids. Both clients get the same
+bytes in the same run:
+
+- greenswitch 0.0.19 ``InboundESL`` with one ``*`` handler that counts;
+- the engine's pipeline: ``fs_cc.esl.InboundClient`` (framing, event-plain parsing, dispatch
+  to the handler's worker greenlet) feeding ``fs_cc.channels.ChannelTracker``, subscribed the
+  way ``fs_cc.engine.Engine`` subscribes it.
+
 Prints figures; asserts nothing.
 
     .venv/bin/python benchmarks/esl_throughput.py [N]
@@ -16,22 +25,39 @@ import time
 FIXTURES = pathlib.Path("/work/shared/fixtures/esl")
 
 
-def build_flood(count):
-    """count text/event-plain CHANNEL_* messages, recorded bodies with 200 distinct Unique-IDs."""
-    bodies = []
+TRACKED = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP",
+           "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "CHANNEL_PARK", "CHANNEL_UNPARK")
+ROUNDS = 200  # distinct uuid sets: each replay of the recorded calls is a new set of channels
+
+
+def recorded_bodies():
+    """The recorded event-plain bodies of the engine's channel events, and every channel uuid in them."""
+    bodies, uuids = [], set()
     for name in ("03_call_lifecycle_events.jsonl", "04_bridge_events.jsonl"):
         for line in (FIXTURES / name).read_text().splitlines()[1:]:
             data = json.loads(line)["data"]
             head, _, body = data.partition("\n\n")
-            if "text/event-plain" in head and body.startswith("Event-Name: CHANNEL_") and "Unique-ID: " in body:
+            event_name = body.split("\n", 1)[0].partition(": ")[2]
+            if "text/event-plain" in head and event_name in TRACKED and "Unique-ID: " in body:
                 bodies.append(body)
-    out = []
-    for i in range(count):
-        body = bodies[i % len(bodies)]
-        uid = body.split("Unique-ID: ", 1)[1].split("\n", 1)[0]
-        body = body.replace(uid, f"{uid[:-4]}{i % 200:04d}").encode()
-        out.append(b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(body) + body)
-    return out
+                uuids.add(body.split("Unique-ID: ", 1)[1].split("\n", 1)[0])
+    return bodies, sorted(uuids)
+
+
+def build_flood(count):
+    """count whole text/event-plain messages: the recorded calls replayed with fresh uuids."""
+    bodies, uuids = recorded_bodies()
+    variants = []
+    for round_ in range(min(ROUNDS, count // len(bodies) + 1)):
+        framed = []
+        for body in bodies:
+            for uid in uuids:
+                body = body.replace(uid, f"{uid[:-4]}{round_:04d}")
+            data = body.encode()
+            framed.append(b"Content-Length: %d\nContent-Type: text/event-plain\n\n" % len(data) + data)
+        variants.append(framed)
+    per_round = len(bodies)
+    return [variants[(i // per_round) % len(variants)][i % per_round] for i in range(count)]
 
 
 def serve(count):
@@ -91,30 +117,27 @@ def run_greenswitch(port, count):
     return seen[0] / elapsed
 
 
-def run_ours(port, count):
-    """events/s through fs_cc.esl InboundClient, the handler keeping a dict of channel state."""
+def run_engine_pipeline(port, count):
+    """events/s through the engine's pipeline: InboundClient parse + dispatch + ChannelTracker."""
     import gevent
+    from fs_cc.channels import ChannelTracker
+    from fs_cc.engine import ENGINE_EVENTS
     from fs_cc.esl.inbound import InboundClient
-    done = gevent.event.Event()
-    channels = {}
-    seen = [0]
-
-    def handler(event):
-        channels[event.uuid] = (event.name, event.get("Channel-State"), event.get("Answer-State"),
-                                event.get("Caller-Caller-ID-Number"))
-        seen[0] += 1
-        if seen[0] == count:
-            done.set()
-
-    client = InboundClient("127.0.0.1", port, "ClueCon")
-    client.on("*", handler)
+    tracker = ChannelTracker()
+    client = InboundClient("127.0.0.1", port, "ClueCon", events=ENGINE_EVENTS)
+    for name in ChannelTracker.EVENTS:  # as Engine.__init__ wires it
+        client.on(name, tracker.handle)
     started = time.perf_counter()
     client.start()
-    done.wait(300)
+    deadline = started + 300
+    while tracker.events_seen < count and time.perf_counter() < deadline:
+        gevent.sleep(0.002)
     elapsed = time.perf_counter() - started
     client.stop()
-    print(f'  ({len(channels)} channels tracked, {seen[0]} events handled)')
-    return seen[0] / elapsed
+    calls = tracker.calls()
+    print(f"  ({tracker.events_seen} events applied; {len(tracker)} channels in {len(calls)} calls live at the"
+          f" end, as the recording stops mid-call; {tracker.unknown_events} events about unknown channels)")
+    return tracker.events_seen / elapsed
 
 
 def main():
@@ -129,8 +152,8 @@ def main():
         print(f"{count} events, {sum(sizes) / len(sizes):.0f} bytes each on average")
         theirs = run_greenswitch(port, count)
         print(f"greenswitch 0.0.19 InboundESL: {theirs:10.0f} events/s")
-        ours = run_ours(port, count)
-        print(f"fs_cc.esl InboundClient:       {ours:10.0f} events/s (parse, dispatch, channel-state handler)")
+        ours = run_engine_pipeline(port, count)
+        print(f"engine pipeline:               {ours:10.0f} events/s (InboundClient parse + dispatch + ChannelTracker)")
         print(f"ratio ours/greenswitch: {ours / theirs:.2f}x")
     finally:
         server.terminate()
