@@ -240,6 +240,10 @@ class Api:
         self.switch.start_originated(channel, target, extras[1] if len(extras) > 1 else "default")
         return "+OK %s\n" % channel.uuid
 
+    def api_conference(self, args):
+        """conference list | <name> list|kick|hup|mute|unmute <member>."""
+        return self.switch.conferences.api(args)
+
     def api_fs_cc_press(self, args):
         """fs_cc_press <uuid> <digits>: the emulator's own; the far end of a leg presses keys."""
         parts = args.split()

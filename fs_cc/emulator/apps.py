@@ -7,6 +7,7 @@ import uuid as uuidlib
 from fs_cc.emulator.channel import ChannelState, WakeReason
 from fs_cc.emulator.events import now_us
 from fs_cc.emulator.originate import OriginateError, dial
+from fs_cc.emulator.recording import start_recording
 
 logger = logging.getLogger(__name__)
 
@@ -222,8 +223,8 @@ def app_respond(channel, arg):
 
 
 def app_record_session(channel, arg):
-    """record_session <path>: remembered, nothing is written."""
-    channel.set_var("fs_cc_recording", arg)
+    """record_session <path>: RECORD_START now, RECORD_STOP at hangup (nothing is written)."""
+    start_recording(channel, arg.strip().split()[0] if arg.strip() else "")
 
 
 def app_media(channel, _arg):
@@ -334,7 +335,7 @@ APPS = {
     "transfer": app_transfer,
     "respond": app_respond,
     "echo": app_until_hangup,
-    "conference": app_until_hangup,
+    "conference": lambda ch, arg: ch.switch.conferences.run(ch, arg),
     "eavesdrop": app_eavesdrop,
     "socket": app_socket,
     "log": lambda ch, arg: None,

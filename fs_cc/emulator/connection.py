@@ -207,7 +207,8 @@ class Connection:
     def cmd_myevents(self, rest, _headers, _body):
         """myevents [uuid]: this session's events only."""
         channel = self.default_channel()
-        target = rest.split()[0] if rest.split() else (channel.uuid if channel else None)
+        words = [w for w in rest.split() if w.lower() not in ("plain", "json", "xml")]
+        target = words[0] if words and channel is None else (channel.uuid if channel else None)
         if target is None:
             self.send(command_reply("-ERR command not found"))
             return

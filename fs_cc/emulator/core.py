@@ -12,6 +12,7 @@ from fs_cc.emulator.apps import bridge_a_side, bridge_b_side, execute, park_loop
 from fs_cc.emulator.bus import EventBus
 from fs_cc.emulator.channel import CallState, ChannelState
 from fs_cc.emulator.clock import Clock
+from fs_cc.emulator.conference import Conferences
 from fs_cc.emulator.dialplan import Dialplan, expand
 from fs_cc.emulator.endpoints import PhoneBook
 from fs_cc.emulator.events import EventFactory, now_us
@@ -39,6 +40,7 @@ class Emulator:
         self.global_vars = {"hostname": config.hostname, "domain": "127.0.0.1",
                             "local_ip_v4": "127.0.0.1", "switch_serial": "fs_cc"}
         self.eavesdrops = {}
+        self.conferences = Conferences(self)
         self.sessions_since_startup = 0
         self.peak_sessions = 0
         self._session_ids = 0
