@@ -20,7 +20,7 @@ import pytest
 from fs_cc.emulator import Emulator, EmulatorConfig, Phone
 from fs_cc.emulator.dialplan import Dialplan, default_dialplan
 from fs_cc.esl.commands import originate, uuid_kill
-from fs_cc.esl.errors import ESLError
+from fs_cc.esl.errors import AuthenticationError, ESLError
 from fs_cc.esl.inbound import InboundClient
 from tests.realfs.caller import ScriptedCaller
 
@@ -161,10 +161,13 @@ class RealSwitch(Switch):
         for name in EVENTS:
             self.client.on(name, self._on_event)
         self.client.start()
-        if not self.client.wait_connected(timeout=connect_timeout):
-            reason = self.client.last_error or "timed out"
-            self.client.stop()
-            raise SwitchUnavailable(host, port, reason)
+        deadline = time.monotonic() + connect_timeout
+        while not self.client.wait_connected(timeout=0.05):
+            # a refused password will not get better by retrying: give up at once
+            if isinstance(self.client.last_error, AuthenticationError) or time.monotonic() > deadline:
+                reason = self.client.last_error or "timed out"
+                self.client.stop()
+                raise SwitchUnavailable(host, port, reason)
 
     @property
     def esl_address(self):
