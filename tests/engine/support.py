@@ -76,6 +76,7 @@ class Proxy:
     def __init__(self, upstream):
         self.upstream = upstream
         self.pipes = []
+        self.refusing = False  # while True, new connections are closed at once
         self._server = StreamServer(("127.0.0.1", 0), self._handle)
 
     def start(self):
@@ -89,6 +90,9 @@ class Proxy:
         return self._server.server_port
 
     def _handle(self, client, _address):
+        if self.refusing:
+            client.close()
+            return
         upstream = socket.create_connection(self.upstream, timeout=5)
         upstream.settimeout(None)
         pipe = _Pipe(client, upstream)

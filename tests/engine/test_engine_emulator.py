@@ -1,0 +1,105 @@
+"""A real Engine with the emulator; its inbound ESL link goes through a proxy the test cuts mid-call."""
+
+import pytest
+
+from fs_cc.emulator import Emulator, EmulatorConfig
+from fs_cc.emulator.dialplan import Dialplan, default_dialplan
+from fs_cc.engine import Engine
+from tests.engine.support import Proxy, RecordingPublisher, engine_settings
+from tests.switch import wait_until
+
+SPEED = 20.0  # simulated seconds per real second
+AGENT = "1000"
+
+
+@pytest.fixture
+def emulator():
+    emulator = Emulator(EmulatorConfig(port=0, speed=SPEED))
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def proxy(emulator):
+    proxy = Proxy(emulator.esl_address).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def publisher():
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def engine(emulator, proxy, publisher, tmp_path):
+    settings = engine_settings(
+        tmp_path, "127.0.0.1", proxy.port, agents_auto_login=True,
+        agents=[{"extension": AGENT, "name": "Agent 1000", "queues": ["sales", "support"]}])
+    engine = Engine(settings, publisher=publisher)
+    engine.esl.backoff = (0.05, 0.2)
+    # A handshake on a socket closed before auth/request waits out connect_timeout (InboundClient
+    # does not wake on the close): keep it short so the refusing proxy costs little.
+    engine.esl.connect_timeout = 0.5
+    engine.start()
+    target = "%s:%s" % engine.outbound.address
+    emulator.config.socket_target = target
+    emulator.dialplan = Dialplan(default_dialplan(target))
+    assert engine.esl.wait_connected(5)
+    wait_until(lambda: engine.resyncs == 1, 5, "first resync")
+    yield engine
+    engine.stop()
+
+
+def agent_status(engine):
+    (agent,) = engine.agents()
+    return agent["status"]
+
+
+def records(publisher):
+    return [payload for payload in publisher.payloads if payload.get("uuid")]
+
+
+def test_given_call_with_agent_when_esl_link_is_cut_then_record_published_agent_available_and_next_call_served(
+        emulator, proxy, publisher, engine):
+    emulator.place_call("5901", caller_number="5551234", dtmf="1", talk_seconds=40)
+    wait_until(lambda: agent_status(engine) == "on_call", 10, "agent on the call")
+    wait_until(lambda: any(len(call["legs"]) >= 3 for call in engine.calls()), 5, "legs tracked")
+    (call,) = [call for call in engine.calls() if call["uuid"] in engine.active_calls]
+    agent_legs = [leg for leg in call["legs"] if leg["variables"].get("fs_cc_agent") == AGENT]
+    assert call["caller"] == "5551234" and len(agent_legs) == 1
+    assert agent_legs[0]["phase"] == "bridged"
+
+    proxy.cut()
+    wait_until(lambda: engine.resyncs >= 2 and engine.esl.connected, 10, "reconnected and resynced")
+    wait_until(lambda: records(publisher), 10, "call record published")
+    (record,) = records(publisher)
+    assert (record["caller_number"], record["queue"], record["agent"]) == ("5551234", "sales", AGENT)
+    assert record["hangup_side"] == "caller"
+    wait_until(lambda: agent_status(engine) == "available", 5, "agent available")
+    agent_leg = agent_legs[0]["uuid"]
+    wait_until(lambda: agent_leg not in emulator.channels and agent_leg not in engine.channels, 5,
+               "agent leg hung up by the engine after the reconnect, and seen going")
+
+    emulator.place_call("5901", caller_number="5559876", dtmf="2", talk_seconds=10)
+    wait_until(lambda: len(records(publisher)) == 2, 15, "second call record")
+    second = records(publisher)[1]
+    assert (second["caller_number"], second["queue"], second["agent"]) == ("5559876", "support", AGENT)
+    wait_until(lambda: agent_status(engine) == "available", 5, "agent available again")
+
+
+def test_given_caller_hangs_up_while_esl_link_is_down_then_record_published_and_agent_available(
+        emulator, proxy, publisher, engine):
+    emulator.place_call("5901", caller_number="5551234", dtmf="1", talk_seconds=20)
+    wait_until(lambda: agent_status(engine) == "on_call", 10, "agent on the call")
+    proxy.refusing = True
+    proxy.cut()
+    wait_until(lambda: records(publisher), 10, "call record published while the link is down")
+    assert not engine.esl.connected
+    (record,) = records(publisher)
+    assert (record["queue"], record["agent"], record["hangup_side"]) == ("sales", AGENT, "caller")
+    wait_until(lambda: agent_status(engine) == "available", 5, "agent available")
+    proxy.refusing = False
+    wait_until(lambda: engine.resyncs >= 2, 10, "reconnected and resynced")
+    assert {channel.uuid for channel in engine.channels.channels()} == set(emulator.channels)
