@@ -6,10 +6,12 @@ from ``show channels as json`` after a reconnect and says which channels vanishe
 """
 
 import collections
+import dataclasses
 import datetime
 import enum
 import json
 import logging
+import typing
 
 from fs_cc.errors import FsCcError
 
@@ -70,37 +72,29 @@ def _fs_cc_variables(headers):
     return {key[9:]: value for key, value in headers.items() if key.startswith(VARIABLE_PREFIX)}
 
 
+@dataclasses.dataclass(slots=True, eq=False)
 class Channel:
     """One live FreeSWITCH channel (a leg) as the engine knows it."""
 
-    __slots__ = ("uuid", "name", "direction", "state", "call_state", "answer_state", "phase",
-                 "caller_number", "caller_name", "destination_number", "call_uuid", "bridged_to",
-                 "partner", "created_at", "answered_at", "hangup_cause", "parked", "variables",
-                 "seq")
-
-    def __init__(self, uuid, *, name=None, direction=None, state=None, call_state=None,
-                 answer_state=None, phase=Phase.RINGING, caller_number=None, caller_name=None,
-                 destination_number=None, call_uuid=None, bridged_to=None, partner=None,
-                 created_at=None, answered_at=None, variables=None, seq=0):
-        self.uuid = uuid
-        self.name = name
-        self.direction = direction
-        self.state = state
-        self.call_state = call_state
-        self.answer_state = answer_state
-        self.phase = phase
-        self.caller_number = caller_number
-        self.caller_name = caller_name
-        self.destination_number = destination_number
-        self.call_uuid = call_uuid
-        self.bridged_to = bridged_to
-        self.partner = partner  # the other half of a loopback pair
-        self.created_at = created_at
-        self.answered_at = answered_at
-        self.hangup_cause = None
-        self.parked = False
-        self.variables = variables if variables is not None else {}
-        self.seq = seq  # the tracker's event counter when this channel last changed
+    uuid: str
+    name: typing.Optional[str] = None
+    direction: typing.Optional[str] = None
+    state: typing.Optional[str] = None  # Channel-State, e.g. CS_EXECUTE
+    call_state: typing.Optional[str] = None  # Channel-Call-State, e.g. ACTIVE
+    answer_state: typing.Optional[str] = None
+    phase: Phase = Phase.RINGING
+    caller_number: typing.Optional[str] = None
+    caller_name: typing.Optional[str] = None
+    destination_number: typing.Optional[str] = None
+    call_uuid: typing.Optional[str] = None
+    bridged_to: typing.Optional[str] = None
+    partner: typing.Optional[str] = None  # the other half of a loopback pair
+    created_at: typing.Optional[float] = None  # epoch seconds
+    answered_at: typing.Optional[float] = None
+    hangup_cause: typing.Optional[str] = None
+    parked: bool = False
+    variables: dict = dataclasses.field(default_factory=dict)  # fs_cc_* channel variables
+    seq: int = 0  # the tracker's change counter when this channel last changed
 
     @property
     def agent(self):
