@@ -11,9 +11,13 @@ bytes in the same run:
   to the handler's worker greenlet) feeding ``fs_cc.channels.ChannelTracker``, subscribed the
   way ``fs_cc.engine.Engine`` subscribes it.
 
+With ``--all`` the flood is every recorded CHANNEL_* event (CHANNEL_STATE, CALLSTATE,
+EXECUTE... too: 2-3 KB each) and the tracker takes them all (``*``), ignoring the ones it does not
+track, as FreeSWITCH would send them to a client subscribed to ALL.
+
 Prints figures; asserts nothing.
 
-    .venv/bin/python benchmarks/esl_throughput.py [N]
+    .venv/bin/python benchmarks/esl_throughput.py [N] [--all]
 """
 
 import json
@@ -30,7 +34,7 @@ TRACKED = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_UNBRID
 ROUNDS = 200  # distinct uuid sets: each replay of the recorded calls is a new set of channels
 
 
-def recorded_bodies():
+def recorded_bodies(every_channel_event=False):
     """The recorded event-plain bodies of the engine's channel events, and every channel uuid in them."""
     bodies, uuids = [], set()
     for name in ("03_call_lifecycle_events.jsonl", "04_bridge_events.jsonl"):
@@ -38,15 +42,16 @@ def recorded_bodies():
             data = json.loads(line)["data"]
             head, _, body = data.partition("\n\n")
             event_name = body.split("\n", 1)[0].partition(": ")[2]
-            if "text/event-plain" in head and event_name in TRACKED and "Unique-ID: " in body:
+            wanted = event_name.startswith("CHANNEL_") if every_channel_event else event_name in TRACKED
+            if "text/event-plain" in head and wanted and "Unique-ID: " in body:
                 bodies.append(body)
                 uuids.add(body.split("Unique-ID: ", 1)[1].split("\n", 1)[0])
     return bodies, sorted(uuids)
 
 
-def build_flood(count):
+def build_flood(count, every_channel_event=False):
     """count whole text/event-plain messages: the recorded calls replayed with fresh uuids."""
-    bodies, uuids = recorded_bodies()
+    bodies, uuids = recorded_bodies(every_channel_event)
     variants = []
     for round_ in range(min(ROUNDS, count // len(bodies) + 1)):
         framed = []
@@ -60,13 +65,13 @@ def build_flood(count):
     return [variants[(i // per_round) % len(variants)][i % per_round] for i in range(count)]
 
 
-def serve(count):
+def serve(count, every_channel_event):
     """Flood server: auth, then `count` events after each `event ...` command."""
     from gevent import monkey
     monkey.patch_all()
     from gevent.server import StreamServer
 
-    blob = b"".join(build_flood(count))
+    blob = b"".join(build_flood(count, every_channel_event))
 
     def handle(sock, address):
         sock.sendall(b"Content-Type: auth/request\n\n")
@@ -117,7 +122,7 @@ def run_greenswitch(port, count):
     return seen[0] / elapsed
 
 
-def run_engine_pipeline(port, count):
+def run_engine_pipeline(port, count, every_channel_event=False):
     """events/s through the engine's pipeline: InboundClient parse + dispatch + ChannelTracker."""
     import gevent
     from fs_cc.channels import ChannelTracker
@@ -125,7 +130,7 @@ def run_engine_pipeline(port, count):
     from fs_cc.esl.inbound import InboundClient
     tracker = ChannelTracker()
     client = InboundClient("127.0.0.1", port, "ClueCon", events=ENGINE_EVENTS)
-    for name in ChannelTracker.EVENTS:  # as Engine.__init__ wires it
+    for name in ("*",) if every_channel_event else ChannelTracker.EVENTS:  # as Engine.__init__ wires it
         client.on(name, tracker.handle)
     started = time.perf_counter()
     client.start()
@@ -136,23 +141,27 @@ def run_engine_pipeline(port, count):
     client.stop()
     calls = tracker.calls()
     print(f"  ({tracker.events_seen} events applied; {len(tracker)} channels in {len(calls)} calls live at the"
-          f" end, as the recording stops mid-call; {tracker.unknown_events} events about unknown channels)")
+          f" end, as the flood stops mid-call; {tracker.unknown_events} events about unknown channels)")
     return tracker.events_seen / elapsed
 
 
 def main():
     """Start the flood server, measure both clients, print the figures."""
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 50000
+    args = [arg for arg in sys.argv[1:] if arg != "--all"]
+    every = "--all" in sys.argv
+    count = int(args[0]) if args else 50000
     from gevent import monkey
     monkey.patch_all()
-    sizes = [len(m) for m in build_flood(200)]
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(count)], stdout=subprocess.PIPE, text=True)
+    sizes = [len(m) for m in build_flood(1000, every)]
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(count)] + ["--all"] * every,
+                              stdout=subprocess.PIPE, text=True)
     try:
         port = int(server.stdout.readline())
-        print(f"{count} events, {sum(sizes) / len(sizes):.0f} bytes each on average")
+        kind = "recorded CHANNEL_* events" if every else "recorded events the engine subscribes to"
+        print(f"{count} {kind}, {sum(sizes) / len(sizes):.0f} bytes each on average")
         theirs = run_greenswitch(port, count)
         print(f"greenswitch 0.0.19 InboundESL: {theirs:10.0f} events/s")
-        ours = run_engine_pipeline(port, count)
+        ours = run_engine_pipeline(port, count, every)
         print(f"engine pipeline:               {ours:10.0f} events/s (InboundClient parse + dispatch + ChannelTracker)")
         print(f"ratio ours/greenswitch: {ours / theirs:.2f}x")
     finally:
@@ -162,6 +171,6 @@ def main():
 
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]))
+        serve(int(sys.argv[2]), "--all" in sys.argv)
     else:
         main()
