@@ -11,6 +11,7 @@ import time
 import gevent
 import pytest
 
+from fs_cc.control import ControlClient
 from fs_cc.engine import Engine
 from fs_cc.esl.errors import ConnectionLost
 from tests.engine.support import RecordingPublisher, engine_settings
@@ -74,6 +75,8 @@ def test_given_events_when_pushed_then_calls_show_each_call_with_its_legs(fs, en
     assert [leg["uuid"] for leg in call["legs"]] == ["caller-1", "agent-1"]
     agent_leg = next(leg for leg in call["legs"] if leg["uuid"] == "agent-1")
     assert agent_leg["phase"] == "answered" and agent_leg["variables"]["fs_cc_agent"] == "1000"
+    served = ControlClient("http://%s:%s" % engine.control.address).calls()
+    assert served == json.loads(json.dumps(engine.calls()))
 
 
 def test_given_truncated_message_when_peer_closes_then_logged_reconnected_and_resynced(
