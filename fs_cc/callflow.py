@@ -15,10 +15,16 @@ class CallHandler:
     def __init__(self, runner):
         self.runner = runner
 
-    def handle(self, session):
-        """Run the call; always return a completed CallRecord (ended_at, cause and side set)."""
+    def handle(self, session, started=None):
+        """Run the call; always return a completed CallRecord (ended_at, cause and side set).
+
+        ``started(record)``, when given, is called with the new record before the flow runs, so
+        the caller can keep it durable while the call is in progress.
+        """
         record = CallRecord(uuid=session.uuid, caller_number=session.caller_number or "",
                             did=session.destination_number or "", started_at=utcnow())
+        if started is not None:
+            started(record)
         result = None
         try:
             result = self.runner.run(session, record)

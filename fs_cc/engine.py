@@ -5,6 +5,7 @@ dialplan's ``socket`` application connects to for each call, the IVR runner and 
 outbox to the worker and the control interface for the web app.
 """
 
+import datetime
 import logging
 import signal
 
@@ -13,7 +14,7 @@ import gevent.event
 
 from fs_cc.acd import build_acd
 from fs_cc.callflow import CallHandler
-from fs_cc.calls import utcnow
+from fs_cc.calls import CallRecord, HangupSide, utcnow
 from fs_cc.channels import ChannelTracker, ResyncError
 from fs_cc.control import ControlServer
 from fs_cc.esl.errors import ESLError
@@ -23,6 +24,11 @@ from fs_cc.ivr import FlowRunner, load_flow
 from fs_cc.outbox import CeleryPublisher, Outbox
 
 logger = logging.getLogger(__name__)
+
+# how often calls in progress are written to disk; a crash loses at most this much of their story
+SNAPSHOT_SECONDS = 2.0
+# what FreeSWITCH does to a caller whose engine socket died (freeswitch_conf's dialplan)
+ENGINE_LOST_CAUSE = "NORMAL_TEMPORARY_FAILURE"
 
 ENGINE_EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
                  "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "CHANNEL_PARK",
@@ -69,11 +75,20 @@ class Engine:
                                        self._on_call)
         self.control = ControlServer(self, settings.control_host, settings.control_port)
         self.active_calls = {}
+        self.open_records = {}  # uuid -> CallRecord of calls in progress
+        self._snapshots = None
         self.stopped = gevent.event.Event()
 
     def start(self):
         """Start serving calls; the ESL connection keeps retrying in the background."""
+        recovered = self.outbox.recover(finish_abandoned)
+        if recovered:
+            logger.warning("recovered %s call record(s) left open by an engine that died: %s",
+                           len(recovered), ", ".join(recovered))
         self.outbox.start()
+        self._snapshots = gevent.spawn(self._snapshot_loop)
+        self._snapshots.link_exception(lambda g: logger.error("call snapshots stopped: %r",
+                                                              g.exception))
         self.outbound.start()
         self.control.start()
         self.esl.start()
@@ -86,6 +101,8 @@ class Engine:
     def stop(self):
         """Stop taking calls, flush what can be flushed, close connections."""
         self.outbound.stop(timeout=2)
+        if self._snapshots is not None:
+            self._snapshots.kill()
         self.control.stop()
         self.esl.stop()
         self.outbox.stop()
@@ -101,12 +118,25 @@ class Engine:
         logger.info("call %s from %s to %s", session.uuid, session.caller_number,
                     session.destination_number)
         try:
-            record = self.handler.handle(session)
+            record = self.handler.handle(session, started=self._call_started)
         finally:
             self.active_calls.pop(session.uuid, None)
+            self.open_records.pop(session.uuid, None)
         self.outbox.put(record.uuid, record.to_dict())
         logger.info("call %s ended: queue=%s agent=%s cause=%s side=%s", record.uuid,
                     record.queue, record.agent, record.hangup_cause, record.hangup_side)
+
+    def _call_started(self, record):
+        self.open_records[record.uuid] = record
+        self.outbox.keep_open({record.uuid: record.to_dict()})
+
+    def _snapshot_loop(self):
+        # no yield between reading open_records and writing them, so a call that ended is
+        # never written back as open after its final record was put
+        while True:
+            self.outbox.keep_open({uuid: record.to_dict()
+                                   for uuid, record in self.open_records.items()})
+            gevent.sleep(SNAPSHOT_SECONDS)
 
     def _on_esl_connect(self, client):
         # runs in the ESL connect loop: the command waits, so it gets its own greenlet
@@ -174,6 +204,18 @@ class Engine:
     def set_agent_status(self, extension, status):
         """Move an agent to a status (KeyError: unknown agent, ValueError: refused)."""
         return self.acd.set_status(extension, status)
+
+
+def finish_abandoned(payload, last_alive):
+    """Complete the record of a call whose engine died: it ended when the engine was last seen."""
+    record = CallRecord.from_dict(payload)
+    if last_alive is not None:
+        record.ended_at = datetime.datetime.fromtimestamp(last_alive, datetime.timezone.utc)
+    else:
+        record.ended_at = record.started_at
+    record.hangup_cause = ENGINE_LOST_CAUSE
+    record.hangup_side = HangupSide.SYSTEM
+    return record.to_dict()  # wait and talk seconds recomputed from the times
 
 
 def run_engine(settings):
