@@ -16,7 +16,21 @@ from fs_cc.esl.errors import (AuthenticationError, CommandError, ConnectionLost,
 logger = logging.getLogger(__name__)
 
 BACKGROUND_JOB = "BACKGROUND_JOB"
+RUDE_REJECTION_REASON = "rude rejection"  # Connection's close reason for text/rude-rejection
 STABLE_AFTER = 5.0  # seconds a connection must last before the next loss reconnects at once
+
+
+class HandshakeError(ESLError):
+    """The ESL peer closed, rejected us or stayed silent before asking for the password."""
+
+    def __init__(self, host, port, reason):
+        self.host = host
+        self.port = port
+        self.reason = reason
+        hint = ""
+        if reason == RUDE_REJECTION_REASON:
+            hint = " (its event socket ACL, apply-inbound-acl, does not allow this address)"
+        super().__init__(f"FreeSWITCH ESL at {host}:{port} gave no auth/request: {reason}{hint}")
 
 
 def _check(command, body):
@@ -129,9 +143,11 @@ class InboundClient:
         conn = Connection(sock, f"{self.host}:{self.port}", self._route_event,
                           on_close=lambda reason: self._lost(conn)).start()
         try:
-            if not conn.auth_requested.wait(self.connect_timeout):
-                raise ESLError(f"no auth/request from {self.host}:{self.port} "
-                               f"within {self.connect_timeout}s" if conn.is_open else "closed before auth/request")
+            # a peer that closes (or rejects us) before auth/request must fail the attempt now
+            gevent.wait([conn.auth_requested, conn.closed], timeout=self.connect_timeout, count=1)
+            if not conn.auth_requested.is_set():
+                raise HandshakeError(self.host, self.port, conn.close_reason or
+                                     f"no auth/request within {self.connect_timeout}s")
             reply = conn.command(f"auth {self._password}", timeout=self.connect_timeout)
             if not reply.reply_text.startswith("+OK"):
                 raise AuthenticationError(self.host, self.port)
