@@ -15,6 +15,7 @@ import gevent.event
 
 from fs_cc.acd.agents import AgentStatus, InvalidTransition, UnknownQueue
 from fs_cc.acd.config import DEFAULT_MOH
+from fs_cc.acd.legs import DEFAULT_CAUSE, LegFollower, agent_left_first
 from fs_cc.calls import HangupSide, utcnow
 from fs_cc.esl.commands import originate, uuid_break, uuid_bridge, uuid_kill
 from fs_cc.esl.errors import CallerHungUp, CommandError, ESLError
@@ -24,19 +25,22 @@ logger = logging.getLogger(__name__)
 ACD_OWNED = (AgentStatus.RESERVED, AgentStatus.ON_CALL)  # only the ACD moves agents there
 
 
-def _timestamp(event):
-    """Event-Date-Timestamp (microseconds) of an event, or None."""
-    try:
-        return int(event.get("Event-Date-Timestamp"))
-    except (TypeError, ValueError, AttributeError):
-        return None
+def _bridge_cause(session):
+    """The agent leg's hangup cause as the caller's channel saw it end, or NORMAL_CLEARING."""
+    event = session.hangup_event
+    for name in ("variable_last_bridge_hangup_cause", "variable_bridge_hangup_cause"):
+        cause = event.get(name) if event is not None else None
+        if cause:
+            return cause
+    return DEFAULT_CAUSE
 
 
 class ACD:
     """Queues callers and connects them to agents through FreeSWITCH (inbound ESL client)."""
 
     def __init__(self, store, esl, queues, *, moh=DEFAULT_MOH, ring_timeout=20, retry_delay=2.0,
-                 poll_interval=1.0, hangup_grace=1.0, new_uuid=lambda: str(uuidlib.uuid4())):
+                 poll_interval=1.0, hangup_grace=1.0, resync_grace=3.0,
+                 new_uuid=lambda: str(uuidlib.uuid4())):
         self.store = store
         self.esl = esl
         self._queues = {queue.name: queue for queue in queues}
@@ -47,6 +51,7 @@ class ACD:
         self.hangup_grace = hangup_grace  # seconds to wait for the other leg's hangup event
         self._new_uuid = new_uuid
         self._changed = gevent.event.Event()
+        self._legs = LegFollower(esl, resync_grace=resync_grace)  # agent legs of calls in progress
 
     # -- control interface ---------------------------------------------------------------
 
@@ -91,6 +96,10 @@ class ACD:
         if status is AgentStatus.AVAILABLE:
             self._notify()
         return agent.to_dict()
+
+    def agent_legs_vanished(self, legs):
+        """Agent legs (fs_cc.channels.Channel) gone while the ESL link was down: end their calls."""
+        return self._legs.vanished(legs)
 
     # -- callers ---------------------------------------------------------------------------
 
@@ -224,54 +233,50 @@ class ACD:
 
     def _until_hangup(self, session, watch, ext, leg, record):
         """Wait for either leg to hang up; note who did; end the other leg; free the agent."""
-        agent_hangup = gevent.spawn(self._wait_hangup, watch)
-        try:
-            gevent.wait([agent_hangup, session.hungup], count=1)
-            if session.hungup.is_set() and not agent_hangup.ready():
-                # the agent leg's hangup travels on the other socket: let it arrive, then
-                # FreeSWITCH's timestamps tell which leg went first
-                agent_hangup.join(timeout=self.hangup_grace)
-            agent_event = agent_hangup.value if agent_hangup.ready() else None
-            if agent_hangup.ready() and agent_event is None:
-                session.hungup.wait()  # lost the agent leg's events: the caller decides
-            if agent_event is not None and not self._caller_first(session, agent_event):
-                record.hangup_side = HangupSide.AGENT
-                record.hangup_cause = agent_event.get("Hangup-Cause")
-                try:
-                    session.hangup("NORMAL_CLEARING")
-                except ESLError as exc:
-                    logger.debug("call %s: hangup after agent left: %s", session.uuid, exc)
-            else:
-                record.hangup_side = HangupSide.CALLER
-                record.hangup_cause = session.hangup_cause
-                self._kill(leg, "NORMAL_CLEARING")
-        finally:
-            agent_hangup.kill()
+        unbridges = []  # the caller channel's CHANNEL_UNBRIDGE: did its bridge end before it?
+        session.on("CHANNEL_UNBRIDGE", unbridges.append)
+        with self._legs.follow(leg) as gone:
+            agent_hangup = gevent.spawn(self._legs.wait_end, watch, gone)
             try:
-                self.store.set_status(ext, AgentStatus.AVAILABLE)
-            except InvalidTransition as exc:
-                logger.warning("call %s: agent %s not made available: %s", session.uuid, ext, exc)
-            else:
-                self._notify()
+                agent_end = self._wait_either(session, leg, agent_hangup, gone)
+                caller_hangup = session.hangup_event if session.hungup.is_set() else None
+                if agent_left_first(caller_hangup, agent_end, unbridges):
+                    record.hangup_side = HangupSide.AGENT
+                    record.hangup_cause = agent_end.cause if agent_end else _bridge_cause(session)
+                    try:
+                        session.hangup("NORMAL_CLEARING")
+                    except ESLError as exc:
+                        logger.debug("call %s: hangup after agent left: %s", session.uuid, exc)
+                else:
+                    record.hangup_side = HangupSide.CALLER
+                    record.hangup_cause = session.hangup_cause
+                    self._kill(leg, "NORMAL_CLEARING")
+            finally:
+                agent_hangup.kill()
+                try:
+                    self.store.set_status(ext, AgentStatus.AVAILABLE)
+                except InvalidTransition as exc:
+                    logger.warning("call %s: agent %s not made available: %s", session.uuid, ext,
+                                   exc)
+                else:
+                    self._notify()
         logger.info("call %s: ended by %s (%s)", session.uuid, record.hangup_side,
                     record.hangup_cause)
 
-    @staticmethod
-    def _wait_hangup(watch):
-        try:
-            return watch.wait_for(("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"))
-        except ESLError as exc:
-            logger.warning("agent leg %s: lost its events (%s)", watch.uuid, exc)
-            return None
-
-    @staticmethod
-    def _caller_first(session, agent_event):
-        """Both legs gone: did the caller's hangup come first (by FreeSWITCH's timestamps)?"""
-        if not session.hungup.is_set():
-            return False
-        caller_at = _timestamp(getattr(session, "hangup_event", None))
-        agent_at = _timestamp(agent_event)
-        return caller_at is not None and agent_at is not None and caller_at < agent_at
+    def _wait_either(self, session, leg, agent_hangup, gone):
+        """Until a leg ends; the agent leg's LegEnd if known by then (else None)."""
+        gevent.wait([agent_hangup, gone, session.hungup], count=1)
+        if session.hungup.is_set() and not (agent_hangup.ready() or gone.ready()):
+            # the agent leg's hangup travels on the other socket: let it arrive (or, with the
+            # link down, the caller's unbridge event), then decide who went first
+            gevent.wait([agent_hangup, gone], timeout=self.hangup_grace, count=1)
+        if agent_hangup.ready() and agent_hangup.successful():
+            return agent_hangup.value
+        if agent_hangup.ready():
+            logger.error("call %s: following agent leg %s failed: %r", session.uuid, leg,
+                         agent_hangup.exception)
+            gevent.wait([session.hungup, gone], count=1)  # the caller decides
+        return gone.value if gone.ready() else None
 
     def _kill(self, leg, cause):
         try:

@@ -84,7 +84,8 @@ def build_acd(store, esl, config):
     queues = parse_queues(config.pop("queues", None), moh)
     agents = parse_agents(config.pop("agents", None), queues)
     options = {k: v for k, v in config.items() if v is not None}
-    unknown = set(options) - {"ring_timeout", "retry_delay", "poll_interval"}
+    unknown = set(options) - {"ring_timeout", "retry_delay", "poll_interval", "hangup_grace",
+                              "resync_grace"}
     if unknown:
         raise ConfigError(f"unknown ACD setting(s): {', '.join(sorted(unknown))}")
     for agent in agents:

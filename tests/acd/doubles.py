@@ -34,6 +34,7 @@ class CallerSession:
         self.hangup_cause = None
         self.hangup_event = None
         self.hung_up_by_us = None
+        self.handlers = {}  # event name -> handlers given to on()
 
     @property
     def is_up(self):
@@ -57,6 +58,15 @@ class CallerSession:
             raise CallerHungUp(self.uuid, self.hangup_cause)
         self.executed.append((app, arg))
         return "app-uuid"
+
+    def on(self, event_name, handler):
+        self.handlers.setdefault(event_name, []).append(handler)
+
+    def agent_leg_leaves(self, timestamp=None):
+        """The caller's channel sees its bridge end (CHANNEL_UNBRIDGE), as when the agent left."""
+        event = _event("CHANNEL_UNBRIDGE", self.uuid, timestamp)
+        for handler in self.handlers.get(event.name, []):
+            handler(event)
 
     def hangup(self, cause="NORMAL_CLEARING"):
         if not self.hungup.is_set():
