@@ -18,9 +18,8 @@ import gevent
 import pytest
 
 from fs_cc.emulator import Emulator, EmulatorConfig, Phone
-from fs_cc.emulator.dialplan import Dialplan, default_dialplan
 from fs_cc.esl.commands import originate, uuid_kill
-from fs_cc.esl.errors import AuthenticationError, ESLError
+from fs_cc.esl.errors import AuthenticationError, CommandError, ESLError
 from fs_cc.esl.inbound import InboundClient
 from tests.realfs.caller import ScriptedCaller
 
@@ -102,7 +101,6 @@ class EmulatorSwitch(Switch):
 
     def __init__(self, speed=DEFAULT_SPEED, **options):
         self.speed = speed
-        self._own_dialplan = "dialplan" in options
         self.emulator = Emulator(EmulatorConfig(port=0, speed=speed, **options))
         self.password = self.emulator.config.password
         self.emulator.start()
@@ -113,11 +111,11 @@ class EmulatorSwitch(Switch):
         return self.emulator.esl_address
 
     def route_to(self, host, port):
-        """Point the emulator's `public` context at host:port (its `socket_target`)."""
-        target = f"{host}:{port}"
-        self.emulator.config.socket_target = target
-        if not self._own_dialplan:
-            self.emulator.dialplan = Dialplan(default_dialplan(target))
+        """Send the emulator's own callers to host:port (its `socket_target`, read by its dialplan).
+
+        Test calls carrying fs_cc_test_socket (RealSwitch's driver) go there whatever this says.
+        """
+        self.emulator.config.socket_target = f"{host}:{port}"
 
     def place_call(self, did, caller_number="13800138000", dtmf="1", talk_seconds=None,
                    patience_seconds=None):
@@ -178,12 +176,22 @@ class RealSwitch(Switch):
         """Test calls carry fs_cc_test_socket=host:port; the overlay's dialplan sockets there."""
         self._socket = f"{host}:{port}"
 
+    def global_var(self, name):
+        """A global variable of the switch, None when unset."""
+        try:
+            return self.client.api(f"global_getvar {name}").strip()
+        except CommandError as exc:
+            # an unset variable makes global_getvar write nothing, which api_exec turns into -ERR
+            if exc.reason == "no reply":
+                return None
+            raise
+
     def problems(self):
         """Why this switch is not a usable test switch (empty when it is)."""
         found = []
-        if self.client.api("global_getvar fs_cc_test_numbers").strip() != "true":
+        if self.global_var("fs_cc_test_numbers") != "true":
             found.append("fs_cc_test_numbers is not true (install.sh FS_CC_TEST_NUMBERS=true)")
-        if self.client.api("global_getvar fs_cc_agent_endpoint").strip() != "loopback":
+        if self.global_var("fs_cc_agent_endpoint") != "loopback":
             found.append("agents are not loopback phones (install.sh FS_CC_AGENT_ENDPOINT=loopback)")
         return found
 
@@ -235,7 +243,7 @@ class RealSwitch(Switch):
 
     def _set_global(self, name, value):
         if name not in self._saved_globals:
-            self._saved_globals[name] = self.client.api(f"global_getvar {name}").strip()
+            self._saved_globals[name] = self.global_var(name)
         self.client.api(f"global_setvar {name}={value}")
 
     def _on_event(self, event):
@@ -275,7 +283,8 @@ class RealSwitch(Switch):
                     self._hang_up(a_uuid)
             for name, value in self._saved_globals.items():
                 if self.client.connected:
-                    self.client.api(f"global_setvar {name}={value}")
+                    # an empty value unsets it again (global_setvar_function in mod_commands.c)
+                    self.client.api(f"global_setvar {name}={value or ''}")
         finally:
             gevent.killall(self._greenlets, timeout=2)
             self.client.stop()

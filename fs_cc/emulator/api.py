@@ -5,6 +5,7 @@ import logging
 import time
 
 from fs_cc.emulator.channel import ChannelState
+from fs_cc.emulator.dialplan import ENGINE_SOCKET_VAR
 from fs_cc.emulator.originate import OriginateError, dial
 from fs_cc.emulator.recording import api_uuid_record
 from fs_cc.emulator.show import show
@@ -12,6 +13,7 @@ from fs_cc.emulator.show import show
 logger = logging.getLogger(__name__)
 
 TRANSFER_SYNTAX = "<uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]"
+GLOBAL_SETVAR_SYNTAX = "<var>=<value> [=<value2>]"
 
 
 def separate(text):
@@ -76,8 +78,34 @@ class Api:
         return "FreeSWITCH Version 1.10.12-release (fs_cc emulator)\n"
 
     def api_global_getvar(self, args):
-        """global_getvar name."""
-        return self.switch.global_vars.get(args.strip(), "")
+        """global_getvar [name]: the value ("" when unset), or every `name=value` line without a name."""
+        name = args.strip()
+        if not name:
+            names = list(self.switch.global_vars)
+            if ENGINE_SOCKET_VAR not in names:
+                names.append(ENGINE_SOCKET_VAR)
+            return "".join("%s=%s\n" % (n, self.switch.global_var(n)) for n in names)
+        return self.switch.global_var(name, "")
+
+    def api_global_setvar(self, args):
+        """global_setvar name=value[=expected]: `+OK`; with expected, only set while it holds that value.
+
+        As global_setvar_function in mod_commands.c: the argument splits on `=` into at most three
+        parts, an empty value unsets, and the reply is `+OK` without a newline either way.
+        """
+        parts = args.strip().split("=", 2)
+        name = parts[0].strip() if parts else ""
+        if not name:
+            return "-USAGE: %s\n" % GLOBAL_SETVAR_SYNTAX
+        value = parts[1] if len(parts) > 1 else ""
+        expected = parts[2] if len(parts) > 2 else ""
+        if expected:
+            # switch_core_set_var_conditional: only when the current value is the expected one
+            if self.switch.global_vars.get(name) == expected:
+                self.switch.set_global_var(name, value)
+        else:
+            self.switch.set_global_var(name, value)
+        return "+OK"
 
     def api_reloadxml(self, _args):
         """reloadxml."""

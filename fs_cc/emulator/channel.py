@@ -145,8 +145,15 @@ class Channel:
             self.variables[key] = str(value)
 
     def get_var(self, key, default=None):
-        """A channel variable, or default."""
-        return self.variables.get(key, default)
+        """A channel variable, else the global variable of that name, else default.
+
+        switch_channel_get_variable falls back to the global variables the same way, which is how
+        the overlay's dialplan reads ${fs_cc_test_numbers} and ${fs_cc_test_agent_answer_delay_ms}.
+        """
+        value = self.variables.get(key)
+        if value is None:
+            value = self.switch.global_var(key)
+        return default if value is None else value
 
     # -- events ----------------------------------------------------------------------------
     def fire(self, name, pre=(), post=(), body=None):

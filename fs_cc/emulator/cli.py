@@ -40,9 +40,6 @@ def config_from_args(args):
         config = EmulatorConfig(**{k: v for k, v in overrides.items() if v is not None})
         if args.port is None:
             config.port = 8021
-    if args.socket_target:
-        from fs_cc.emulator.dialplan import default_dialplan
-        config.dialplan = default_dialplan(args.socket_target)
     if args.agents:
         low, _, high = args.agents.partition("-")
         config.phones = [Phone(str(ext)) for ext in range(int(low), int(high or low) + 1)]

@@ -13,7 +13,7 @@ from fs_cc.emulator.bus import EventBus
 from fs_cc.emulator.channel import CallState, ChannelState
 from fs_cc.emulator.clock import Clock
 from fs_cc.emulator.conference import Conferences
-from fs_cc.emulator.dialplan import Dialplan, expand
+from fs_cc.emulator.dialplan import ENGINE_SOCKET_VAR, Dialplan, expand
 from fs_cc.emulator.endpoints import PhoneBook
 from fs_cc.emulator.events import EventFactory, now_us
 from fs_cc.emulator.server import InboundServer
@@ -37,8 +37,10 @@ class Emulator:
         self.rng = random.Random(config.seed)
         self.dialplan = Dialplan(config.dialplan)
         self.api = Api(self)
+        # what vars.xml and the fs_cc overlay in test mode set; global_setvar changes them live
         self.global_vars = {"hostname": config.hostname, "domain": "127.0.0.1",
-                            "local_ip_v4": "127.0.0.1", "switch_serial": "fs_cc"}
+                            "local_ip_v4": "127.0.0.1", "switch_serial": "fs_cc",
+                            "fs_cc_test_numbers": "true"}
         self.eavesdrops = {}
         self.conferences = Conferences(self)
         self.sessions_since_startup = 0
@@ -79,6 +81,24 @@ class Emulator:
     def log_failure(self, greenlet):
         """link_exception target for every greenlet we spawn."""
         logger.error("emulator greenlet failed: %r", greenlet.exception)
+
+    # -- global variables ------------------------------------------------------------------
+    def global_var(self, name, default=None):
+        """A global variable (global_getvar, and ${name} where no channel variable has that name).
+
+        fs_cc_engine_socket, which the default dialplan's `socket` uses, follows
+        config.socket_target until global_setvar gives it a value of its own.
+        """
+        value = self.global_vars.get(name)
+        if value is None and name == ENGINE_SOCKET_VAR:
+            value = self.config.socket_target
+        return default if value is None else value
+
+    def set_global_var(self, name, value):
+        """global_setvar: set, or unset when value is None or empty."""
+        self.global_vars.pop(name, None)  # a new value goes last, as switch_core_set_variable does
+        if value:
+            self.global_vars[name] = str(value)
 
     # -- events ----------------------------------------------------------------------------
     def fire(self, event):

@@ -6,14 +6,31 @@ import time
 _VAR = re.compile(r"\$\{([^}]+)\}")
 
 
-def default_dialplan(socket_target):
-    """Every number in `public` goes to the engine's outbound socket; `default` has test extensions."""
+ENGINE_SOCKET_VAR = "fs_cc_engine_socket"  # global variable: where the `public` context sends calls
+TEST_SOCKET = r"^[A-Za-z0-9.-]+:\d+$"
+_INBOUND_INLINE = [["set", "outside_call=true"], ["export", "RFC2822_DATE=${RFC2822_DATE}"]]
+
+
+def default_dialplan(socket_target=None):
+    """`public` sends calls to the engine's outbound socket; `default` has test extensions.
+
+    Test numbers 59xx whose originate carried fs_cc_test_socket=HOST:PORT go to that socket, as
+    the overlay's extension fs_cc_test_numbers_own_engine does (freeswitch_conf/dialplan/public);
+    every other number goes to socket_target, or, without one, to the global variable
+    fs_cc_engine_socket, which follows the emulator's configured socket_target.
+    """
+    target = socket_target or "${%s}" % ENGINE_SOCKET_VAR
     return {
         "public": [{
+            "name": "fs_cc_test_numbers_own_engine", "match": r"^(59\d{2})$",
+            "conditions": [["${fs_cc_test_numbers}", r"^true$"], ["${fs_cc_test_socket}", TEST_SOCKET]],
+            "inline": _INBOUND_INLINE + [["set", "fs_cc_did=$1"]],
+            "actions": [["socket", "${fs_cc_test_socket} async full"],
+                        ["hangup", "NORMAL_TEMPORARY_FAILURE"]],
+        }, {
             "name": "fs_cc_inbound", "match": r"^(.+)$",
-            "inline": [["set", "outside_call=true"], ["export", "RFC2822_DATE=${RFC2822_DATE}"],
-                       ["set", "fs_cc_did=${destination_number}"]],
-            "actions": [["socket", "%s async full" % socket_target]],
+            "inline": _INBOUND_INLINE + [["set", "fs_cc_did=${destination_number}"]],
+            "actions": [["socket", "%s async full" % target]],
         }],
         "default": [
             {"name": "echo", "match": r"^9196$", "actions": [["answer", ""], ["echo", ""]]},
@@ -53,10 +70,16 @@ class Dialplan:
         }
 
     def hunt(self, channel, destination, context):
-        """(inline actions, actions) of the first matching extension, or None."""
+        """(inline actions, actions) of the first matching extension, or None.
+
+        An extension matches when its `match` regex finds the destination number and each of its
+        `conditions` ([field, regex], the field expanded first, e.g. "${fs_cc_test_socket}") holds,
+        as the conditions of an XML dialplan extension must all pass.
+        """
         for regex, ext in self._contexts.get(context, ()):
             match = regex.search(destination)
-            if match:
+            if match and all(re.search(expression, expand(field, channel))
+                             for field, expression in ext.get("conditions", ())):
                 groups = match.groups()
                 channel.set_var("DP_MATCH", "ARRAY::%s|:%s" % (match.group(0), groups[0] if groups else ""))
                 inline = [(a, expand(arg or "", channel, groups)) for a, arg in ext.get("inline", ())]

@@ -10,14 +10,17 @@ from fs_cc.emulator.channel import WakeReason
 
 logger = logging.getLogger(__name__)
 
+ANSWER_DELAY_VAR = "fs_cc_test_agent_answer_delay_ms"  # the overlay's loopback agent phones read it
+DEFAULT_ANSWER_DELAY = 1.0  # simulated seconds
+
 
 @dataclass
 class Phone:
-    """An agent phone `user/<extension>`."""
+    """An agent phone `user/<extension>`; answer_delay None answers as answer_delay() says."""
     extension: str
     registered: bool = True
     busy: bool = False
-    answer_delay: float = 1.0
+    answer_delay: float = None
     no_answer: bool = False
     reject_cause: str = None
     auto_answer: bool = False
@@ -41,7 +44,7 @@ class Gateway:
 
 
 def default_phones():
-    """user/1000 .. user/1019, registered, answering after 1 s."""
+    """user/1000 .. user/1019, registered, answering after the switch's default delay."""
     return [Phone(str(ext)) for ext in range(1000, 1020)]
 
 
@@ -69,18 +72,35 @@ class PhoneBook:
         return len(self._phones)
 
 
+def answer_delay(phone, switch):
+    """Simulated seconds before the phone answers.
+
+    Its own answer_delay when it has one; else the global fs_cc_test_agent_answer_delay_ms, which
+    a test switch's loopback agent phones sleep before answering (freeswitch_conf/dialplan/default),
+    so one global_setvar shapes the agents of either switch; else DEFAULT_ANSWER_DELAY.
+    """
+    if phone.answer_delay is not None:
+        return phone.answer_delay
+    value = switch.global_var(ANSWER_DELAY_VAR)
+    try:
+        return max(0.0, float(value) / 1000.0)
+    except (TypeError, ValueError):
+        return DEFAULT_ANSWER_DELAY
+
+
 def run_phone(channel, phone):
     """Far end of a phone leg: answer after the delay (or never, or reject), talk, hang up."""
     clock = channel.switch.clock
+    delay = answer_delay(phone, channel.switch)
     if phone.reject_cause:
-        clock.sleep(min(phone.answer_delay, 0.5))
+        clock.sleep(min(delay, 0.5))
         channel.hangup(phone.reject_cause)
         return
     channel.ring_ready()
     if phone.no_answer:
         return
     if not phone.auto_answer:
-        reason = channel.wait(phone.answer_delay)
+        reason = channel.wait(delay)
         if reason == WakeReason.HANGUP:
             return
     channel.answer()

@@ -139,9 +139,11 @@ def _loopback(switch, rest, variables):
     b_leg.set_var("channel_name", b_leg.name)
     switch.register(b_leg)
     b_leg.fire_codecs()
-    for key in ("origination_caller_id_number", "origination_caller_id_name"):
-        if key in variables:
-            b_leg.set_var(key, variables[key])
+    # mod_loopback keeps a copy of the originate's variables ("__loopback_vars__") and sets every
+    # one on the B-leg it creates, so {fs_cc_test_socket=...}loopback/5901/public reaches the leg
+    # that runs the dialplan (origination_uuid included, as the recordings show)
+    for key, value in variables.items():
+        b_leg.set_var(key, value)
     a_leg.set_var("other_loopback_leg_uuid", b_leg.uuid)
     a_leg.set_var("loopback_leg", "A")
     b_leg.set_var("other_loopback_leg_uuid", a_leg.uuid)

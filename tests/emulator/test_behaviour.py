@@ -207,4 +207,5 @@ def test_given_cli_flags_when_parsed_then_config_built():
     config = config_from_args(args)
     assert (config.port, config.speed, len(config.phones)) == (0, 10.0, 5)
     assert config.traffic.calls_per_minute == 30
-    assert "127.0.0.1:9999 async full" in str(config.dialplan["public"])
+    assert config.socket_target == "127.0.0.1:9999"
+    assert Emulator(config).global_var("fs_cc_engine_socket") == "127.0.0.1:9999"

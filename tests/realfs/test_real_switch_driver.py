@@ -7,12 +7,15 @@ against that switch.
 
 import os
 import time
+import uuid as uuidlib
 
 import pytest
 
+from fs_cc.esl.commands import originate, uuid_kill
 from fs_cc.esl.errors import CallerHungUp
 from fs_cc.esl.outbound import OutboundServer
-from tests.switch import DEFAULT_SPEED, ENV, EmulatorSwitch, RealSwitch, parse_esl_target, wait_until
+from tests.switch import (ANSWER_DELAY_VAR, DEFAULT_SPEED, ENV, EmulatorSwitch, RealSwitch,
+                          parse_esl_target, wait_until)
 
 DID = "5903"
 COLLECT = "1 1 1 3000 # tone_stream://%(200,0,600) silence_stream://250 fs_cc_choice \\d 1500"
@@ -57,16 +60,16 @@ def driver(request):
         real.stop()
         return
     emulator = EmulatorSwitch(speed=DEFAULT_SPEED)
+    # no route_to on the emulator: it sends test numbers to the originate's fs_cc_test_socket,
+    # as the overlay does, and its own socket_target stays at the default 127.0.0.1:8084
     real = RealSwitch(*emulator.esl_address, emulator.password, speed=DEFAULT_SPEED)
-    # The emulator ignores fs_cc_test_socket: its public context goes to its socket_target.
-    request.node.also_route = emulator
     yield real
     real.stop()
     emulator.stop()
 
 
 @pytest.fixture
-def serve(request, driver):
+def serve(driver):
     """serve(then) -> an Engine on port 0 receiving the driver's test calls."""
     engines = []
 
@@ -74,9 +77,6 @@ def serve(request, driver):
         engine = Engine(then)
         engines.append(engine)
         driver.route_to(*engine.server.address)
-        also = getattr(request.node, "also_route", None)
-        if also is not None:
-            also.route_to(*engine.server.address)
         return engine
 
     yield start
@@ -125,3 +125,29 @@ def test_given_agent_talk_time_when_bridged_then_agent_leg_hangs_up_before_the_c
 def test_given_number_outside_test_range_when_placing_then_value_error(driver):
     with pytest.raises(ValueError, match="5900-5999"):
         driver.place_call("8000")
+
+
+def test_given_agent_answer_delay_when_agent_rung_then_phone_answers_after_it(driver):
+    driver.set_agent("1000", answer_delay=3)  # the global fs_cc_test_agent_answer_delay_ms on either switch
+    leg = str(uuidlib.uuid4())
+    started = time.monotonic()
+    reply = driver.client.bgapi(originate("user/1000", "&park()", {"origination_uuid": leg}), timeout=20)
+    elapsed = time.monotonic() - started
+    try:
+        assert reply.strip() == f"+OK {leg}"
+        assert elapsed >= driver.real_seconds(3) * 0.9
+        assert driver.global_var(ANSWER_DELAY_VAR) == "3000"
+    finally:
+        driver.client.api(uuid_kill(leg))
+
+
+def test_given_unset_global_when_driver_set_answer_delay_then_stop_unsets_it_again():
+    emulator = EmulatorSwitch(speed=DEFAULT_SPEED)
+    try:
+        real = RealSwitch(*emulator.esl_address, emulator.password, speed=DEFAULT_SPEED)
+        real.set_agent("1000", answer_delay=2)
+        assert emulator.emulator.global_var(ANSWER_DELAY_VAR) == "2000"
+        real.stop()
+        assert emulator.emulator.global_var(ANSWER_DELAY_VAR) is None
+    finally:
+        emulator.stop()
