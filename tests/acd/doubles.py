@@ -7,7 +7,7 @@ import gevent
 import gevent.event
 
 from fs_cc.esl.dispatch import ChannelWatch
-from fs_cc.esl.errors import CallerHungUp, CommandError
+from fs_cc.esl.errors import CallerHungUp, CommandError, NotConnectedError
 from fs_cc.esl.protocol import Event
 
 ORIGINATE_RE = re.compile(r"^originate \{(?P<vars>[^}]*)\}user/(?P<ext>\S+) (?P<app>\S+)$")
@@ -88,6 +88,7 @@ class FakeSwitch:
         self.up = set()
         self.ringing = {}  # leg uuid -> gevent Event set when the leg is killed
         self.bridges = []
+        self.connected = True  # the inbound ESL link; see link_lost / link_back
         self._watches = {}
 
     def _emit(self, event):
@@ -122,9 +123,24 @@ class FakeSwitch:
         self._emit(_event("CHANNEL_ANSWER", leg))
         return f"+OK {leg}\n"
 
+    def link_lost(self):
+        """The ESL link drops: every watch is told, commands fail until link_back()."""
+        self.connected = False
+        for watches in list(self._watches.values()):
+            for watch in watches:
+                watch._lost()
+
+    def link_back(self):
+        """The ESL link is up again."""
+        self.connected = True
+
     def api(self, command, timeout=None):
+        if not self.connected:
+            raise NotConnectedError()
         self.commands.append(command)
         words = command.split()
+        if words[0] == "uuid_exists":
+            return "true" if words[1] in self.up else "false"
         if words[0] == "uuid_kill":
             leg = words[1]
             if leg in self.ringing:
@@ -146,6 +162,8 @@ class FakeSwitch:
     def agent_hangs_up(self, leg, cause="NORMAL_CLEARING", timestamp=None):
         """The agent's leg hangs up (the agent put the phone down, or it was killed)."""
         self.up.discard(leg)
+        if not self.connected:
+            return  # nobody hears it
         self._emit(_event("CHANNEL_HANGUP", leg, timestamp, Hangup_Cause=cause))
 
     def leg_of(self, ext):

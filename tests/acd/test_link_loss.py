@@ -1,0 +1,212 @@
+"""The ACD when the ESL link drops mid-call, with a double FreeSWITCH: who ended the call, and after."""
+
+import time
+
+import gevent
+import pytest
+
+from fs_cc.acd import ACD, AgentStatus, MemoryStore, Queue
+from fs_cc.acd.legs import LegEnd, agent_left_first
+from fs_cc.calls import CallRecord, HangupSide
+from fs_cc.channels import Channel
+from fs_cc.esl.protocol import Event
+from tests.acd.conftest import FakeClock
+from tests.acd.doubles import CallerSession, FakeSwitch
+
+AGENT = "1000"
+GRACE = 0.2  # the ACD's resync_grace: how long it waits for a resync report before uuid_exists
+
+
+def wait_until(condition, timeout=5.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        gevent.sleep(0.005)
+
+
+@pytest.fixture
+def store():
+    return MemoryStore(clock=FakeClock())
+
+
+@pytest.fixture
+def switch():
+    return FakeSwitch()
+
+
+@pytest.fixture
+def acd(store, switch):
+    acd = ACD(store, switch, [Queue("sales")], ring_timeout=2, retry_delay=0.05,
+              poll_interval=0.05, hangup_grace=0.05, resync_grace=GRACE)
+    store.define_agent(AGENT, "Agent", ["sales"])
+    acd.login(AGENT)
+    return acd
+
+
+@pytest.fixture
+def call(acd, switch, store):
+    """A caller connected to the agent: (session, record, enqueue greenlet, agent leg uuid)."""
+    session = CallerSession("caller-1")
+    record = CallRecord(uuid=session.uuid, caller_number=session.caller_number)
+    job = gevent.spawn(acd.enqueue, session, "sales", record)
+    wait_until(lambda: store.get_agent(AGENT).status is AgentStatus.ON_CALL, what="agent on call")
+    yield session, record, job, switch.leg_of(AGENT)
+    job.kill()
+
+
+def vanished_leg(uuid, cause=None, call_uuid="caller-1"):
+    """The Channel the engine's resync hands over for an agent leg gone while the link was down."""
+    return Channel(uuid, hangup_cause=cause,
+                   variables={"fs_cc_call_uuid": call_uuid, "fs_cc_agent": AGENT})
+
+
+def stamp(name, microseconds):
+    return Event({"Event-Name": name, "Unique-ID": "caller-1",
+                  "Event-Date-Timestamp": str(microseconds)})
+
+
+def test_given_link_down_when_resync_reports_agent_leg_gone_then_side_agent_caller_hung_up_agent_available(
+        acd, switch, store, call):
+    session, record, job, leg = call
+    switch.link_lost()
+    switch.agent_hangs_up(leg)  # unseen: the link is down
+    switch.link_back()
+    assert acd.agent_legs_vanished([vanished_leg(leg)]) == [leg]
+    job.get(timeout=2)
+    assert (record.agent, record.hangup_side, record.hangup_cause) == (
+        AGENT, HangupSide.AGENT, "NORMAL_CLEARING")
+    assert session.hung_up_by_us == "NORMAL_CLEARING"
+    assert store.get_agent(AGENT).status is AgentStatus.AVAILABLE
+    assert f"uuid_exists {leg}" not in switch.commands  # the report came before the fallback
+
+
+def test_given_resync_report_knows_the_cause_when_call_ends_then_record_has_it(acd, switch, call):
+    session, record, job, leg = call
+    switch.link_lost()
+    switch.link_back()
+    acd.agent_legs_vanished([vanished_leg(leg, cause="MEDIA_TIMEOUT")])
+    job.get(timeout=2)
+    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "MEDIA_TIMEOUT")
+
+
+def test_given_report_of_a_leg_no_call_follows_when_told_then_nothing_changes(acd, switch, store, call):
+    session, record, job, leg = call
+    assert acd.agent_legs_vanished([vanished_leg("someone-else", call_uuid="caller-9")]) == []
+    gevent.sleep(0)
+    assert not job.ready() and record.hangup_side is None
+    assert store.get_agent(AGENT).status is AgentStatus.ON_CALL
+    switch.agent_hangs_up(leg)
+    job.get(timeout=2)
+
+
+def test_given_link_down_and_no_resync_report_when_back_then_uuid_exists_false_ends_call_as_agent(
+        acd, switch, store, call):
+    session, record, job, leg = call
+    switch.link_lost()
+    switch.agent_hangs_up(leg)
+    gevent.sleep(GRACE * 2)
+    assert not job.ready()  # nothing is decided while the link is down
+    switch.link_back()
+    job.get(timeout=GRACE + 2)
+    assert f"uuid_exists {leg}" in switch.commands
+    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "NORMAL_CLEARING")
+    assert session.hung_up_by_us == "NORMAL_CLEARING"
+    assert store.get_agent(AGENT).status is AgentStatus.AVAILABLE
+
+
+def test_given_agent_leg_survives_the_link_loss_when_agent_hangs_up_later_then_side_agent_with_cause(
+        acd, switch, store, call):
+    session, record, job, leg = call
+    switch.link_lost()
+    switch.link_back()
+    wait_until(lambda: f"uuid_exists {leg}" in switch.commands, GRACE + 2, "uuid_exists")
+    assert not job.ready()
+    switch.agent_hangs_up(leg, "CALL_REJECTED")
+    job.get(timeout=2)
+    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "CALL_REJECTED")
+    assert store.get_agent(AGENT).status is AgentStatus.AVAILABLE
+
+
+def test_given_agent_hangs_up_just_after_reconnect_when_call_ends_then_cause_from_its_event(
+        acd, switch, call):
+    session, record, job, leg = call
+    switch.link_lost()
+    switch.link_back()
+    switch.agent_hangs_up(leg, "USER_BUSY")  # seen: its event waits in the watch
+    job.get(timeout=GRACE + 2)
+    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "USER_BUSY")
+
+
+def test_given_link_drops_again_before_uuid_exists_when_back_then_checked_after_that(
+        acd, switch, call):
+    session, record, job, leg = call
+    switch.link_lost()
+    switch.link_back()
+    switch.link_lost()
+    switch.agent_hangs_up(leg)
+    gevent.sleep(GRACE * 2)
+    assert not job.ready()
+    switch.link_back()
+    job.get(timeout=GRACE + 2)
+    assert record.hangup_side == HangupSide.AGENT
+
+
+def test_given_caller_hangs_up_while_link_down_then_side_caller_and_agent_available(
+        acd, switch, store, call):
+    session, record, job, leg = call
+    switch.link_lost()
+    session.caller_hangs_up("NORMAL_CLEARING")
+    job.get(timeout=2)
+    assert (record.hangup_side, record.hangup_cause) == (HangupSide.CALLER, "NORMAL_CLEARING")
+    assert store.get_agent(AGENT).status is AgentStatus.AVAILABLE
+
+
+def test_given_agent_leaves_while_link_down_and_switch_ends_caller_then_unbridge_order_says_agent(
+        acd, switch, store, call):
+    session, record, job, leg = call
+    switch.link_lost()
+    switch.agent_hangs_up(leg, timestamp=1_000)
+    session.agent_leg_leaves(timestamp=1_100)  # the caller's own socket is still up
+    session.caller_hangs_up("NORMAL_CLEARING", timestamp=1_200)
+    job.get(timeout=2)
+    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "NORMAL_CLEARING")
+    assert session.hung_up_by_us is None
+    assert store.get_agent(AGENT).status is AgentStatus.AVAILABLE
+
+
+def test_given_two_calls_when_one_agent_leg_vanishes_then_only_that_call_ends(acd, switch, store):
+    store.define_agent("1001", "Agent 1001", ["sales"])
+    acd.login("1001")
+    first, second = CallerSession("caller-1"), CallerSession("caller-2")
+    records = [CallRecord(uuid=s.uuid) for s in (first, second)]
+    jobs = [gevent.spawn(acd.enqueue, s, "sales", r) for s, r in zip((first, second), records)]
+    wait_until(lambda: all(r.agent for r in records), what="both calls connected")
+    switch.link_lost()
+    switch.link_back()
+    gone = next(r for r in records if r.agent == AGENT)
+    acd.agent_legs_vanished([vanished_leg(switch.leg_of(AGENT), call_uuid=gone.uuid)])
+    wait_until(lambda: gone.hangup_side == HangupSide.AGENT, what="first call ended")
+    other = next(r for r in records if r is not gone)
+    assert other.hangup_side is None
+    assert store.get_agent(other.agent).status is AgentStatus.ON_CALL
+    switch.agent_hangs_up(switch.leg_of(other.agent))
+    gevent.joinall(jobs, timeout=GRACE + 2, raise_error=True)
+    assert other.hangup_side == HangupSide.AGENT
+
+
+@pytest.mark.parametrize("caller_hangup, agent_end, unbridges, agent_first", [
+    (None, LegEnd("NORMAL_CLEARING", 100), (), True),
+    (stamp("CHANNEL_HANGUP", 200), LegEnd("NORMAL_CLEARING", 100), (), True),
+    (stamp("CHANNEL_HANGUP", 100), LegEnd("NORMAL_CLEARING", 200), (), False),
+    (stamp("CHANNEL_HANGUP", 100), LegEnd("NORMAL_CLEARING", None), (), True),
+    (stamp("CHANNEL_HANGUP", 200), LegEnd("NORMAL_CLEARING", seen=False), (), False),
+    (stamp("CHANNEL_HANGUP", 200), None, (), False),
+    (stamp("CHANNEL_HANGUP", 200), None, (stamp("CHANNEL_UNBRIDGE", 150),), True),
+    (stamp("CHANNEL_HANGUP", 200), LegEnd("X", seen=False), (stamp("CHANNEL_UNBRIDGE", 150),), True),
+    (stamp("CHANNEL_HANGUP", 200), None, (stamp("CHANNEL_UNBRIDGE", 250),), False),
+    (Event({"Event-Name": "CHANNEL_HANGUP"}), None, (stamp("CHANNEL_UNBRIDGE", 150),), False),
+])
+def test_given_what_is_known_of_both_legs_when_deciding_then_the_leg_that_left_first(
+        caller_hangup, agent_end, unbridges, agent_first):
+    assert agent_left_first(caller_hangup, agent_end, unbridges) is agent_first
