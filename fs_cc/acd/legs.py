@@ -68,7 +68,7 @@ def agent_left_first(caller_hangup, agent_end, caller_unbridges=()):
 
 
 class LegFollower:
-    """Tells when agent legs end, through their ChannelWatch and, after a lost link, resync or uuid_exists."""
+    """Tells when agent legs end: by their watch, after a lost link by resync report or uuid_exists."""
 
     def __init__(self, esl, *, resync_grace=3.0, link_poll=0.1):
         self.esl = esl
