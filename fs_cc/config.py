@@ -76,6 +76,8 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 5000
     ring_timeout: int = 20
+    esl_connect_timeout: float = 5.0  # seconds to wait for FreeSWITCH's auth/request
+    esl_backoff_max: float = 30.0  # reconnect delays double from 0.5 s up to this
     queues: list = dataclasses.field(default_factory=_default_queues)
     agents: list = dataclasses.field(default_factory=_default_agents)
     agents_auto_login: bool = False  # `up` turns it on for the emulator's simulated agents
@@ -117,6 +119,8 @@ _ENV = {
     "FS_CC_EMULATOR_PORT": "emulator_port",
     "FS_CC_DISPLAY_TIMEZONE": "display_timezone",
     "FS_CC_AGENTS_AUTO_LOGIN": "agents_auto_login",
+    "FS_CC_ESL_CONNECT_TIMEOUT": "esl_connect_timeout",
+    "FS_CC_ESL_BACKOFF_MAX": "esl_backoff_max",
 }
 _FIELDS = {field.name: field for field in dataclasses.fields(Settings)}
 

@@ -58,7 +58,9 @@ class Engine:
         # load the flow first: a broken flow must stop the engine before it touches the switch
         self.flow = load_flow(settings.ivr_flow)
         esl = settings.esl
-        self.esl = InboundClient(esl.host, esl.port, esl.password, events=ENGINE_EVENTS)
+        self.esl = InboundClient(esl.host, esl.port, esl.password, events=ENGINE_EVENTS,
+                                 backoff=(0.5, settings.esl_backoff_max),
+                                 connect_timeout=settings.esl_connect_timeout)
         self.channels = ChannelTracker()
         for name in ChannelTracker.EVENTS:
             self.esl.on(name, self.channels.handle)
