@@ -1,7 +1,7 @@
 """ESL throughput: events/s through plain greenswitch vs through the engine's own pipeline.
 
 A flood server (a separate process, so the client has its own core) replays recorded
-FreeSWITCH 1.10.12 channel events (from /work/shared/fixtures/esl) over a real socket: the
+FreeSWITCH 1.10.12 channel events (the recorded transcripts, see tests/fixtures) over a real socket: the
 CHANNEL_* events the engine subscribes to (CREATE, ANSWER, PARK, BRIDGE, HANGUP...), each
 recorded call replayed again and again with fresh channel uuids. Both clients get the same
 bytes in the same run:
@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 
-FIXTURES = pathlib.Path("/work/shared/fixtures/esl")
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "esl"
 
 
 TRACKED = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP",

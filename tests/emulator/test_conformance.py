@@ -2,8 +2,6 @@
 
 import difflib
 import json
-import os
-import pathlib
 import socket
 
 import gevent
@@ -11,10 +9,10 @@ import pytest
 
 from fs_cc.emulator import Emulator, EmulatorConfig
 from tests.emulator.wire import UUID_RE, Reader, parse_message
+from tests.fixtures import ESL_FIXTURES
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-FIXTURES = pathlib.Path(os.environ.get("FS_CC_FIXTURES", REPO / ".." / "shared" / "fixtures" / "esl"))
-TRANSCRIPTS = sorted(FIXTURES.glob("*.jsonl")) if FIXTURES.is_dir() else []
+FIXTURES = ESL_FIXTURES
+TRANSCRIPTS = sorted(FIXTURES.glob("*.jsonl"))
 
 MEANINGFUL = ("Channel-State", "Answer-State", "Call-Direction", "Hangup-Cause", "Application",
               "Application-Response", "variable_originate_disposition", "DTMF-Digit",

@@ -1,10 +1,9 @@
 """Test helpers: recorded FreeSWITCH transcripts and raw ESL bytes built from them."""
 
 import json
-import pathlib
 from urllib.parse import quote
 
-FIXTURES = pathlib.Path("/work/shared/fixtures/esl")
+from tests.fixtures import ESL_FIXTURES as FIXTURES
 
 
 def transcript(name):
