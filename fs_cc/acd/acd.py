@@ -266,6 +266,10 @@ class ACD:
     def _wait_either(self, session, leg, agent_hangup, gone):
         """Until a leg ends; the agent leg's LegEnd if known by then (else None)."""
         gevent.wait([agent_hangup, gone, session.hungup], count=1)
+        if agent_hangup.ready() and not session.hungup.is_set():
+            # the two legs' events travel on two sockets: a caller who hung up first may be
+            # heard of after the agent leg that FreeSWITCH ended because of it
+            session.hungup.wait(timeout=self.hangup_grace)
         if session.hungup.is_set() and not (agent_hangup.ready() or gone.ready()):
             # the agent leg's hangup travels on the other socket: let it arrive (or, with the
             # link down, the caller's unbridge event), then decide who went first

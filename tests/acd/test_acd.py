@@ -132,6 +132,22 @@ def test_given_caller_hangs_up_and_switch_ends_agent_leg_then_side_caller(store,
     assert record.hangup_side == HangupSide.CALLER
 
 
+def test_given_agent_leg_end_heard_before_earlier_caller_hangup_then_side_caller(store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock)
+    acd.hangup_grace = 2.0
+    session, record, job = start_call(acd)
+    wait_until(connected(record))
+    now = int(time.time() * 1_000_000)
+    # the caller hung up first and FreeSWITCH then ended the agent leg, but the event socket
+    # carrying the agent leg delivered its hangup before the caller's own socket did
+    switch.agent_hangs_up(switch.leg_of(record.agent), "NORMAL_CLEARING", timestamp=now + 300)
+    gevent.sleep(0.05)
+    session.caller_hangs_up("NORMAL_CLEARING", timestamp=now)
+    job.get(timeout=5)
+    assert (record.hangup_side, record.hangup_cause) == (HangupSide.CALLER, "NORMAL_CLEARING")
+
+
 def test_given_first_agent_busy_when_caller_queues_then_next_agent_rung_and_first_released(
         store, clock):
     switch = FakeSwitch({"1000": "USER_BUSY", "1001": "USER_NOT_REGISTERED"})
