@@ -21,6 +21,7 @@ from fs_cc.emulator import Emulator, EmulatorConfig, Phone
 from fs_cc.esl.commands import originate, uuid_kill
 from fs_cc.esl.errors import AuthenticationError, CommandError, ESLError
 from fs_cc.esl.inbound import InboundClient
+from tests import polling
 from tests.realfs.caller import ScriptedCaller
 
 logger = logging.getLogger(__name__)
@@ -54,11 +55,7 @@ def parse_esl_target(value):
 
 def wait_until(condition, timeout=10.0, what="condition"):
     """Poll condition() until it is true; AssertionError after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what}")
-        gevent.sleep(0.01)
+    return polling.wait_until(condition, timeout, what)
 
 
 class Switch(abc.ABC):

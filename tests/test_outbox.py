@@ -3,6 +3,7 @@
 import gevent
 
 from fs_cc.outbox import Outbox
+from tests.polling import wait_until
 
 
 class FlakyBroker:
@@ -18,10 +19,6 @@ class FlakyBroker:
         self.accepted.append(payload)
 
 
-def wait_until(predicate, timeout=5.0):
-    with gevent.Timeout(timeout, AssertionError("condition not met in time")):
-        while not predicate():
-            gevent.sleep(0.01)
 
 
 def test_given_broker_up_when_record_put_then_published_and_removed(tmp_path):

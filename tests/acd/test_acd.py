@@ -11,16 +11,11 @@ from fs_cc.calls import CallRecord, HangupSide
 from fs_cc.errors import ConfigError
 from tests.acd.conftest import FakeClock
 from tests.acd.doubles import CallerSession, FakeSwitch
+from tests.polling import wait_until
 
 A = AgentStatus
 
 
-def wait_until(condition, timeout=5.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        gevent.sleep(0.005)
 
 
 @pytest.fixture

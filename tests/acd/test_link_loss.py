@@ -1,6 +1,5 @@
 """The ACD when the ESL link drops mid-call, with a double FreeSWITCH: who ended the call, and after."""
 
-import time
 
 import gevent
 import pytest
@@ -12,17 +11,12 @@ from fs_cc.channels import Channel
 from fs_cc.esl.protocol import Event
 from tests.acd.conftest import FakeClock
 from tests.acd.doubles import CallerSession, FakeSwitch
+from tests.polling import wait_until
 
 AGENT = "1000"
 GRACE = 0.2  # the ACD's resync_grace: how long it waits for a resync report before uuid_exists
 
 
-def wait_until(condition, timeout=5.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        gevent.sleep(0.005)
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+
+from tests.polling import wait_until  # noqa: F401  (re-exported for the e2e tests)
 
 
 def free_port():
@@ -15,16 +16,6 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def wait_until(predicate, timeout, message="condition not met"):
-    """Poll predicate until it returns a true value; fail with message after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{message} within {timeout}s")
-        time.sleep(0.05)
 
 
 def port_open(port):

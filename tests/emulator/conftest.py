@@ -1,9 +1,7 @@
 """Fixtures shared by the emulator's behaviour tests."""
 
 import socket
-import time
 
-import gevent
 import pytest
 
 from fs_cc.emulator import Emulator, EmulatorConfig, Gateway, Phone
@@ -35,11 +33,3 @@ def emu(listener):
     emulator.stop()
 
 
-def poll(predicate, timeout=5.0):
-    """True as soon as predicate() is; False after timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        gevent.sleep(0.01)
-    return False

@@ -10,6 +10,7 @@ from fs_cc.emulator import Emulator, EmulatorConfig, Gateway, Phone, TrafficProf
 from fs_cc.emulator.cli import build_parser, config_from_args
 from fs_cc.emulator.traffic import TrafficGenerator
 from tests.emulator.wire import Reader, command, connect, events
+from tests.polling import poll as _poll
 
 
 @pytest.fixture
@@ -37,13 +38,6 @@ def emulator(engine_listener):
     emu.stop()
 
 
-def _poll(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        gevent.sleep(0.01)
-    return False
 
 
 class Engine:

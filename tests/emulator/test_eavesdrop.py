@@ -1,6 +1,6 @@
 """eavesdrop: listen, DTMF mode changes, the end when the target hangs up, unknown targets."""
 
-from tests.emulator.conftest import poll
+from tests.polling import poll
 from tests.emulator.wire import command, connect, events
 
 

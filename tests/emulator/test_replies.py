@@ -2,7 +2,7 @@
 
 import json
 
-from tests.emulator.conftest import poll
+from tests.polling import poll
 from tests.emulator.wire import command, connect
 
 

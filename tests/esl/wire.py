@@ -4,6 +4,7 @@ import json
 from urllib.parse import quote
 
 from tests.fixtures import ESL_FIXTURES as FIXTURES
+from tests.polling import wait_until
 
 
 def transcript(name):
@@ -97,13 +98,4 @@ def read_command(sock, buf):
 
 def poll(condition, timeout=5.0, interval=0.005):
     """Wait until condition() is true (gevent-friendly); return its value or raise AssertionError."""
-    import time
-    import gevent
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        gevent.sleep(interval)
+    return wait_until(condition, timeout, interval=interval)
