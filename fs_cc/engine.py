@@ -17,6 +17,7 @@ from fs_cc.callflow import CallHandler
 from fs_cc.calls import CallRecord, HangupSide, utcnow
 from fs_cc.channels import ChannelTracker, ResyncError
 from fs_cc.control import ControlServer
+from fs_cc.esl.commands import uuid_kill
 from fs_cc.esl.errors import ESLError
 from fs_cc.esl.inbound import InboundClient
 from fs_cc.esl.outbound import OutboundServer
@@ -166,7 +167,22 @@ class Engine:
                         channel.name)
         if agent_legs:
             self._agent_legs_vanished(agent_legs)
+        self._end_orphan_agent_legs()
         return vanished
+
+    def _end_orphan_agent_legs(self):
+        # an agent leg whose caller ended while we could not hear the switch (the ACD's
+        # uuid_kill failed then) would ring on, or hold the agent's phone, for ever
+        for leg in self.channels.channels():
+            call = leg.variables.get("fs_cc_call_uuid")
+            if not leg.agent or not call or call in self.active_calls:
+                continue
+            logger.warning("agent %s: leg %s outlived call %s; hanging it up", leg.agent,
+                           leg.uuid, call)
+            try:
+                self.esl.api(uuid_kill(leg.uuid, "NORMAL_CLEARING"))
+            except ESLError as exc:  # "-ERR No such channel!": it ended on its own meanwhile
+                logger.debug("uuid_kill %s: %s", leg.uuid, exc)
 
     def _agent_legs_vanished(self, legs):
         hook = getattr(self.acd, "agent_legs_vanished", None)

@@ -198,3 +198,15 @@ def test_given_resync_answer_is_garbage_when_reconnected_then_logged_and_view_ke
     poll(lambda: any("resync" in r.getMessage() and "failed" in r.getMessage()
                      for r in caplog.records))
     assert "kept" in engine.channels and engine.resyncs == 1
+
+
+def test_given_agent_leg_outlives_its_call_when_link_comes_back_then_engine_hangs_it_up(fs, engine):
+    fs.push(channel_event("CHANNEL_CREATE", "agent-9", variable_fs_cc_call_uuid="gone-caller",
+                          variable_fs_cc_agent="1000"))
+    fs.push(channel_event("CHANNEL_CREATE", "other-9"))  # not an agent leg: left alone
+    poll(lambda: engine.channels.get("agent-9") and engine.channels.get("other-9"))
+    fs.api[SHOW] = show_channels("agent-9", "other-9")  # both still up on the switch
+    fs.drop()
+    wait_reconnected(fs, engine, 2)
+    poll(lambda: "api uuid_kill agent-9 NORMAL_CLEARING" in fs.commands)
+    assert not any(c.startswith("api uuid_kill other-9") for c in fs.commands)
