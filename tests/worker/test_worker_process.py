@@ -32,17 +32,22 @@ def wait_for(condition, timeout, what):
 class WorkerProcess:
     """A worker subprocess configured only through the environment, like `fs-cc worker`."""
 
-    def __init__(self, tmp_path, database_url, command):
+    def __init__(self, tmp_path, database_url, command, redis_url=None):
         self.log_path = tmp_path / "worker.log"
-        self.broker_url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
         env = dict(os.environ, FS_CC_VAR_DIR=str(tmp_path / "var"),
-                   FS_CC_DATABASE_URL=database_url, FS_CC_BROKER_URL=self.broker_url,
-                   FS_CC_SECRET_KEY="test-secret")
+                   FS_CC_DATABASE_URL=database_url, FS_CC_SECRET_KEY="test-secret")
+        env.pop("FS_CC_BROKER_URL", None)
+        env.pop("REDIS_URL", None)
+        if redis_url is None:
+            self.broker_url = env["FS_CC_BROKER_URL"] = (
+                f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}")
+        else:
+            # production's path: the broker is Redis because REDIS_URL is set, nothing else
+            self.broker_url = env["REDIS_URL"] = redis_url
         # The repository on the path: an editable install made before web/ existed misses it.
         repo_root = os.path.dirname(os.path.dirname(os.path.abspath(web.__file__)))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo_root, env.get("PYTHONPATH")]))
         env.pop("FS_CC_CONFIG", None)
-        env.pop("REDIS_URL", None)
         self.command = command
         self.env = env
         self.cwd = tmp_path
@@ -104,11 +109,28 @@ def stored_talk_seconds(app, uuid):
         return result
 
 
-def test_given_a_running_worker_when_the_engine_sends_records_then_rows_appear_once(tmp_path):
+@pytest.fixture(params=["sqlite-broker", "redis-broker"])
+def redis_url(request):
+    """None for the embedded broker; a Redis database emptied before and after for Redis."""
+    if request.param == "sqlite-broker":
+        yield None
+        return
+    import redis
+
+    url = os.environ.get("FS_CC_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+def test_given_a_running_worker_when_the_engine_sends_records_then_rows_appear_once(
+        tmp_path, redis_url):
     database_url = f"sqlite:///{tmp_path / 'fs_cc.sqlite'}"
     app = make_app(tmp_path, database_url)
     db_upgrade(app)
-    worker = WorkerProcess(tmp_path, database_url, celery_command())
+    worker = WorkerProcess(tmp_path, database_url, celery_command(), redis_url=redis_url)
     first = record_payload(talk_seconds=10.0)
     try:
         worker.start()
