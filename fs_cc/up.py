@@ -41,6 +41,23 @@ def wait_for_port(host, port, timeout, process=None):
     return False
 
 
+def busy_ports(settings):
+    """The ports `up` needs that something already listens on, as (setting, host, port)."""
+    wanted = [("FS_CC_WEB_PORT / --port", settings.web_host, settings.web_port),
+              ("FS_CC_CONTROL_PORT", settings.control_host, settings.control_port),
+              ("FS_CC_OUTBOUND_PORT", settings.outbound_host, settings.outbound_port)]
+    if settings.esl is None:
+        wanted.append(("FS_CC_EMULATOR_PORT", "127.0.0.1", settings.emulator_port))
+    busy = []
+    for name, host, port in wanted:
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                busy.append((name, host, port))
+    return busy
+
+
 class Supervisor:
     """Starts named child processes and stops all of them together."""
 
@@ -103,6 +120,12 @@ class Supervisor:
 
 def run_up(settings, config_file=None):
     """Run emulator, engine, worker and web until Ctrl-C; returns the exit status."""
+    busy = busy_ports(settings)
+    if busy:
+        for name, host, port in busy:
+            print(f"fs-cc up: {host}:{port} is already in use (is another fs-cc up running?);"
+                  f" choose another port with {name}", file=sys.stderr)
+        return 2
     env = dict(os.environ)
     env.update({
         "FS_CC_VAR_DIR": str(settings.var_dir),

@@ -63,3 +63,23 @@ def test_given_embedded_defaults_when_up_runs_then_calls_flow_and_ctrl_c_stops_a
     assert status == 0
     wait_until(lambda: processes_with_env(str(var)) == [], 15, "every child gone")
     assert "fs_cc stopped" in (tmp_path / "up.log").read_text()
+
+
+def test_given_port_taken_when_up_starts_then_it_names_the_port_and_setting(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        env = dict(os.environ, FS_CC_VAR_DIR=str(tmp_path / "var"),
+                   FS_CC_EMULATOR_PORT=str(free_port()), FS_CC_CONTROL_PORT=str(port),
+                   FS_CC_OUTBOUND_PORT=str(free_port()))
+        env.pop("FS_CC_ESL_URL", None)
+        result = subprocess.run([sys.executable, "-m", "fs_cc.cli", "up", "--port",
+                                 str(free_port())], env=env, capture_output=True, text=True,
+                                timeout=60)
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port} is already in use" in result.stderr
+    assert "FS_CC_CONTROL_PORT" in result.stderr
+    assert not (tmp_path / "var" / "logs").exists()  # nothing was started
