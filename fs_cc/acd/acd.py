@@ -121,6 +121,10 @@ class ACD:
         position = self.store.enqueue_caller(queue_name, session.uuid, since)
         logger.info("call %s: queued in %s at position %s", session.uuid, queue_name, position)
         try:
+            # once uuid_bridge ends because the agent left, FreeSWITCH hangs the caller up with
+            # the agent's cause; without it the caller would go on with its dialplan (the
+            # overlay's `hangup NORMAL_TEMPORARY_FAILURE` after `socket`): docs/freeswitch-semantics
+            session.set_var("hangup_after_bridge", "true")
             session.execute_async("playback", queue.moh or self.moh)
             self._serve(session, queue, record, since)
         except CallerHungUp as exc:

@@ -37,13 +37,17 @@ def execute(channel, app, arg="", app_uuid=None):
 
 
 def run_queued(channel):
-    """Execute the applications queued by sendmsg, in order."""
+    """Execute the applications queued by sendmsg, in order (switch_ivr_parse_event)."""
     while channel.app_queue and not channel.hungup and not channel.taken_over:
-        app, arg, app_uuid, loops = channel.app_queue.pop(0)
-        for _ in range(max(1, loops)):
-            if channel.hungup:
-                break
-            execute(channel, app, arg, app_uuid)
+        app, arg, app_uuid, loops, lock = channel.app_queue.pop(0)
+        outer_lock, channel.event_lock = channel.event_lock, lock
+        try:
+            for _ in range(max(1, loops)):
+                if channel.hungup:
+                    break
+                execute(channel, app, arg, app_uuid)
+        finally:
+            channel.event_lock = outer_lock
 
 
 def park_loop(channel, fire_events=True):
@@ -88,10 +92,27 @@ def _play(channel, path, stop_on_dtmf=False):
     """Play one file; returns the WakeReason that ended it."""
     for piece in path.split("!") if path.startswith("file_string://") else [path]:
         piece = piece.replace("file_string://", "")
-        reason = channel.wait(media_seconds(piece), dtmf=stop_on_dtmf)
+        reason = _play_one(channel, media_seconds(piece), stop_on_dtmf)
         if reason != WakeReason.TIMEOUT:
             return reason
     return WakeReason.TIMEOUT
+
+
+def _play_one(channel, seconds, stop_on_dtmf):
+    """switch_ivr_play_file's loop: it parses the session's queued messages between frames.
+
+    So an application sent with sendmsg while a file plays runs at once, nested inside the
+    playback, which then goes on (unless the playing application holds an event lock).
+    """
+    clock = channel.switch.clock
+    deadline = None if seconds is None else clock.monotonic() + clock.real(seconds)
+    while True:
+        remaining = None if deadline is None else max(0.0, deadline - clock.monotonic())
+        reason = channel.wait(remaining, dtmf=stop_on_dtmf, queue=not channel.event_lock,
+                              simulated=False)
+        if reason != WakeReason.QUEUE:
+            return reason
+        run_queued(channel)
 
 
 def app_playback(channel, arg):
@@ -254,9 +275,39 @@ def app_bridge(channel, arg):
     if channel.answer_state != "answered":
         channel.answer()
     bridge_a_side(channel, other, start_b=True)
-    if not channel.hungup and channel.get_var("hangup_after_bridge", "false").lower() == "true":
-        channel.hangup("NORMAL_CLEARING")
+    after_bridge(channel, other)  # else the dialplan (or the socket) goes on
     return None
+
+
+def _true(value):
+    """switch_true."""
+    return (value or "").strip().lower() in ("true", "yes", "on", "1", "enabled", "active", "allow")
+
+
+def after_bridge(channel, peer):
+    """The originator's fate once a bridge ends; True when it is decided (the tail of
+    switch_ivr_multi_threaded_bridge, for the bridge application and uuid_bridge alike).
+
+    In this order: park_after_bridge parks it; transfer_after_bridge (``ext[:dialplan[:context]]``)
+    transfers it; hangup_after_bridge hangs it up with the peer's cause, only if the peer had
+    answered. With none of them the caller goes on with its dialplan (False).
+    """
+    if channel.hungup or channel.taken_over:
+        return True
+    if _true(channel.get_var("park_after_bridge")):
+        channel.take_over(lambda: park_loop(channel))  # switch_ivr_park_session
+        return True
+    where = channel.get_var("transfer_after_bridge")
+    if where:
+        channel.set_var("transfer_after_bridge", None)
+        parts = (where.split(":") + ["", ""])[:3]
+        channel.switch.transfer(channel, parts[0], parts[2] or channel.profile.context,
+                                parts[1] or "XML")
+        return True
+    if peer.profile.answered and _true(channel.get_var("hangup_after_bridge")):
+        channel.hangup(peer.hangup_cause or "NORMAL_CLEARING")
+        return True
+    return False
 
 
 def bridge_a_side(a_leg, b_leg, start_b=False):
@@ -280,6 +331,10 @@ def bridge_a_side(a_leg, b_leg, start_b=False):
     b_leg.state_changed.set()
     while not a_leg.hungup and not b_leg.hungup and not a_leg.taken_over:
         a_leg.wait(any_signal=True)
+    if b_leg.hangup_cause:  # SWITCH_BRIDGE_HANGUP_CAUSE_VARIABLE, set before the UNBRIDGE
+        a_leg.set_var("bridge_hangup_cause", b_leg.hangup_cause)
+    if a_leg.hangup_cause:
+        b_leg.set_var("bridge_hangup_cause", a_leg.hangup_cause)
     a_leg.fire("CHANNEL_UNBRIDGE", pre=[("Bridge-A-Unique-ID", a_leg.uuid), ("Bridge-B-Unique-ID", b_leg.uuid)])
     if b_leg.on_hangup and wake in b_leg.on_hangup:
         b_leg.on_hangup.remove(wake)

@@ -119,6 +119,8 @@ class Channel:
         self.last_response = "_none_"
         self.dtmf_buffer = ""
         self.app_queue = []
+        self.dialplan_rest = []  # the extension's applications not yet started (app, arg, groups)
+        self.event_lock = False  # the running application came with `event-lock: true`
         self.on_reporting = []
         self.on_hangup = []
         self.destroy_blockers = []
@@ -276,9 +278,9 @@ class Channel:
         self._break = True
         self.wake()
 
-    def queue_app(self, app, arg="", app_uuid=None, loops=1):
-        """Queue an application (sendmsg execute) for the park loop."""
-        self.app_queue.append((app, arg, app_uuid, loops))
+    def queue_app(self, app, arg="", app_uuid=None, loops=1, event_lock=False):
+        """Queue an application (sendmsg execute, uuid_broadcast): a private event of the session."""
+        self.app_queue.append((app, arg, app_uuid, loops, event_lock))
         self.wake()
 
     def receive_dtmf(self, digits):

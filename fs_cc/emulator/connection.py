@@ -190,7 +190,9 @@ class Connection:
             if not arg and body and headers.get("content-type", "").startswith("text/plain"):
                 arg = body
             loops = int(headers.get("loops", "1") or 1)
-            channel.queue_app(headers.get("execute-app-name", ""), arg, headers.get("event-uuid"), loops)
+            lock = headers.get("event-lock", "").lower() in ("true", "yes", "1")
+            channel.queue_app(headers.get("execute-app-name", ""), arg, headers.get("event-uuid"),
+                              loops, event_lock=lock)
             self.send(command_reply("+OK"))
         elif command == "hangup":
             self.send(command_reply("+OK"))

@@ -8,7 +8,8 @@ import uuid as uuidlib
 import gevent
 
 from fs_cc.emulator.api import Api
-from fs_cc.emulator.apps import bridge_a_side, bridge_b_side, execute, park_loop, run_queued
+from fs_cc.emulator.apps import (after_bridge, bridge_a_side, bridge_b_side, execute, park_loop,
+                                 run_queued)
 from fs_cc.emulator.bus import EventBus
 from fs_cc.emulator.channel import CallState, ChannelState
 from fs_cc.emulator.clock import Clock
@@ -179,11 +180,22 @@ class Emulator:
                 if app == "export":
                     channel.set_var("export_vars", key)
         channel.hit_dialplan = True
+        channel.dialplan_rest = list(actions)
         channel.set_state(ChannelState.CS_EXECUTE)
-        for app, arg, groups in actions:
+        self._run_rest(channel)
+
+    @staticmethod
+    def _run_rest(channel):
+        """switch_core_standard_on_execute: the extension's applications from where it stands.
+
+        The current application is passed before it runs, so a channel taken from its extension
+        (uuid_bridge) and sent back to CS_EXECUTE goes on with the application after it.
+        """
+        while channel.dialplan_rest:
             if channel.hungup or channel.taken_over:
                 return
             run_queued(channel)
+            app, arg, groups = channel.dialplan_rest.pop(0)
             execute(channel, app, expand(arg, channel, groups))
 
     def transfer(self, channel, destination, context, dialplan="XML"):
@@ -202,6 +214,7 @@ class Emulator:
 
     def _run_inline(self, channel, destination):
         """The inline dialplan (inline_dialplan_hunt in mod_dptools.c): `app:arg,app:arg`."""
+        channel.dialplan_rest = []
         channel.set_state(ChannelState.CS_EXECUTE)
         for item in destination.split(","):
             app, _, arg = item.partition(":")
@@ -227,6 +240,7 @@ class Emulator:
             channel.fire("CALL_UPDATE", pre=[("Direction", "RECV")])
 
         def job():
+            channel.dialplan_rest = []
             channel.set_state(ChannelState.CS_EXECUTE)
             if target.startswith("&"):
                 app, _, arg = target[1:].partition("(")
@@ -252,7 +266,17 @@ class Emulator:
         def a_job():
             for state in (ChannelState.CS_HIBERNATE, ChannelState.CS_RESET, ChannelState.CS_SOFT_EXECUTE):
                 a_leg.set_state(state)
+            # uuid_bridge_on_soft_execute: "fire events that will change the data table"
+            for leg, other in ((a_leg, b_leg), (b_leg, a_leg)):
+                leg.fire("CHANNEL_EXECUTE", post=[("Application", "uuid_bridge"),
+                                                  ("Application-Data", other.uuid)])
             bridge_a_side(a_leg, b_leg)
+            if after_bridge(a_leg, b_leg):
+                return
+            # no *_after_bridge variable: back to CS_EXECUTE, on with the rest of the extension
+            # (for a caller of `socket ... async full`: the application after `socket`)
+            a_leg.set_state(ChannelState.CS_EXECUTE)
+            self._run_rest(a_leg)
         a_leg.take_over(a_job)
         b_leg.take_over(lambda: bridge_b_side(b_leg, a_leg, from_park=True))
 

@@ -30,7 +30,10 @@ def default_dialplan(socket_target=None):
         }, {
             "name": "fs_cc_inbound", "match": r"^(.+)$",
             "inline": _INBOUND_INLINE + [["set", "fs_cc_did=${destination_number}"]],
-            "actions": [["socket", "%s async full" % target]],
+            # as the overlay's service numbers: reached when the engine cannot be reached, or
+            # when it leaves the call (a bridge that ends without *_after_bridge set)
+            "actions": [["socket", "%s async full" % target],
+                        ["hangup", "NORMAL_TEMPORARY_FAILURE"]],
         }],
         "default": [
             {"name": "echo", "match": r"^9196$", "actions": [["answer", ""], ["echo", ""]]},

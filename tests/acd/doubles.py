@@ -35,6 +35,7 @@ class CallerSession:
         self.hangup_event = None
         self.hung_up_by_us = None
         self.handlers = {}  # event name -> handlers given to on()
+        self.variables = {}  # set with set_var
 
     @property
     def is_up(self):
@@ -61,6 +62,10 @@ class CallerSession:
 
     def on(self, event_name, handler):
         self.handlers.setdefault(event_name, []).append(handler)
+
+    def set_var(self, name, value):
+        self.execute("set", f"{name}={value}")
+        self.variables[name] = str(value)
 
     def agent_leg_leaves(self, timestamp=None):
         """The caller's channel sees its bridge end (CHANNEL_UNBRIDGE), as when the agent left."""

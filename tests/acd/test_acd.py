@@ -57,7 +57,9 @@ def test_given_agents_idle_when_caller_queues_then_longest_idle_rung_and_bridged
     wait_until(connected(record), what="agent connected")
     assert record.agent == "1001"
     assert record.queue == "sales" and record.queued_at <= record.answered_at
-    assert session.executed == [("playback", "local_stream://moh")]
+    # hangup_after_bridge before the music: FreeSWITCH ends the caller when the agent leaves
+    assert session.executed == [("set", "hangup_after_bridge=true"),
+                                ("playback", "local_stream://moh")]
     ext, variables = switch.originates[0]
     assert ext == "1001"
     assert variables["fs_cc_call_uuid"] == "caller-1"
