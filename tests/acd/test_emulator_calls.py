@@ -28,6 +28,7 @@ class Stack:
     def __init__(self, switch, agents):
         self.switch = switch
         self.records = []
+        self.caller_causes = []  # the caller channel's own hangup cause, as FreeSWITCH told it
         self.store = MemoryStore()
         self.outbound = OutboundServer("127.0.0.1", 0, self._on_call).start()
         switch.route_to(*self.outbound.address)
@@ -43,7 +44,9 @@ class Stack:
         self.handler = CallHandler(FlowRunner(flow, self.acd))
 
     def _on_call(self, session):
-        self.records.append(self.handler.handle(session))
+        record = self.handler.handle(session)
+        self.caller_causes.append(session.hangup_cause)
+        self.records.append(record)
 
     def wait_record(self, simulated_seconds):
         """The first finished call record, waiting as long as the scenario lasts on this switch."""
@@ -122,6 +125,9 @@ def test_given_agent_hangs_up_first_when_call_ends_then_side_agent(switch, make_
     record = stack.wait_record(30)
     assert record.agent == "1000"
     assert record.hangup_side == HangupSide.AGENT
+    # hangup_after_bridge: FreeSWITCH ends the caller with the agent's cause, instead of letting
+    # it fall back to the dialplan's `hangup NORMAL_TEMPORARY_FAILURE` after `socket`
+    assert stack.caller_causes == ["NORMAL_CLEARING"]
 
 
 def test_given_caller_hangs_up_in_menu_when_call_ends_then_ivr_abandon(switch, make_stack):
