@@ -360,6 +360,8 @@ def test_given_service_number_when_called_in_public_then_handed_to_engine_socket
 
     assert name == "fs_cc_service_numbers"
     assert actions.index(("socket", ENGINE_SOCKET)) > actions.index(("set", f"fs_cc_did={did}"))
+    # a caller whose agent leaves is hung up even if the engine that bridged them is gone
+    assert actions.index(("set", "hangup_after_bridge=true")) < actions.index(("socket", ENGINE_SOCKET))
     assert "answer" not in [app for app, _ in actions], "the engine answers, not the dialplan"
 
 
@@ -388,7 +390,8 @@ def test_given_test_call_naming_its_engine_when_59xx_called_then_handed_to_that_
     name, actions = route(fs.context("public"), "5901", call)
 
     assert name == "fs_cc_test_numbers_own_engine"
-    assert actions[:2] == [("set", "fs_cc_did=5901"), ("socket", "${fs_cc_test_socket} async full")]
+    assert actions[:3] == [("set", "fs_cc_did=5901"), ("set", "hangup_after_bridge=true"),
+                           ("socket", "${fs_cc_test_socket} async full")]
 
 
 def test_given_test_call_with_malformed_engine_address_when_59xx_called_then_default_socket(vanilla, tmp_path):

@@ -9,6 +9,9 @@ _VAR = re.compile(r"\$\{([^}]+)\}")
 ENGINE_SOCKET_VAR = "fs_cc_engine_socket"  # global variable: where the `public` context sends calls
 TEST_SOCKET = r"^[A-Za-z0-9.-]+:\d+$"
 _INBOUND_INLINE = [["set", "outside_call=true"], ["export", "RFC2822_DATE=${RFC2822_DATE}"]]
+# as freeswitch_conf's public dialplan: a caller whose agent leaves is hung up, even if the
+# engine that bridged them is gone (docs/freeswitch-semantics.rst)
+_TO_ENGINE = [["set", "hangup_after_bridge=true"]]
 
 
 def default_dialplan(socket_target=None):
@@ -24,12 +27,12 @@ def default_dialplan(socket_target=None):
         "public": [{
             "name": "fs_cc_test_numbers_own_engine", "match": r"^(59\d{2})$",
             "conditions": [["${fs_cc_test_numbers}", r"^true$"], ["${fs_cc_test_socket}", TEST_SOCKET]],
-            "inline": _INBOUND_INLINE + [["set", "fs_cc_did=$1"]],
+            "inline": _INBOUND_INLINE + [["set", "fs_cc_did=$1"]] + _TO_ENGINE,
             "actions": [["socket", "${fs_cc_test_socket} async full"],
                         ["hangup", "NORMAL_TEMPORARY_FAILURE"]],
         }, {
             "name": "fs_cc_inbound", "match": r"^(.+)$",
-            "inline": _INBOUND_INLINE + [["set", "fs_cc_did=${destination_number}"]],
+            "inline": _INBOUND_INLINE + [["set", "fs_cc_did=${destination_number}"]] + _TO_ENGINE,
             # as the overlay's service numbers: reached when the engine cannot be reached, or
             # when it leaves the call (a bridge that ends without *_after_bridge set)
             "actions": [["socket", "%s async full" % target],

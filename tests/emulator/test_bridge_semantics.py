@@ -87,9 +87,12 @@ def bridged_call(emulator, listener, *variables):
     return caller, agent, (api_sock, api)
 
 
-def test_given_no_after_bridge_variable_when_agent_hangs_up_then_caller_runs_rest_of_extension(
+def test_given_after_bridge_variables_off_when_agent_hangs_up_then_caller_runs_rest_of_extension(
         emulator, engine_listener):
-    caller, agent, (api_sock, api) = bridged_call(emulator, engine_listener)
+    # the dialplan sets hangup_after_bridge=true (as freeswitch_conf does); switched off here,
+    # FreeSWITCH's default shows: the extension goes on after `socket`
+    caller, agent, (api_sock, api) = bridged_call(emulator, engine_listener,
+                                                  "hangup_after_bridge=false")
     command(api_sock, api, "api uuid_kill %s" % agent)
     assert poll(caller.hangup_event)
     # uuid_bridge_on_soft_execute sets CS_EXECUTE: the extension goes on after `socket`
