@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 BACKGROUND_JOB = "BACKGROUND_JOB"
 RUDE_REJECTION_REASON = "rude rejection"  # Connection's close reason for text/rude-rejection
 STABLE_AFTER = 5.0  # seconds a connection must last before the next loss reconnects at once
+QUIET_FAILURES = 3  # unreachable attempts logged as warnings before they are errors
 
 
 class HandshakeError(ESLError):
@@ -116,7 +117,10 @@ class InboundClient:
                 logger.error("%s; check the event socket password (retrying)", exc)
             except (OSError, ESLError) as exc:
                 self.last_error = exc
-                logger.error("cannot reach FreeSWITCH ESL at %s:%s: %s (retrying)", self.host, self.port, exc)
+                # a switch still starting (as under `fs-cc up`) is no error yet; a few misses are
+                level = logging.WARNING if failures < QUIET_FAILURES else logging.ERROR
+                logger.log(level, "cannot reach FreeSWITCH ESL at %s:%s: %s (retrying)",
+                           self.host, self.port, exc)
             if conn is not None:
                 started = time.monotonic()
                 self._connected(conn)
