@@ -117,8 +117,10 @@ class InboundClient:
                 logger.error("%s; check the event socket password (retrying)", exc)
             except (OSError, ESLError) as exc:
                 self.last_error = exc
-                # a switch still starting (as under `fs-cc up`) is no error yet; a few misses are
-                level = logging.WARNING if failures < QUIET_FAILURES else logging.ERROR
+                # a switch still starting (as under `fs-cc up`) refuses connections for a moment:
+                # no error yet; a peer that answers but breaks the handshake is one at once
+                starting = isinstance(exc, OSError) and failures < QUIET_FAILURES
+                level = logging.WARNING if starting else logging.ERROR
                 logger.log(level, "cannot reach FreeSWITCH ESL at %s:%s: %s (retrying)",
                            self.host, self.port, exc)
             if conn is not None:

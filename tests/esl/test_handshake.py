@@ -144,3 +144,19 @@ def test_given_switch_rejected_then_accepts_when_running_then_client_connects(
         assert fs.commands[:1] == ["auth ClueCon"]
     finally:
         fs.stop()
+
+
+def test_given_nothing_listening_when_retrying_then_warnings_first_then_errors(make_client, caplog):
+    import socket
+
+    caplog.set_level(logging.INFO, logger="fs_cc.esl")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = make_client(port, backoff=(0.01, 0.02)).start()
+
+    def misses():
+        return [r.levelno for r in caplog.records if "cannot reach FreeSWITCH" in r.getMessage()]
+
+    poll(lambda: len(misses()) >= 5, timeout=3)
+    assert misses()[:5] == [logging.WARNING] * 3 + [logging.ERROR] * 2
