@@ -9,6 +9,7 @@ from fs_cc.emulator import Emulator, EmulatorConfig, Gateway, Phone
 
 @pytest.fixture
 def listener():
+    """A TCP socket on a free port standing in for the engine's outbound server."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(8)

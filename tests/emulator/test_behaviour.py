@@ -1,6 +1,5 @@
 """Behaviour of the emulator's endpoints, speed factor, traffic, bridge failures and playback."""
 
-import socket
 import time
 
 import gevent
@@ -14,17 +13,8 @@ from tests.polling import poll as _poll
 
 
 @pytest.fixture
-def engine_listener():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    yield sock
-    sock.close()
-
-
-@pytest.fixture
-def emulator(engine_listener):
-    host, port = engine_listener.getsockname()
+def emulator(listener):
+    host, port = listener.getsockname()
     config = EmulatorConfig(speed=50, socket_target="%s:%d" % (host, port),
                             phones=[Phone("1000", answer_delay=1.0), Phone("1001", registered=False),
                                     Phone("1002", busy=True), Phone("1003", no_answer=True),
@@ -92,11 +82,11 @@ def test_given_gateway_customer_when_originated_then_answers(emulator):
     assert reply.body.startswith("+OK ")
 
 
-def test_given_simulated_caller_when_ivr_asks_then_digits_pressed_and_talk_ends_call(emulator, engine_listener):
+def test_given_simulated_caller_when_ivr_asks_then_digits_pressed_and_talk_ends_call(emulator, listener):
     sock, reader = connect(emulator.esl_address)
     command(sock, reader, "event plain CHANNEL_HANGUP_COMPLETE")
     a_uuid = emulator.place_call("4000", "13800138000", dtmf="7", talk_seconds=5, patience_seconds=600)
-    engine = Engine(engine_listener)
+    engine = Engine(listener)
     assert engine.data["Caller-Caller-ID-Number"] == "13800138000"
     engine.execute("answer")
     engine.execute("play_and_get_digits", "1 1 3 5000 # silence_stream://500 silence_stream://250 choice \\d 2000")
@@ -107,9 +97,9 @@ def test_given_simulated_caller_when_ivr_asks_then_digits_pressed_and_talk_ends_
     assert _poll(lambda: events(reader, "CHANNEL_HANGUP_COMPLETE", a_uuid))
 
 
-def test_given_impatient_caller_when_never_bridged_then_hangs_up(emulator, engine_listener):
+def test_given_impatient_caller_when_never_bridged_then_hangs_up(emulator, listener):
     a_uuid = emulator.place_call("4000", "13800138001", patience_seconds=10)
-    engine = Engine(engine_listener)
+    engine = Engine(listener)
     engine.execute("answer")
     engine.execute("playback", "local_stream://moh")
     assert _poll(lambda: engine.completed("playback"))
@@ -117,9 +107,9 @@ def test_given_impatient_caller_when_never_bridged_then_hangs_up(emulator, engin
     assert _poll(lambda: a_uuid not in emulator.channels)
 
 
-def test_given_moh_playing_when_uuid_break_then_playback_completes(emulator, engine_listener):
+def test_given_moh_playing_when_uuid_break_then_playback_completes(emulator, listener):
     emulator.place_call("4000", "13800138002")
-    engine = Engine(engine_listener)
+    engine = Engine(listener)
     uuid = engine.data["Unique-ID"]
     engine.execute("answer")
     engine.execute("playback", "local_stream://moh")
@@ -133,18 +123,18 @@ def test_given_moh_playing_when_uuid_break_then_playback_completes(emulator, eng
     assert engine.completed("playback")[0]["Application-Response"] == "FILE PLAYED"
 
 
-def test_given_bridge_to_busy_phone_without_continue_on_fail_then_caller_hung_up(emulator, engine_listener):
+def test_given_bridge_to_busy_phone_without_continue_on_fail_then_caller_hung_up(emulator, listener):
     emulator.place_call("4000", "13800138003")
-    engine = Engine(engine_listener)
+    engine = Engine(listener)
     engine.execute("answer")
     engine.execute("bridge", "user/1002")
     assert _poll(lambda: events(engine.reader, "CHANNEL_HANGUP"))
     assert events(engine.reader, "CHANNEL_HANGUP")[0]["Hangup-Cause"] == "USER_BUSY"
 
 
-def test_given_continue_on_fail_when_bridge_fails_then_disposition_set_and_call_stays(emulator, engine_listener):
+def test_given_continue_on_fail_when_bridge_fails_then_disposition_set_and_call_stays(emulator, listener):
     emulator.place_call("4000", "13800138004")
-    engine = Engine(engine_listener)
+    engine = Engine(listener)
     engine.execute("answer")
     engine.execute("set", "continue_on_fail=true")
     engine.execute("bridge", "{originate_timeout=3}user/1003")
@@ -153,7 +143,7 @@ def test_given_continue_on_fail_when_bridge_fails_then_disposition_set_and_call_
     assert not events(engine.reader, "CHANNEL_HANGUP")
 
 
-def test_given_speed_factor_when_heartbeat_due_then_arrives_scaled(engine_listener):
+def test_given_speed_factor_when_heartbeat_due_then_arrives_scaled(listener):
     emu = Emulator(EmulatorConfig(speed=100, heartbeat_seconds=20))
     emu.start()
     try:
@@ -180,14 +170,14 @@ def test_given_seed_when_traffic_generated_then_same_calls(emulator):
     assert first[0]["did"] in ("4000", "4001")
 
 
-def test_given_traffic_profile_when_running_then_calls_reach_engine(engine_listener):
-    host, port = engine_listener.getsockname()
+def test_given_traffic_profile_when_running_then_calls_reach_engine(listener):
+    host, port = listener.getsockname()
     emu = Emulator(EmulatorConfig(speed=100, socket_target="%s:%d" % (host, port),
                                   traffic=TrafficProfile(calls_per_minute=60, seed=1, max_calls=2)))
     emu.start()
     try:
-        engine_listener.settimeout(5)
-        conn, _ = engine_listener.accept()
+        listener.settimeout(5)
+        conn, _ = listener.accept()
         conn.sendall(b"connect\n\n")
         assert conn.recv(100).startswith(b"Event-Name: CHANNEL_DATA")
         conn.close()

@@ -5,7 +5,6 @@ NORMAL_TEMPORARY_FAILURE`, as the overlay) is joined by `uuid_bridge` to a parke
 what happens when one side leaves, and how sendmsg applications meet a playing file.
 """
 
-import socket
 import uuid as uuidlib
 
 import pytest
@@ -16,17 +15,8 @@ from tests.polling import poll
 
 
 @pytest.fixture
-def engine_listener():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    yield sock
-    sock.close()
-
-
-@pytest.fixture
-def emulator(engine_listener):
-    host, port = engine_listener.getsockname()
+def emulator(listener):
+    host, port = listener.getsockname()
     config = EmulatorConfig(speed=50, socket_target="%s:%d" % (host, port),
                             phones=[Phone("1000", answer_delay=1.0)], seed=5)
     emu = Emulator(config)
@@ -88,10 +78,10 @@ def bridged_call(emulator, listener, *variables):
 
 
 def test_given_after_bridge_variables_off_when_agent_hangs_up_then_caller_runs_rest_of_extension(
-        emulator, engine_listener):
+        emulator, listener):
     # the dialplan sets hangup_after_bridge=true (as freeswitch_conf does); switched off here,
     # FreeSWITCH's default shows: the extension goes on after `socket`
-    caller, agent, (api_sock, api) = bridged_call(emulator, engine_listener,
+    caller, agent, (api_sock, api) = bridged_call(emulator, listener,
                                                   "hangup_after_bridge=false")
     command(api_sock, api, "api uuid_kill %s" % agent)
     assert poll(caller.hangup_event)
@@ -107,8 +97,8 @@ def test_given_after_bridge_variables_off_when_agent_hangs_up_then_caller_runs_r
 
 
 def test_given_hangup_after_bridge_when_agent_hangs_up_then_caller_hung_up_with_agents_cause(
-        emulator, engine_listener):
-    caller, agent, (api_sock, api) = bridged_call(emulator, engine_listener, "hangup_after_bridge=true")
+        emulator, listener):
+    caller, agent, (api_sock, api) = bridged_call(emulator, listener, "hangup_after_bridge=true")
     command(api_sock, api, "api uuid_kill %s NORMAL_UNSPECIFIED" % agent)
     assert poll(caller.hangup_event)
     assert caller.hangup_event()["Hangup-Cause"] == "NORMAL_UNSPECIFIED"
@@ -116,8 +106,8 @@ def test_given_hangup_after_bridge_when_agent_hangs_up_then_caller_hung_up_with_
 
 
 def test_given_park_after_bridge_when_agent_hangs_up_then_caller_parked_and_socket_drives_it(
-        emulator, engine_listener):
-    caller, agent, (api_sock, api) = bridged_call(emulator, engine_listener, "park_after_bridge=true")
+        emulator, listener):
+    caller, agent, (api_sock, api) = bridged_call(emulator, listener, "park_after_bridge=true")
     command(api_sock, api, "api uuid_kill %s" % agent)
     def parked_after_unbridge():
         names = caller.names()
@@ -133,8 +123,8 @@ def test_given_park_after_bridge_when_agent_hangs_up_then_caller_parked_and_sock
 
 
 def test_given_bridged_when_caller_hangs_up_then_agent_leg_hung_up_normal_clearing(
-        emulator, engine_listener):
-    caller, agent, (api_sock, api) = bridged_call(emulator, engine_listener, "hangup_after_bridge=true")
+        emulator, listener):
+    caller, agent, (api_sock, api) = bridged_call(emulator, listener, "hangup_after_bridge=true")
     command(api_sock, api, "api uuid_kill %s ORIGINATOR_CANCEL" % caller.uuid)
     assert poll(lambda: events(api, "CHANNEL_HANGUP", agent))
     # audio_bridge_on_exchange_media: an answered peer left alone hangs up NORMAL_CLEARING
@@ -142,8 +132,8 @@ def test_given_bridged_when_caller_hangs_up_then_agent_leg_hung_up_normal_cleari
 
 
 def test_given_music_on_hold_when_another_app_sent_then_it_runs_nested_and_music_goes_on(
-        emulator, engine_listener):
-    caller = Caller(emulator, engine_listener)
+        emulator, listener):
+    caller = Caller(emulator, listener)
     caller.execute("answer")
     caller.execute("playback", "local_stream://moh")
     caller.execute("playback", "silence_stream://100")
@@ -156,8 +146,8 @@ def test_given_music_on_hold_when_another_app_sent_then_it_runs_nested_and_music
 
 
 def test_given_event_lock_on_music_when_another_app_sent_then_it_waits_for_the_music_to_end(
-        emulator, engine_listener):
-    caller = Caller(emulator, engine_listener)
+        emulator, listener):
+    caller = Caller(emulator, listener)
     caller.execute("answer")
     caller.execute("playback", "local_stream://moh", event_lock=True)
     caller.execute("playback", "silence_stream://100")

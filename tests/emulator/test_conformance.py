@@ -228,15 +228,6 @@ class Replay:
         return problems
 
 
-@pytest.fixture
-def listener():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    yield sock
-    sock.close()
-
-
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
 def test_given_recorded_transcript_when_replayed_then_emulator_answers_alike(path, listener):
     host, port = listener.getsockname()
