@@ -8,6 +8,8 @@ import os  # noqa: E402  (everything after the patching, on purpose)
 
 import pytest  # noqa: E402
 
+from fs_cc.emulator import Emulator, EmulatorConfig  # noqa: E402
+from tests.engine.support import EMULATOR_SPEED, Proxy  # noqa: E402
 from tests.switch import ENV, RealSwitch, switch_from_env  # noqa: E402
 
 
@@ -48,3 +50,20 @@ def make_switch():
 def switch(make_switch):
     """The switch under test with default options (emulator at speed 10, or FS_CC_TEST_ESL's)."""
     return make_switch()
+
+
+@pytest.fixture
+def emulator():
+    """An in-process emulator on a free port, its simulated time 20x real time."""
+    emulator = Emulator(EmulatorConfig(port=0, speed=EMULATOR_SPEED))
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def proxy(emulator):
+    """A TCP proxy in front of the emulator's ESL port that a test can cut (ESL link lost)."""
+    proxy = Proxy(emulator.esl_address).start()
+    yield proxy
+    proxy.stop()

@@ -12,7 +12,6 @@ import pytest
 from fs_cc.acd import MemoryStore, build_acd
 from fs_cc.callflow import CallHandler
 from fs_cc.calls import HangupSide
-from fs_cc.emulator import Emulator, EmulatorConfig
 from fs_cc.emulator.dialplan import Dialplan, default_dialplan
 from fs_cc.emulator.endpoints import Phone
 from fs_cc.engine import Engine
@@ -20,29 +19,14 @@ from fs_cc.esl.inbound import InboundClient
 from fs_cc.esl.outbound import OutboundServer
 from fs_cc.ivr import FlowRunner, load_flow
 from tests.acd.test_emulator_calls import EVENTS
-from tests.engine.support import Proxy, RecordingPublisher, engine_settings
+from tests.engine.support import EMULATOR_SPEED, RecordingPublisher, engine_settings
 from tests.switch import wait_until
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SPEED = 20.0  # simulated seconds per real second
+SPEED = EMULATOR_SPEED  # simulated seconds per real second (the emulator fixture)
 AGENT = "1000"
 AGENT_TALK = 20  # simulated seconds the agent talks before putting the phone down (1 s real)
 CALLER_TALK = 600  # the caller would stay far longer than the test
-
-
-@pytest.fixture
-def emulator():
-    emulator = Emulator(EmulatorConfig(port=0, speed=SPEED))
-    emulator.start()
-    yield emulator
-    emulator.stop()
-
-
-@pytest.fixture
-def proxy(emulator):
-    proxy = Proxy(emulator.esl_address).start()
-    yield proxy
-    proxy.stop()
 
 
 def route_calls(emulator, address):

@@ -11,6 +11,9 @@ from fs_cc.config import EslTarget, Settings
 logger = logging.getLogger(__name__)
 
 
+EMULATOR_SPEED = 20.0  # simulated seconds per real second of the `emulator` fixture (conftest)
+
+
 class RecordingPublisher:
     """Publisher double: keeps every payload the outbox hands it."""
 

@@ -2,29 +2,13 @@
 
 import pytest
 
-from fs_cc.emulator import Emulator, EmulatorConfig
 from fs_cc.emulator.dialplan import Dialplan, default_dialplan
 from fs_cc.engine import Engine
-from tests.engine.support import Proxy, RecordingPublisher, engine_settings
+from tests.engine.support import EMULATOR_SPEED, RecordingPublisher, engine_settings
 from tests.switch import wait_until
 
-SPEED = 20.0  # simulated seconds per real second
+SPEED = EMULATOR_SPEED  # simulated seconds per real second (the emulator fixture)
 AGENT = "1000"
-
-
-@pytest.fixture
-def emulator():
-    emulator = Emulator(EmulatorConfig(port=0, speed=SPEED))
-    emulator.start()
-    yield emulator
-    emulator.stop()
-
-
-@pytest.fixture
-def proxy(emulator):
-    proxy = Proxy(emulator.esl_address).start()
-    yield proxy
-    proxy.stop()
 
 
 @pytest.fixture
