@@ -14,7 +14,7 @@ import gevent.event
 
 from fs_cc.acd import build_acd
 from fs_cc.callflow import CallHandler
-from fs_cc.calls import CallRecord, HangupSide, utcnow
+from fs_cc.calls import CallRecord, HangupSide
 from fs_cc.channels import ChannelTracker, ResyncError
 from fs_cc.control import ControlServer
 from fs_cc.esl.commands import uuid_kill
@@ -77,8 +77,7 @@ class Engine:
         self.outbound = OutboundServer(settings.outbound_host, settings.outbound_port,
                                        self._on_call)
         self.control = ControlServer(self, settings.control_host, settings.control_port)
-        self.active_calls = {}
-        self.open_records = {}  # uuid -> CallRecord of calls in progress
+        self.open_records = {}  # uuid -> CallRecord of this engine's calls in progress
         self._snapshots = None
         self.stopped = gevent.event.Event()
 
@@ -115,15 +114,11 @@ class Engine:
         self.stopped.set()
 
     def _on_call(self, session):
-        self.active_calls[session.uuid] = {"uuid": session.uuid, "caller": session.caller_number,
-                                           "did": session.destination_number,
-                                           "started_at": utcnow().isoformat()}
         logger.info("call %s from %s to %s", session.uuid, session.caller_number,
                     session.destination_number)
         try:
             record = self.handler.handle(session, started=self._call_started)
         finally:
-            self.active_calls.pop(session.uuid, None)
             self.open_records.pop(session.uuid, None)
         self.outbox.put(record.uuid, record.to_dict())
         logger.info("call %s ended: queue=%s agent=%s cause=%s side=%s", record.uuid,
@@ -175,7 +170,7 @@ class Engine:
         # uuid_kill failed then) would ring on, or hold the agent's phone, for ever
         for leg in self.channels.channels():
             call = leg.variables.get("fs_cc_call_uuid")
-            if not leg.agent or not call or call in self.active_calls:
+            if not leg.agent or not call or call in self.open_records:
                 continue
             logger.warning("agent %s: leg %s outlived call %s; hanging it up", leg.agent,
                            leg.uuid, call)
@@ -206,7 +201,9 @@ class Engine:
 
     def calls(self):
         """Calls in progress: this engine's calls and every live call FreeSWITCH has, with their legs."""
-        sessions = dict(self.active_calls)
+        sessions = {uuid: {"uuid": uuid, "caller": record.caller_number, "did": record.did,
+                           "started_at": record.started_at.isoformat()}
+                    for uuid, record in self.open_records.items()}
         out = []
         for legs in self.channels.calls():
             session = next((sessions.pop(leg.uuid) for leg in legs if leg.uuid in sessions), None)
