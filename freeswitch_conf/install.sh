@@ -27,8 +27,9 @@ OVERLAY_FILES=(
     dialplan/default/00_fs_cc.xml
     directory/default/fs_cc_agents.xml
 )
-# The vanilla domain dial string (directory/default.xml), used for SIP phones.
-SOFIA_DIAL_STRING='{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}${sofia_contact(*/${dialed_user}@${dialed_domain})}'
+AGENT_DIRECTORY=directory/default/fs_cc_agents.xml
+# Test switches ring simulated agent phones (dialplan/default's fs_cc_test_agent_phone); SIP
+# phones use the vanilla sofia_contact() string the committed directory file holds.
 LOOPBACK_DIAL_STRING='loopback/fs_cc_agent_${dialed_user}/default'
 
 die() { echo "install.sh: $*" >&2; exit 1; }
@@ -74,11 +75,20 @@ AGENT_ENDPOINT="${AGENT_ENDPOINT:-sofia}"
 TEST_NUMBERS="${FS_CC_TEST_NUMBERS:-$(existing_var fs_cc_test_numbers)}"
 TEST_NUMBERS="${TEST_NUMBERS:-false}"
 
-[ -f "$CONF_DIR/freeswitch.xml" ] || die "$CONF_DIR/freeswitch.xml not found: install a vanilla configuration first"
+if [ ! -f "$CONF_DIR/freeswitch.xml" ]; then
+    # a source build keeps its configuration under its prefix: name what is there
+    found=""
+    for candidate in /usr/local/freeswitch/conf /usr/local/freeswitch/etc/freeswitch \
+            /opt/freeswitch/conf /opt/freeswitch/etc/freeswitch; do
+        [ -f "$candidate/freeswitch.xml" ] && found="$found $candidate"
+    done
+    [ -z "${FS_CC_CONF_DIR:-}" ] && [ -n "$found" ] \
+        && die "$CONF_DIR/freeswitch.xml not found; a configuration exists in:$found (set FS_CC_CONF_DIR)"
+    die "$CONF_DIR/freeswitch.xml not found: install a vanilla configuration first, or set FS_CC_CONF_DIR to the switch's configuration directory (fs_cli -x 'global_getvar conf_dir')"
+fi
 [ -f "$CONF_DIR/vars.xml" ] || die "$CONF_DIR/vars.xml not found"
 case "$AGENT_ENDPOINT" in
-    sofia) AGENT_DIAL_STRING="$SOFIA_DIAL_STRING" ;;
-    loopback) AGENT_DIAL_STRING="$LOOPBACK_DIAL_STRING" ;;
+    sofia|loopback) ;;
     *) die "FS_CC_AGENT_ENDPOINT must be sofia or loopback, not $AGENT_ENDPOINT" ;;
 esac
 case "$TEST_NUMBERS" in
@@ -94,14 +104,28 @@ for ext in $AGENTS; do
     AGENT_PASSWORD[$ext]="$(secret_for "fs_cc_agent_${ext}_password" "FS_CC_AGENT_PASSWORD_${ext}")"
 done
 
-# 2. The overlay files.
+# 2. The overlay files. The agents' dial-string is written into the directory file itself:
+# FreeSWITCH stores every "${" of a global variable's value as "%{" (switch_core_set_variable),
+# so a dial string passed through vars_fs_cc.xml would never expand.
+overlay_source() {
+    local rel="$1"
+    if [ "$rel" = "$AGENT_DIRECTORY" ] && [ "$AGENT_ENDPOINT" = loopback ]; then
+        sed "s|name=\"dial-string\" value=\"[^\"]*\"|name=\"dial-string\" value=\"$LOOPBACK_DIAL_STRING\"|" "$HERE/$rel"
+    else
+        cat "$HERE/$rel"
+    fi
+}
 for rel in "${OVERLAY_FILES[@]}"; do
     target="$CONF_DIR/$rel"
     mkdir -p "$(dirname "$target")"
-    if [ -f "$target" ] && [ ! -f "$target.fs_cc-orig" ] && ! cmp -s "$HERE/$rel" "$target"; then
+    staged="$(mktemp)"
+    overlay_source "$rel" > "$staged"
+    if [ -f "$target" ] && [ ! -f "$target.fs_cc-orig" ] && ! cmp -s "$staged" "$target" \
+            && ! cmp -s "$HERE/$rel" "$target"; then
         cp -p "$target" "$target.fs_cc-orig"   # not *.xml: FreeSWITCH's globs skip it
     fi
-    install -m 0640 "$HERE/$rel" "$target"
+    install -m 0640 "$staged" "$target"
+    rm -f "$staged"
 done
 
 # 3. Each agent id must exist once in the domain: retire the vanilla 1000-1019 users.
@@ -121,7 +145,6 @@ tmp="$(mktemp "$CONF_DIR/.vars_fs_cc.XXXXXX")"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_esl_password=$ESL_PASSWORD\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"default_password=$DEFAULT_PASSWORD\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_agent_endpoint=$AGENT_ENDPOINT\"/>"
-    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_agent_dial_string=$AGENT_DIAL_STRING\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_test_numbers=$TEST_NUMBERS\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_test_agent_answer_delay_ms=0\"/>"
     for ext in $AGENTS; do

@@ -20,6 +20,8 @@ INSTALL = OVERLAY / "install.sh"
 AGENTS = [str(ext) for ext in range(1000, 1020)]
 ENGINE_SOCKET = "127.0.0.1:8084 async full"
 XML_FILES = sorted(OVERLAY.rglob("*.xml"))
+SOFIA_DIAL_STRING = ("{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
+                     "${sofia_contact(*/${dialed_user}@${dialed_domain})}")
 
 
 # --- a model of the switch reading its configuration ---------------------------------
@@ -59,7 +61,9 @@ class Preprocessed:
         cmd, data = match.groups()
         if cmd == "set":
             name, _, val = data.partition("=")
-            self.globals[name.strip()] = val.strip()
+            # switch_core_set_variable stores each "${" of a global's value as "%{"
+            # (switch_string_var_check): a global never carries a variable to expand later
+            self.globals[name.strip()] = val.strip().replace("${", "%{")
         elif cmd == "include":
             pattern = data if data.startswith("/") else str(Path(cwd) / data)
             for path in sorted(glob.glob(pattern)):
@@ -256,7 +260,7 @@ def test_given_agent_directory_when_read_then_users_1000_to_1019_with_their_own_
         params = {p.get("name"): p.get("value") for p in user.iter("param")}
         variables = {v.get("name"): v.get("value") for v in user.iter("variable")}
         assert params["password"] == f"$${{fs_cc_agent_{ext}_password}}"
-        assert params["dial-string"] == "$${fs_cc_agent_dial_string}"
+        assert params["dial-string"] == SOFIA_DIAL_STRING, "vanilla's, not through a global"
         assert variables["user_context"] == "default"
         assert variables["effective_caller_id_number"] == ext
         assert variables["effective_caller_id_name"]
@@ -301,7 +305,29 @@ def test_given_vanilla_conf_when_installed_then_each_agent_exists_once_with_a_di
     assert len(set(passwords)) == len(AGENTS)
     assert (vanilla / "directory/default/1000.xml.fs_cc-disabled").exists()
     dial_string = {p.get("name"): p.get("value") for p in users["1000"].iter("param")}["dial-string"]
-    assert "sofia_contact(*/${dialed_user}@${dialed_domain})" in dial_string
+    assert dial_string == SOFIA_DIAL_STRING
+
+
+def test_given_preprocessor_set_with_a_variable_when_read_then_stored_as_freeswitch_does(tmp_path):
+    (tmp_path / "freeswitch.xml").write_text(
+        '<document type="freeswitch/xml">\n'
+        '  <X-PRE-PROCESS cmd="set" data="x=loopback/a_${dialed_user}/b"/>\n'
+        '  <section name="x" value="$${x}"/>\n</document>\n')
+
+    fs = Preprocessed(tmp_path)
+
+    assert fs.globals["x"] == "loopback/a_%{dialed_user}/b"
+    assert fs.section("x").get("value") == "loopback/a_%{dialed_user}/b"
+
+
+@pytest.mark.parametrize("endpoint", ["sofia", "loopback"])
+def test_given_either_agent_endpoint_when_installed_then_no_value_holds_a_disabled_variable(
+        vanilla, tmp_path, endpoint):
+    fs = installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT=endpoint, FS_CC_TEST_NUMBERS="true")
+
+    assert not [name for name, value in fs.globals.items() if "%{" in value]
+    disabled = [(el.tag, el.attrib) for el in fs.root.iter() if "%{" in " ".join(el.attrib.values())]
+    assert disabled == [], "a ${ passed through a global never expands on the switch"
 
 
 def test_given_installed_conf_when_installed_again_then_secrets_are_kept_and_vars_included_once(vanilla, tmp_path):
@@ -414,6 +440,7 @@ def test_given_loopback_agents_when_user_originated_then_agent_leg_rings_answers
     fs = installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback")
 
     dial_string = {p.get("name"): p.get("value") for p in fs.users()["1007"].iter("param")}["dial-string"]
+    assert "%{" not in dial_string
     destination = dial_string.replace("${dialed_user}", "1007")
     assert destination == "loopback/fs_cc_agent_1007/default"
     name, actions = route(fs.context("default"), "fs_cc_agent_1007", fs.globals)

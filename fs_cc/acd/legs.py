@@ -23,24 +23,53 @@ DEFAULT_CAUSE = "NORMAL_CLEARING"  # a leg that vanished unseen: its cause is un
 
 def event_timestamp(event):
     """Event-Date-Timestamp (microseconds) of an event, or None."""
+    return _int_header(event, "Event-Date-Timestamp")
+
+
+def event_sequence(event):
+    """Event-Sequence of an event, or None: FreeSWITCH numbers every event it fires, in order."""
+    return _int_header(event, "Event-Sequence")
+
+
+def _int_header(event, name):
     try:
-        return int(event.get("Event-Date-Timestamp"))
+        return int(event.get(name))
     except (TypeError, ValueError, AttributeError):
         return None
 
 
+def fired_before(first, second):
+    """True when event ``first`` was fired before ``second`` by the same switch; None if unknown.
+
+    Event-Sequence is one counter for the whole switch, so it orders the events of the two
+    sockets; Event-Date-Timestamp cannot, as FreeSWITCH's event clock moves in 20 ms steps and
+    both legs' hangups often carry the same value.
+    """
+    one, other = event_sequence(first), event_sequence(second)
+    if one is not None and other is not None:
+        return one < other
+    one, other = event_timestamp(first), event_timestamp(second)
+    if one is not None and other is not None and one != other:
+        return one < other
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class LegEnd:
-    """How an agent leg ended: its cause, FreeSWITCH's timestamp (us) if known, seen live or not."""
+    """How an agent leg ended: its cause, its hangup event if seen live (None: learned after a reconnect)."""
 
     cause: str
-    timestamp: typing.Optional[int] = None
-    seen: bool = True  # False: learned after a reconnect (resync report or uuid_exists)
+    event: typing.Optional[typing.Mapping] = None
+
+    @property
+    def seen(self):
+        """Whether the leg's hangup event was seen (False: resync report or uuid_exists)."""
+        return self.event is not None
 
     @classmethod
     def from_event(cls, event):
         """The end a CHANNEL_HANGUP(_COMPLETE) event tells."""
-        return cls(event.get("Hangup-Cause") or DEFAULT_CAUSE, event_timestamp(event))
+        return cls(event.get("Hangup-Cause") or DEFAULT_CAUSE, event)
 
 
 def agent_left_first(caller_hangup, agent_end, caller_unbridges=()):
@@ -52,19 +81,12 @@ def agent_left_first(caller_hangup, agent_end, caller_unbridges=()):
     """
     if caller_hangup is None:
         return agent_end is not None
-    caller_at = event_timestamp(caller_hangup)
     if agent_end is not None and agent_end.seen:
-        # both hangups seen: FreeSWITCH's timestamps tell which leg went first
-        return caller_at is None or agent_end.timestamp is None or agent_end.timestamp <= caller_at
+        # both hangups seen: the switch's event order tells which leg went first
+        return fired_before(agent_end.event, caller_hangup) is not False
     # The agent leg's hangup was not seen (the ESL link was down); the caller's channel tells:
     # the bridge ends after the hangup of the leg that leaves, before that of the leg left alone.
-    if caller_at is None:
-        return False
-    for event in caller_unbridges:
-        unbridged_at = event_timestamp(event)
-        if unbridged_at is not None and unbridged_at < caller_at:
-            return True
-    return False
+    return any(fired_before(event, caller_hangup) for event in caller_unbridges)
 
 
 class LegFollower:
@@ -104,7 +126,7 @@ class LegFollower:
                 cause = leg.hangup_cause or DEFAULT_CAUSE
                 logger.warning("call %s: agent %s: leg %s ended while the ESL link was down (%s)",
                                call, leg.agent, leg.uuid, cause)
-                gone.set(LegEnd(cause, seen=False))
+                gone.set(LegEnd(cause))
             ended.append(leg.uuid)
         return ended
 
@@ -163,4 +185,4 @@ class LegFollower:
             pass  # nothing queued: it ended while the link was down
         logger.warning("agent leg %s: gone after the ESL link came back (uuid_exists false)",
                        watch.uuid)
-        return LegEnd(DEFAULT_CAUSE, seen=False)
+        return LegEnd(DEFAULT_CAUSE)

@@ -23,6 +23,11 @@ from fs_cc.emulator.traffic import TrafficGenerator
 logger = logging.getLogger(__name__)
 
 
+def disable_expansion(value):
+    """switch_string_var_check(value, SWITCH_TRUE): each `$` directly before `{` becomes `%`."""
+    return value.replace("${", "%{")
+
+
 class Emulator:
     """A FreeSWITCH 1.10 stand-in speaking ESL on TCP, with simulated phones, customers and callers."""
 
@@ -96,10 +101,14 @@ class Emulator:
         return default if value is None else value
 
     def set_global_var(self, name, value):
-        """global_setvar: set, or unset when value is None or empty."""
+        """global_setvar (and the preprocessor's set): set, or unset when value is None or empty.
+
+        As switch_core_set_variable, every `${` of the value is stored as `%{`
+        (switch_string_var_check), so a global never expands when a channel reads it.
+        """
         self.global_vars.pop(name, None)  # a new value goes last, as switch_core_set_variable does
         if value:
-            self.global_vars[name] = str(value)
+            self.global_vars[name] = disable_expansion(str(value))
 
     # -- events ----------------------------------------------------------------------------
     def fire(self, event):

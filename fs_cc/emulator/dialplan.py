@@ -43,6 +43,13 @@ def default_dialplan(socket_target=None):
             {"name": "moh", "match": r"^9664$",
              "actions": [["answer", ""], ["playback", "local_stream://moh"]]},
             {"name": "park", "match": r"^park$", "actions": [["park", ""]]},
+            # freeswitch_conf/dialplan/default's simulated agent phone: where a test switch's
+            # directory dial-string loopback/fs_cc_agent_${dialed_user}/default lands
+            {"name": "fs_cc_test_agent_phone", "match": r"^fs_cc_agent_(\d+)$",
+             "conditions": [["${fs_cc_agent_endpoint}", r"^loopback$"]],
+             "actions": [["set", "fs_cc_test_agent=$1"], ["ring_ready", ""],
+                         ["sleep", "${fs_cc_test_agent_answer_delay_ms}"], ["answer", ""],
+                         ["park", ""]]},
             {"name": "local_extension", "match": r"^(1[0-9]{3})$",
              "actions": [["set", "call_timeout=30"], ["bridge", "user/$1"]]},
         ],

@@ -25,6 +25,7 @@ class Phone:
     reject_cause: str = None
     auto_answer: bool = False
     talk_seconds: float = None
+    dial_string: str = None  # the directory user's dial-string; None: the domain's (sofia_contact)
 
 
 @dataclass

@@ -67,9 +67,22 @@ PROFILE_TIMES = (
 )
 
 
+TICK_US = 20_000  # FreeSWITCH's event clock (runtime.timestamp) moves once a timer tick
+_clock = {"tick": 0}
+
+
 def now_us():
-    """Wall clock in microseconds, as FreeSWITCH timestamps."""
-    return int(time.time() * 1_000_000)
+    """Wall clock in microseconds as FreeSWITCH stamps events: it moves in 20 ms steps.
+
+    switch_micro_time_now() returns runtime.timestamp, which the core's timer thread advances
+    once a tick, so two events of one tick (both legs' hangups, say) carry the same
+    Event-Date-Timestamp; only Event-Sequence orders them.
+    """
+    now = int(time.time() * 1_000_000)
+    tick = _clock["tick"]
+    if now - tick >= TICK_US or now < tick:
+        _clock["tick"] = tick = now - (now - tick) % TICK_US if 0 < tick < now else now
+    return tick
 
 
 class Event:
@@ -130,7 +143,8 @@ class EventFactory:
 
     def core(self, name, subclass=None):
         """The headers every event starts with."""
-        ts = time.time()
+        stamp = now_us()
+        ts = stamp / 1_000_000
         local = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
         gmt = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(ts))
         calling = CALLING.get(name, ("switch_event.c", "switch_event_fire_detailed", 1))
@@ -141,7 +155,7 @@ class EventFactory:
             ("Core-UUID", self.core_uuid), ("FreeSWITCH-Hostname", self.hostname),
             ("FreeSWITCH-Switchname", self.hostname), ("FreeSWITCH-IPv4", self.ipv4),
             ("FreeSWITCH-IPv6", self.ipv6), ("Event-Date-Local", local),
-            ("Event-Date-GMT", gmt), ("Event-Date-Timestamp", int(ts * 1_000_000)),
+            ("Event-Date-GMT", gmt), ("Event-Date-Timestamp", stamp),
             ("Event-Calling-File", calling[0]), ("Event-Calling-Function", calling[1]),
             ("Event-Calling-Line-Number", calling[2]), ("Event-Sequence", next(self._seq)),
         ]

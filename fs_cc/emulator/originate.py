@@ -19,10 +19,21 @@ class OriginateError(Exception):
         self.cause = cause
 
 
+# vanilla directory/default.xml's domain dial-string, which users without their own inherit
+DOMAIN_DIAL_STRING = ("{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
+                      "${sofia_contact(*/${dialed_user}@${dialed_domain})}")
+_DIAL_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+_DIAL_FUNCTION = re.compile(r"\$\{([A-Za-z0-9_]+)\(([^)]*)\)\}")
+
+
 def split_vars(text):
-    """Parse `a=1,b='x,y'` into a dict."""
+    """Parse `a=1,b='x,y'` (or `^^:a=1:b=2`, a chosen delimiter) into a dict."""
     result = {}
-    for part in re.findall(r"(?:[^,']|'[^']*')+", text):
+    delimiter = ","
+    if text.startswith("^^") and len(text) > 2:
+        delimiter, text = text[2], text[3:]
+    pattern = r"(?:[^%s']|'[^']*')+" % re.escape(delimiter)
+    for part in re.findall(pattern, text):
         key, _, value = part.partition("=")
         if key.strip():
             result[key.strip()] = value.strip().strip("'")
@@ -69,18 +80,68 @@ def create_leg(switch, endpoint, variables):
     if kind == "loopback":
         return _loopback(switch, rest, variables)
     if kind == "user":
-        extension = rest.split("@")[0]
-        return _phone_leg(switch, extension, variables, endpoint)
+        return _user_leg(switch, rest, variables)
     if kind == "sofia":
         profile, _, target = rest.partition("/")
         if profile == "gateway":
             name, _, number = target.partition("/")
             return _gateway_leg(switch, name, number, variables)
         extension = target.split("@")[0]
+        if extension.startswith("sip:"):
+            extension = extension[4:]
         if switch.phones.get(extension) is not None:
             return _phone_leg(switch, extension, variables, endpoint)
         raise OriginateError("NORMAL_TEMPORARY_FAILURE")
     raise OriginateError("CHAN_NOT_IMPLEMENTED")
+
+
+def expand_dial_string(switch, text, variables):
+    """${var} from the originate's variables, else a global; ${sofia_contact(*/user@domain)}.
+
+    Only `${` is expanded: a `%{` (what FreeSWITCH makes of a `${` stored in a global variable,
+    switch_string_var_check) stays as it is, as in switch_channel_expand_variables.
+    """
+    def value(match):
+        name = match.group(1)
+        return variables[name] if name in variables else switch.global_var(name, "")
+
+    def function(match):
+        name, argument = match.groups()
+        return _sofia_contact(switch, argument) if name == "sofia_contact" else ""
+    # variables inside a function's argument first, as the expansion recurses into ${...}
+    return _DIAL_FUNCTION.sub(function, _DIAL_VAR.sub(value, text))
+
+
+def _sofia_contact(switch, argument):
+    """sofia_contact [profile/]user@domain: the registered phone's contact, as mod_sofia answers."""
+    user = argument.rpartition("/")[2].split("@")[0]
+    phone = switch.phones.get(user)
+    if phone is None or not phone.registered:
+        return "error/user_not_registered"
+    return "sofia/internal/sip:%s@127.0.0.1:5062" % user
+
+
+def _user_leg(switch, rest, variables):
+    """user/<id>[@domain] as user_outgoing_channel (mod_dptools.c): the user's dial-string, dialled.
+
+    A user the directory does not hold fails with SUBSCRIBER_ABSENT; the dial-string (the user's
+    own, else the domain's) is expanded with dialed_user and dialed_domain and dialled as the leg.
+    """
+    user, _, domain = rest.partition("@")
+    phone = switch.phones.get(user)
+    if phone is None:
+        raise OriginateError("SUBSCRIBER_ABSENT")
+    variables = dict(variables)
+    variables.setdefault("dialed_user", user)
+    variables.setdefault("dialed_domain", domain or switch.global_var("domain", "127.0.0.1"))
+    dial_string = expand_dial_string(switch, phone.dial_string or DOMAIN_DIAL_STRING, variables)
+    global_vars, legs = parse_dialstring(dial_string)
+    if not legs:
+        raise OriginateError("DESTINATION_OUT_OF_ORDER")
+    local_vars, endpoint = legs[0]
+    variables.update(global_vars)
+    variables.update(local_vars)
+    return create_leg(switch, endpoint, variables)
 
 
 def _new_outbound(switch, name, variables, profile, endpoint_kind, initial_name=None):

@@ -137,3 +137,21 @@ def test_given_caller_hangs_up_in_menu_when_call_ends_then_ivr_abandon(switch, m
     assert record.queue is None
     assert record.hangup_side == HangupSide.CALLER
     assert record.ivr_path[:2] == ["welcome", "menu"]
+
+
+def test_given_callers_hang_up_while_talking_when_calls_end_then_every_side_is_caller(
+        switch, make_stack):
+    # both legs' hangups often fall in one 20 ms tick of FreeSWITCH's event clock, so they carry
+    # the same Event-Date-Timestamp: only Event-Sequence tells the caller's came first
+    agents = ["1000", "1001", "1002", "1003"]
+    for ext in agents:
+        switch.set_agent(ext, answer_delay=1.0)
+    stack = make_stack(agents)
+    for ext in agents:
+        stack.acd.login(ext)
+    for _ in agents:
+        switch.place_call(DID, dtmf="1", talk_seconds=4)
+    wait_until(lambda: len(stack.records) == len(agents),
+               timeout=10 + switch.real_seconds(40), what="every call record")
+    assert sorted(r.agent for r in stack.records) == agents
+    assert [r.hangup_side for r in stack.records] == [HangupSide.CALLER] * len(agents)

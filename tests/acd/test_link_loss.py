@@ -55,9 +55,16 @@ def vanished_leg(uuid, cause=None, call_uuid="caller-1"):
                    variables={"fs_cc_call_uuid": call_uuid, "fs_cc_agent": AGENT})
 
 
-def stamp(name, microseconds):
-    return Event({"Event-Name": name, "Unique-ID": "caller-1",
-                  "Event-Date-Timestamp": str(microseconds)})
+def stamp(name, microseconds, sequence=None):
+    headers = {"Event-Name": name, "Unique-ID": "caller-1", "Event-Date-Timestamp": str(microseconds)}
+    if sequence is not None:
+        headers["Event-Sequence"] = str(sequence)
+    return Event(headers)
+
+
+def ended(microseconds, sequence=None):
+    """The LegEnd of an agent leg whose CHANNEL_HANGUP was seen."""
+    return LegEnd.from_event(stamp("CHANNEL_HANGUP", microseconds, sequence))
 
 
 def test_given_link_down_when_resync_reports_agent_leg_gone_then_side_agent_caller_hung_up_agent_available(
@@ -190,15 +197,23 @@ def test_given_two_calls_when_one_agent_leg_vanishes_then_only_that_call_ends(ac
 
 
 @pytest.mark.parametrize("caller_hangup, agent_end, unbridges, agent_first", [
-    (None, LegEnd("NORMAL_CLEARING", 100), (), True),
-    (stamp("CHANNEL_HANGUP", 200), LegEnd("NORMAL_CLEARING", 100), (), True),
-    (stamp("CHANNEL_HANGUP", 100), LegEnd("NORMAL_CLEARING", 200), (), False),
-    (stamp("CHANNEL_HANGUP", 100), LegEnd("NORMAL_CLEARING", None), (), True),
-    (stamp("CHANNEL_HANGUP", 200), LegEnd("NORMAL_CLEARING", seen=False), (), False),
+    (None, ended(100), (), True),
+    (stamp("CHANNEL_HANGUP", 200), ended(100), (), True),
+    (stamp("CHANNEL_HANGUP", 100), ended(200), (), False),
+    # FreeSWITCH's event clock moves in 20 ms steps: one tick, the sequence tells
+    (stamp("CHANNEL_HANGUP", 100, sequence=501), ended(100, sequence=502), (), False),
+    (stamp("CHANNEL_HANGUP", 100, sequence=502), ended(100, sequence=501), (), True),
+    # the sequence wins over the timestamps when both are there
+    (stamp("CHANNEL_HANGUP", 300, sequence=501), ended(100, sequence=502), (), False),
+    (stamp("CHANNEL_HANGUP", 100), LegEnd.from_event(Event({"Event-Name": "CHANNEL_HANGUP"})), (),
+     True),
+    (stamp("CHANNEL_HANGUP", 200), LegEnd("NORMAL_CLEARING"), (), False),
     (stamp("CHANNEL_HANGUP", 200), None, (), False),
     (stamp("CHANNEL_HANGUP", 200), None, (stamp("CHANNEL_UNBRIDGE", 150),), True),
-    (stamp("CHANNEL_HANGUP", 200), LegEnd("X", seen=False), (stamp("CHANNEL_UNBRIDGE", 150),), True),
+    (stamp("CHANNEL_HANGUP", 200), LegEnd("X"), (stamp("CHANNEL_UNBRIDGE", 150),), True),
     (stamp("CHANNEL_HANGUP", 200), None, (stamp("CHANNEL_UNBRIDGE", 250),), False),
+    (stamp("CHANNEL_HANGUP", 200, 90), None, (stamp("CHANNEL_UNBRIDGE", 200, 89),), True),
+    (stamp("CHANNEL_HANGUP", 200, 89), None, (stamp("CHANNEL_UNBRIDGE", 200, 90),), False),
     (Event({"Event-Name": "CHANNEL_HANGUP"}), None, (stamp("CHANNEL_UNBRIDGE", 150),), False),
 ])
 def test_given_what_is_known_of_both_legs_when_deciding_then_the_leg_that_left_first(

@@ -54,7 +54,7 @@ class Engine:
 @pytest.mark.parametrize("endpoint,cause", [
     ("user/1001", "USER_NOT_REGISTERED"), ("user/1002", "USER_BUSY"),
     ("{originate_timeout=5}user/1003", "NO_ANSWER"), ("user/1004", "CALL_REJECTED"),
-    ("user/4444", "USER_NOT_REGISTERED"), ("sofia/gateway/pstn/999123", "UNALLOCATED_NUMBER"),
+    ("user/4444", "SUBSCRIBER_ABSENT"), ("sofia/gateway/pstn/999123", "UNALLOCATED_NUMBER"),
     ("sofia/gateway/nowhere/123", "INVALID_GATEWAY"), ("error/user_busy", "USER_BUSY"),
 ])
 def test_given_unreachable_endpoint_when_originated_then_err_cause(emulator, endpoint, cause):
@@ -193,3 +193,19 @@ def test_given_cli_flags_when_parsed_then_config_built():
     assert config.traffic.calls_per_minute == 30
     assert config.socket_target == "127.0.0.1:9999"
     assert Emulator(config).global_var("fs_cc_engine_socket") == "127.0.0.1:9999"
+
+
+def test_given_events_within_one_tick_when_stamped_then_same_timestamp_and_sequence_orders_them(
+        emulator):
+    from fs_cc.emulator.events import TICK_US, now_us
+    first, second = emulator.factory.simple("HEARTBEAT"), emulator.factory.simple("HEARTBEAT")
+    stamps = [int(dict(e.headers)["Event-Date-Timestamp"]) for e in (first, second)]
+    sequences = [int(dict(e.headers)["Event-Sequence"]) for e in (first, second)]
+    if stamps[0] != stamps[1]:  # the two fell on either side of a tick: try once more
+        first, second = emulator.factory.simple("HEARTBEAT"), emulator.factory.simple("HEARTBEAT")
+        stamps = [int(dict(e.headers)["Event-Date-Timestamp"]) for e in (first, second)]
+    assert stamps[0] == stamps[1]
+    assert sequences[1] == sequences[0] + 1
+    before = now_us()
+    time.sleep(TICK_US * 1.5 / 1_000_000)
+    assert (now_us() - before) % TICK_US == 0 and now_us() > before

@@ -7,7 +7,7 @@ import socket
 import gevent
 import pytest
 
-from fs_cc.emulator import Emulator, EmulatorConfig
+from fs_cc.emulator import Emulator, EmulatorConfig, Phone
 from tests.emulator.wire import UUID_RE, Reader, parse_message
 from tests.fixtures import ESL_FIXTURES
 
@@ -231,8 +231,10 @@ class Replay:
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
 def test_given_recorded_transcript_when_replayed_then_emulator_answers_alike(path, listener):
     host, port = listener.getsockname()
-    config = EmulatorConfig(port=0, speed=SPEED, socket_target="%s:%d" % (host, port), phones=[],
-                            hostname="vm")
+    # the recording switch's vanilla directory held users 1000-1019, none registered
+    phones = [Phone(str(ext), registered=False) for ext in range(1000, 1020)]
+    config = EmulatorConfig(port=0, speed=SPEED, socket_target="%s:%d" % (host, port),
+                            phones=phones, hostname="vm")
     emulator = Emulator(config)
     emulator.start()
     try:
