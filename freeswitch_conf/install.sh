@@ -5,6 +5,7 @@
 #
 # Environment (all optional):
 #   FS_CC_CONF_DIR         FreeSWITCH configuration directory   (/etc/freeswitch)
+#   FS_CC_SOUNDS_DIR       the switch's $${sounds_dir}  (from FS_CC_CONF_DIR: /usr/share/freeswitch/sounds, <prefix>/sounds)
 #   FS_CC_ESL_PASSWORD     event socket password                (kept, else generated)
 #   FS_CC_AGENT_PASSWORD_<ext>  SIP password of agent <ext>     (kept, else generated)
 #   FS_CC_DEFAULT_PASSWORD vanilla default_password override   (kept, else generated)
@@ -19,6 +20,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CONF_DIR="${FS_CC_CONF_DIR:-/etc/freeswitch}"
 ENV_FILE="${FS_CC_ENV_FILE:-/etc/fs_cc/freeswitch.env}"
 FS_CLI_CONF="${FS_CC_FS_CLI_CONF-/etc/fs_cli.conf}"
+SOUNDS_DIR="${FS_CC_SOUNDS_DIR:-}"
 VARS_FILE="$CONF_DIR/vars_fs_cc.xml"
 AGENTS=$(seq 1000 1019)
 OVERLAY_FILES=(
@@ -95,6 +97,15 @@ case "$TEST_NUMBERS" in
     true|false) ;;
     *) die "FS_CC_TEST_NUMBERS must be true or false, not $TEST_NUMBERS" ;;
 esac
+
+if [ -z "$SOUNDS_DIR" ]; then
+    case "$CONF_DIR" in
+        /etc/freeswitch) SOUNDS_DIR=/usr/share/freeswitch/sounds ;;
+        */etc/freeswitch) SOUNDS_DIR="${CONF_DIR%/etc/freeswitch}/share/freeswitch/sounds" ;;
+        */conf) SOUNDS_DIR="${CONF_DIR%/conf}/sounds" ;;
+        *) die "cannot tell the switch's sounds folder from $CONF_DIR: set FS_CC_SOUNDS_DIR ('fs_cli -x \"global_getvar sounds_dir\"')" ;;
+    esac
+fi
 
 # 1. Secrets, computed before anything is written so a bad value changes nothing.
 ESL_PASSWORD="$(secret_for fs_cc_esl_password FS_CC_ESL_PASSWORD)"
@@ -180,7 +191,20 @@ password => $ESL_PASSWORD
 EOF
 fi
 
-# 7. Modules fs_cc needs, as the switch's modules.conf.xml loads them.
+# 7. The prompts and hold music fs_cc's flows play (freeswitch_conf/sounds, generated stand-ins
+# for FreeSWITCH's English sound pack): without a prompt, play_and_get_digits reads no keys. A
+# file the switch already has (the real sound pack) is kept.
+added=0
+while IFS= read -r -d '' file; do
+    rel="${file#"$HERE/sounds/"}"
+    if [ ! -e "$SOUNDS_DIR/$rel" ]; then
+        install -D -m 0644 "$file" "$SOUNDS_DIR/$rel"
+        added=$((added + 1))
+    fi
+done < <(find "$HERE/sounds" -name '*.wav' -print0 | sort -z)
+log "sounds: $added file(s) added to $SOUNDS_DIR"
+
+# 8. Modules fs_cc needs, as the switch's modules.conf.xml loads them.
 MODULES_CONF="$CONF_DIR/autoload_configs/modules.conf.xml"
 if [ -f "$MODULES_CONF" ]; then
     missing=""
@@ -190,7 +214,7 @@ if [ -f "$MODULES_CONF" ]; then
     [ -z "$missing" ] || log "WARNING: $MODULES_CONF does not load:$missing"
 fi
 
-# 8. FreeSWITCH must be able to read what was written.
+# 9. FreeSWITCH must be able to read what was written.
 OWNER="${FS_CC_OWNER:-}"
 if [ -z "$OWNER" ] && [ "$(id -u)" = 0 ] && id freeswitch >/dev/null 2>&1; then
     OWNER="freeswitch:freeswitch"
@@ -200,4 +224,4 @@ if [ -n "$OWNER" ]; then
     for rel in "${OVERLAY_FILES[@]}"; do chown "$OWNER" "$CONF_DIR/$rel"; done
 fi
 
-log "done: restart FreeSWITCH (or 'reloadxml' and 'reload mod_event_socket') to apply"
+log "done: restart FreeSWITCH (or 'reloadxml', 'reload mod_event_socket' and, for new hold music, 'reload mod_local_stream') to apply"

@@ -72,6 +72,10 @@ class Settings:
     outbound_port: int = 8084
     esl: typing.Optional[EslTarget] = None  # None: use the built-in emulator
     ivr_flow: pathlib.Path = REPO_ROOT / "ivr_flows" / "main.yaml"
+    # where the flows' sounds must be ($${sounds_dir} of the switch as this host sees it); the
+    # engine refuses a flow that names a sound missing there. Default: the prompts fs_cc ships,
+    # which the emulator plays and install.sh copies onto a switch
+    sounds_dir: pathlib.Path = REPO_ROOT / "freeswitch_conf" / "sounds"
     state_store: str = "memory"
     web_host: str = "127.0.0.1"
     web_port: int = 5000
@@ -108,6 +112,7 @@ _ENV = {
     "FS_CC_SECRET_KEY": "secret_key",
     "FS_CC_ESL_URL": "esl",
     "FS_CC_IVR_FLOW": "ivr_flow",
+    "FS_CC_SOUNDS_DIR": "sounds_dir",
     "FS_CC_STATE_STORE": "state_store",
     "FS_CC_CONTROL_HOST": "control_host",
     "FS_CC_CONTROL_PORT": "control_port",
@@ -150,7 +155,7 @@ def _coerce(name, value, source):
     try:
         if name == "esl":
             return value if isinstance(value, EslTarget) else EslTarget.parse(str(value))
-        if name in ("var_dir", "ivr_flow"):
+        if name in ("var_dir", "ivr_flow", "sounds_dir"):
             return pathlib.Path(value)
         if field.type is int or field.type == "int":
             return int(value)

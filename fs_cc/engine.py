@@ -22,6 +22,8 @@ from fs_cc.esl.errors import ESLError
 from fs_cc.esl.inbound import InboundClient
 from fs_cc.esl.outbound import OutboundServer
 from fs_cc.ivr import FlowRunner, load_flow
+from fs_cc.ivr.sounds import check_sounds, missing_sounds
+from fs_cc.sounds import sound_prefix
 from fs_cc.outbox import CeleryPublisher, Outbox
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ class Engine:
         self.settings = settings
         # load the flow first: a broken flow must stop the engine before it touches the switch
         self.flow = load_flow(settings.ivr_flow)
+        check_sounds(self.flow, sound_prefix(settings.sounds_dir))
         esl = settings.esl
         self.esl = InboundClient(esl.host, esl.port, esl.password, events=ENGINE_EVENTS,
                                  backoff=(0.5, settings.esl_backoff_max),
@@ -140,6 +143,30 @@ class Engine:
         # runs in the ESL connect loop: the command waits, so it gets its own greenlet
         job = gevent.spawn(self.resync)
         job.link_exception(self._resync_died)
+        gevent.spawn(self.check_switch_sounds).link_exception(
+            lambda g: logger.error("sound check failed: %r", g.exception))
+
+    def check_switch_sounds(self):
+        """Log each sound of the flow the connected switch cannot open; returns them.
+
+        The engine checked them in ``sounds_dir`` before it started; the switch may still lack
+        one (another host, another sounds folder), and there a menu never reads its keys.
+        """
+        try:
+            prefix = self.esl.api("global_getvar sound_prefix").strip()
+            missing = missing_sounds(
+                self.flow, prefix,
+                exists=lambda path: self.esl.api(f"file_exists {path}").strip() == "true")
+        except ESLError as exc:
+            logger.warning("cannot check the flow's sounds on FreeSWITCH %s:%s: %s",
+                           self.esl.host, self.esl.port, exc)
+            return None
+        for sound, node, line in missing:
+            logger.error("%s:%s: node '%s' plays '%s', which FreeSWITCH %s:%s cannot open under "
+                         "%s: its keys will not be read (install.sh copies fs_cc's sounds)",
+                         self.flow.source, line, node, sound, self.esl.host, self.esl.port,
+                         prefix)
+        return missing
 
     @staticmethod
     def _resync_died(greenlet):

@@ -206,6 +206,7 @@ def run_install(conf, tmp_path, **env):
     """Run install.sh on conf; returns the completed process."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("FS_CC_")}
     full_env.update(FS_CC_CONF_DIR=str(conf), FS_CC_ENV_FILE=str(tmp_path / "fs_cc/freeswitch.env"),
+                    FS_CC_SOUNDS_DIR=str(tmp_path / "sounds"),
                     FS_CC_FS_CLI_CONF=str(tmp_path / "fs_cli.conf"), FS_CC_OWNER="")
     full_env.update(env)
     return subprocess.run(["bash", str(INSTALL)], env=full_env, capture_output=True, text=True, timeout=60)
@@ -374,6 +375,44 @@ def test_given_switch_missing_a_module_when_installed_then_warns_naming_it(vanil
 
     assert result.returncode == 0
     assert "WARNING" in result.stdout and "mod_loopback" in result.stdout
+
+
+def test_given_switch_without_sound_pack_when_installed_then_every_flow_sound_is_there(vanilla, tmp_path):
+    from fs_cc.ivr import load_flow
+    from fs_cc.ivr.sounds import missing_sounds
+    from fs_cc.sounds import sound_prefix
+    installed(vanilla, tmp_path)
+
+    for flow in (ROOT / "ivr_flows").glob("*.yaml"):
+        assert missing_sounds(load_flow(flow), sound_prefix(tmp_path / "sounds")) == []
+    assert list((tmp_path / "sounds/music/8000").glob("*.wav")), "hold music for local_stream://moh"
+
+
+def test_given_switch_with_its_own_sound_when_installed_then_that_file_is_kept(vanilla, tmp_path):
+    own = tmp_path / "sounds/en/us/callie/digits/1.wav"
+    own.parent.mkdir(parents=True)
+    own.write_bytes(b"the real sound pack")
+
+    result = run_install(vanilla, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert own.read_bytes() == b"the real sound pack"
+    assert (tmp_path / "sounds/en/us/callie/digits/2.wav").exists()
+
+
+@pytest.mark.parametrize("conf_dir, sounds", [("/etc/freeswitch", "/usr/share/freeswitch/sounds"),
+                                              ("opt/fs/conf", "opt/fs/sounds"),
+                                              ("opt/fs/etc/freeswitch", "opt/fs/share/freeswitch/sounds")])
+def test_given_a_layout_when_sounds_dir_not_set_then_derived_from_the_conf_dir(tmp_path, conf_dir, sounds):
+    if not conf_dir.startswith("/"):
+        conf_dir, sounds = str(tmp_path / conf_dir), str(tmp_path / sounds)
+        (tmp_path / conf_dir).mkdir(parents=True)
+    script = INSTALL.read_text()
+    case = script[script.index('if [ -z "$SOUNDS_DIR" ]; then'):script.index("# 1. Secrets")]
+    result = subprocess.run(["bash", "-c", 'die() { echo "$*" >&2; exit 1; }\nCONF_DIR="$1"; SOUNDS_DIR=""\n'
+                             + case + '\necho "$SOUNDS_DIR"', "x", conf_dir],
+                            capture_output=True, text=True, timeout=10)
+    assert result.stdout.strip() == sounds, result.stderr
 
 
 # --- routing, as the installed dialplan routes calls ---------------------------------

@@ -1,7 +1,8 @@
 """`api` commands: status, show, uuid_*, originate and the emulator's own fs_cc_flood."""
 
-import re
 import logging
+import os
+import re
 import time
 
 from fs_cc.emulator.channel import ChannelState
@@ -106,6 +107,11 @@ class Api:
         else:
             self.switch.set_global_var(name, value)
         return "+OK"
+
+    def api_file_exists(self, args):
+        """file_exists <path>: `true` or `false`, without a newline (file_exists_function)."""
+        path = args.strip()
+        return "true" if path and os.path.exists(path) else "false"
 
     def api_reloadxml(self, _args):
         """reloadxml."""

@@ -1,6 +1,7 @@
 """Dialplan applications and their execution (CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE)."""
 
 import logging
+import os
 import re
 import uuid as uuidlib
 
@@ -8,11 +9,13 @@ from fs_cc.emulator.channel import ChannelState, WakeReason
 from fs_cc.emulator.events import now_us
 from fs_cc.emulator.originate import OriginateError, dial
 from fs_cc.emulator.recording import start_recording
+from fs_cc.sounds import candidates, is_file, pieces
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PROMPT_SECONDS = 2.0
 FOREVER = None
+NOT_FOUND = "not found"  # what _play returns for a sound the switch cannot open
 
 
 def execute(channel, app, arg="", app_uuid=None):
@@ -88,14 +91,31 @@ def media_seconds(path, default=DEFAULT_PROMPT_SECONDS):
     return default
 
 
+def _found(channel, sound):
+    """Whether the switch can open ``sound``: a tone or stream, or a file under sound_prefix."""
+    if not is_file(sound):
+        return True
+    prefix = channel.get_var("sound_prefix", "")
+    return any(os.path.exists(path) for path in candidates(sound, prefix))
+
+
 def _play(channel, path, stop_on_dtmf=False):
-    """Play one file; returns the WakeReason that ended it."""
-    for piece in path.split("!") if path.startswith("file_string://") else [path]:
-        piece = piece.replace("file_string://", "")
+    """Play one file (or a file_string:// list); returns the WakeReason that ended it.
+
+    NOT_FOUND when the file cannot be opened, at once (switch_ivr_play_file's
+    SWITCH_STATUS_NOTFOUND); a file_string:// list skips its missing files (next_file in
+    mod_dptools.c) and is NOT_FOUND only when none can be opened.
+    """
+    played = False
+    for piece in pieces(path):
+        if not _found(channel, piece):
+            logger.warning("%s: cannot open sound %s", channel.uuid, piece)
+            continue
+        played = True
         reason = _play_one(channel, media_seconds(piece), stop_on_dtmf)
         if reason != WakeReason.TIMEOUT:
             return reason
-    return WakeReason.TIMEOUT
+    return WakeReason.TIMEOUT if played else NOT_FOUND
 
 
 def _play_one(channel, seconds, stop_on_dtmf):
@@ -116,8 +136,10 @@ def _play_one(channel, seconds, stop_on_dtmf):
 
 
 def app_playback(channel, arg):
-    """playback <file>: FILE PLAYED, or PLAYBACK ERROR when the caller hangs up."""
+    """playback <file>: FILE PLAYED, FILE NOT FOUND, or PLAYBACK ERROR when the caller hangs up."""
     reason = _play(channel, arg)
+    if reason == NOT_FOUND:
+        return "FILE NOT FOUND"
     if reason == WakeReason.HANGUP:
         return "PLAYBACK ERROR"
     channel.set_var("playback_seconds", "0")
@@ -131,6 +153,10 @@ def _collect(channel, min_digits, max_digits, timeout_ms, terminators, digit_tim
     reason = _play(channel, prompt, stop_on_dtmf=True) if prompt else WakeReason.TIMEOUT
     if reason in (WakeReason.HANGUP, WakeReason.TAKEOVER):
         return None, ""
+    if reason == NOT_FOUND:
+        # switch_ivr_read gives up before collecting when its prompt cannot be played: the
+        # attempt fails at once and the keys the caller presses are never read
+        return "", ""
     digits = ""
     wait_ms = timeout_ms
     while len(digits) < max_digits:

@@ -7,6 +7,7 @@ import yaml
 from fs_cc.emulator.dialplan import default_dialplan
 from fs_cc.emulator.endpoints import Gateway, Phone, default_phones
 from fs_cc.emulator.traffic import TrafficProfile
+from fs_cc.sounds import SHIPPED_SOUNDS
 
 
 @dataclass
@@ -24,6 +25,9 @@ class EmulatorConfig:
     hostname: str = "fs-cc-emulator"
     heartbeat_seconds: float = 20.0
     seed: int = None
+    # $${sounds_dir}: relative sounds are read from its en/us/callie (sound_prefix), and a file
+    # missing there fails as on FreeSWITCH; by default the prompts install.sh puts on a switch
+    sounds_dir: str = str(SHIPPED_SOUNDS)
 
     def __post_init__(self):
         if self.dialplan is None:
@@ -37,7 +41,7 @@ def load_config(path, **overrides):
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
     kwargs = {k: data[k] for k in ("host", "port", "password", "speed", "socket_target",
-                                   "hostname", "heartbeat_seconds", "seed") if k in data}
+                                   "hostname", "heartbeat_seconds", "seed", "sounds_dir") if k in data}
     if "phones" in data:
         kwargs["phones"] = [Phone(**p) for p in data["phones"]]
     if "gateways" in data:

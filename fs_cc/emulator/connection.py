@@ -68,6 +68,8 @@ class Connection:
                         break
                     chunks.append(self._out.get())
                 self.sock.sendall(b"".join(chunks))
+                # an idle connection must not keep its last batch alive while it waits
+                chunks = data = more = None
         except OSError as exc:
             logger.debug("peer gone while writing: %s", exc)
         finally:

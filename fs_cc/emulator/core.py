@@ -17,6 +17,7 @@ from fs_cc.emulator.conference import Conferences
 from fs_cc.emulator.dialplan import ENGINE_SOCKET_VAR, Dialplan, expand
 from fs_cc.emulator.endpoints import PhoneBook
 from fs_cc.emulator.events import EventFactory, now_us
+from fs_cc.sounds import sound_prefix
 from fs_cc.emulator.server import InboundServer
 from fs_cc.emulator.traffic import TrafficGenerator
 
@@ -46,7 +47,8 @@ class Emulator:
         # what vars.xml and the fs_cc overlay in test mode set; global_setvar changes them live
         self.global_vars = {"hostname": config.hostname, "domain": "127.0.0.1",
                             "local_ip_v4": "127.0.0.1", "switch_serial": "fs_cc",
-                            "fs_cc_test_numbers": "true"}
+                            "fs_cc_test_numbers": "true", "sounds_dir": config.sounds_dir,
+                            "sound_prefix": sound_prefix(config.sounds_dir)}
         self.eavesdrops = {}
         self.conferences = Conferences(self)
         self.sessions_since_startup = 0

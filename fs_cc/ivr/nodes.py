@@ -143,6 +143,10 @@ class Node:
         """The nodes this one can lead to, as :class:`Target` values."""
         return []
 
+    def sounds(self):
+        """The sounds this node plays (files, tones, streams), in order."""
+        return ()
+
 
 @node_type
 @dataclasses.dataclass(frozen=True)
@@ -169,6 +173,9 @@ class PlayNode(Node):
 
     def targets(self):
         return [Target("next", self.next, self.next_line)]
+
+    def sounds(self):
+        return self.prompts
 
 
 @node_type
@@ -220,6 +227,9 @@ class MenuNode(Node):
         edges = [Target(f"option '{d}'", t, self.option_lines[d]) for d, t in self.options.items()]
         edges.append(Target("default", self.default, self.default_line))
         return edges
+
+    def sounds(self):
+        return self.prompts + self.invalid_prompts
 
 
 @node_type

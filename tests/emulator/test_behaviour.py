@@ -209,3 +209,38 @@ def test_given_events_within_one_tick_when_stamped_then_same_timestamp_and_seque
     before = now_us()
     time.sleep(TICK_US * 1.5 / 1_000_000)
     assert (now_us() - before) % TICK_US == 0 and now_us() > before
+
+
+def test_given_missing_sound_when_played_then_file_not_found_at_once(emulator, listener):
+    emulator.place_call("4000", "13800138010")
+    engine = Engine(listener)
+    engine.execute("answer")
+    engine.execute("playback", "ivr/no-such-prompt.wav")
+    assert _poll(lambda: engine.completed("playback"))
+    assert engine.completed("playback")[0]["Application-Response"] == "FILE NOT FOUND"
+    engine.execute("playback", "digits/1.wav")  # shipped: found under sound_prefix
+    assert _poll(lambda: len(engine.completed("playback")) == 2)
+    assert engine.completed("playback")[1]["Application-Response"] == "FILE PLAYED"
+
+
+def test_given_menu_prompt_missing_when_caller_presses_a_key_then_no_key_is_read(emulator, listener):
+    # FreeSWITCH's switch_ivr_read gives up before collecting when its prompt cannot be opened
+    emulator.place_call("4000", "13800138011", dtmf="1", patience_seconds=600)
+    engine = Engine(listener)
+    engine.execute("answer")
+    engine.execute("play_and_get_digits",
+                   "1 1 3 5000 # ivr/no-such-menu.wav silence_stream://250 choice \\d 2000")
+    assert _poll(lambda: engine.completed("play_and_get_digits"))
+    done = engine.completed("play_and_get_digits")[0]
+    assert "variable_choice" not in done
+    assert done["variable_read_result"] == "failure"
+
+
+def test_given_file_string_with_one_missing_file_when_menu_plays_then_keys_are_read(emulator, listener):
+    emulator.place_call("4000", "13800138012", dtmf="2", patience_seconds=600)
+    engine = Engine(listener)
+    engine.execute("answer")
+    engine.execute("play_and_get_digits", "1 1 3 5000 # file_string://ivr/no-such.wav!digits/2.wav "
+                   "silence_stream://250 choice \\d 2000")
+    assert _poll(lambda: engine.completed("play_and_get_digits"))
+    assert engine.completed("play_and_get_digits")[0]["variable_choice"] == "2"

@@ -87,3 +87,25 @@ def test_given_caller_hangs_up_while_esl_link_is_down_then_record_published_and_
     proxy.refusing = False
     wait_until(lambda: engine.resyncs >= 2, 10, "reconnected and resynced")
     assert {channel.uuid for channel in engine.channels.channels()} == set(emulator.channels)
+
+
+def test_given_flow_naming_a_sound_missing_from_sounds_dir_when_engine_built_then_refused(tmp_path):
+    from fs_cc.errors import ConfigError
+    (tmp_path / "sounds").mkdir()
+    settings = engine_settings(tmp_path, "127.0.0.1", 1, sounds_dir=tmp_path / "sounds")
+
+    with pytest.raises(ConfigError) as caught:
+        Engine(settings, publisher=RecordingPublisher())
+
+    assert "main.yaml:" in str(caught.value) and "ivr/ivr-welcome_to_freeswitch.wav" in str(caught.value)
+
+
+def test_given_switch_without_a_sound_when_engine_connects_then_it_names_the_missing_sound(
+        emulator, engine, caplog):
+    assert engine.check_switch_sounds() == []
+    emulator.set_global_var("sound_prefix", "/nonexistent/en/us/callie")
+
+    missing = engine.check_switch_sounds()
+
+    assert "ivr/ivr-welcome_to_freeswitch.wav" in [sound for sound, _, _ in missing]
+    assert "cannot open under /nonexistent/en/us/callie" in caplog.text
