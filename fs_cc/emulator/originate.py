@@ -121,6 +121,11 @@ def _sofia_contact(switch, argument):
     return "sofia/internal/sip:%s@127.0.0.1:5062" % user
 
 
+def _domains(switch):
+    """The directory's domains: vanilla's one is $${domain}, the host's address."""
+    return {switch.global_var("domain", "127.0.0.1"), switch.global_var("local_ip_v4", "127.0.0.1")}
+
+
 def _user_leg(switch, rest, variables):
     """user/<id>[@domain] as user_outgoing_channel (mod_dptools.c): the user's dial-string, dialled.
 
@@ -129,7 +134,7 @@ def _user_leg(switch, rest, variables):
     """
     user, _, domain = rest.partition("@")
     phone = switch.phones.get(user)
-    if phone is None:
+    if phone is None or domain and domain not in _domains(switch):
         raise OriginateError("SUBSCRIBER_ABSENT")
     variables = dict(variables)
     variables.setdefault("dialed_user", user)

@@ -9,10 +9,16 @@ import pytest
 
 from fs_cc.emulator import Emulator, EmulatorConfig, Phone
 from tests.emulator.wire import UUID_RE, Reader, parse_message
-from tests.fixtures import ESL_FIXTURES
+from tests.fixtures import transcripts
+from tests.fixtures.record import TEST_SWITCH
 
-FIXTURES = ESL_FIXTURES
-TRANSCRIPTS = sorted(FIXTURES.glob("*.jsonl"))
+TRANSCRIPTS = transcripts()
+LOOPBACK_AGENT = "loopback/fs_cc_agent_${dialed_user}/default"  # install.sh, test mode
+
+
+def _meta(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.loads(handle.readline())
 
 MEANINGFUL = ("Channel-State", "Answer-State", "Call-Direction", "Hangup-Cause", "Application",
               "Application-Response", "variable_originate_disposition", "DTMF-Digit",
@@ -231,11 +237,20 @@ class Replay:
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=[p.stem for p in TRANSCRIPTS])
 def test_given_recorded_transcript_when_replayed_then_emulator_answers_alike(path, listener):
     host, port = listener.getsockname()
-    # the recording switch's vanilla directory held users 1000-1019, none registered
-    phones = [Phone(str(ext), registered=False) for ext in range(1000, 1020)]
+    test_switch = _meta(path).get("switch") == TEST_SWITCH
+    if test_switch:
+        # freeswitch_conf/ in test mode: agents 1000-1019 ring loopback phones; vanilla's brian
+        # exists and never registers
+        phones = [Phone(str(ext), dial_string=LOOPBACK_AGENT) for ext in range(1000, 1020)]
+        phones.append(Phone("brian", registered=False))
+    else:
+        # the team's recording switch's vanilla directory held users 1000-1019, none registered
+        phones = [Phone(str(ext), registered=False) for ext in range(1000, 1020)]
     config = EmulatorConfig(port=0, speed=SPEED, socket_target="%s:%d" % (host, port),
                             phones=phones, hostname="vm")
     emulator = Emulator(config)
+    if test_switch:
+        emulator.set_global_var("fs_cc_agent_endpoint", "loopback")
     emulator.start()
     try:
         replay = Replay(path, emulator, listener)

@@ -8,6 +8,7 @@ import os
 import time
 import uuid as uuidlib
 
+import gevent.event
 import pytest
 
 from fs_cc.esl.commands import originate, uuid_kill
@@ -72,10 +73,14 @@ def test_given_overlay_in_test_mode_when_checked_then_test_numbers_and_loopback_
 
 def test_given_loopback_test_call_when_engine_answers_and_hangs_up_then_data_answer_hangup(client):
     seen = {}
+    originated = gevent.event.Event()
 
     def engine(session):
         seen["data"] = session.data
         seen["answer"] = session.execute("answer", timeout=10)
+        # a hangup before the originate has returned makes it fail with NORMAL_CLEARING: the
+        # loopback A-leg is answered only once FreeSWITCH hands it the B-leg's answer
+        originated.wait(10)
         session.hangup()
         seen["hangup"] = session.wait_for("CHANNEL_HANGUP", timeout=10)
 
@@ -87,6 +92,7 @@ def test_given_loopback_test_call_when_engine_answers_and_hangs_up_then_data_ans
             reply = client.bgapi(originate("loopback/5902/public", "&park()", {
                 "origination_uuid": a_uuid, "origination_caller_id_number": "5550002",
                 "fs_cc_test_socket": f"{host}:{port}"}), timeout=20)
+            originated.set()
             assert reply.strip() == f"+OK {a_uuid}"
             hangup = a_leg.wait_for("CHANNEL_HANGUP", timeout=10)
         wait_until(lambda: "hangup" in seen, what="the engine's hangup event")
