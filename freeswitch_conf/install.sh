@@ -11,6 +11,8 @@
 #   FS_CC_DEFAULT_PASSWORD vanilla default_password override   (kept, else generated)
 #   FS_CC_AGENT_ENDPOINT   sofia (SIP phones) | loopback (simulated phones, tests)  (kept, else sofia)
 #   FS_CC_TEST_NUMBERS     true enables the 59xx test numbers in context public     (kept, else false)
+#   FS_CC_SIP_AGENTS       with loopback: agents that stay SIP phones, e.g. "1019" or "1018,1019";
+#                          "none" for no SIP agent                                   (kept, else 1019)
 #   FS_CC_ENV_FILE         the engine's FS_CC_ESL_URL is written here    (/etc/fs_cc/freeswitch.env)
 #   FS_CC_FS_CLI_CONF      fs_cli's configuration, "" to skip    (/etc/fs_cli.conf)
 #   FS_CC_OWNER            owner:group of the written configuration (freeswitch:freeswitch if it exists)
@@ -33,6 +35,9 @@ AGENT_DIRECTORY=directory/default/fs_cc_agents.xml
 # Test switches ring simulated agent phones (dialplan/default's fs_cc_test_agent_phone); SIP
 # phones use the vanilla sofia_contact() string the committed directory file holds.
 LOOPBACK_DIAL_STRING='loopback/fs_cc_agent_${dialed_user}/default'
+# ...except these, which keep the sofia_contact() string so a test can register a real SIP phone
+# (sipp) and have the ACD ring it through the directory as a production switch does.
+DEFAULT_SIP_AGENTS=1019
 
 die() { echo "install.sh: $*" >&2; exit 1; }
 log() { echo "install.sh: $*"; }
@@ -76,6 +81,8 @@ AGENT_ENDPOINT="${FS_CC_AGENT_ENDPOINT:-$(existing_var fs_cc_agent_endpoint)}"
 AGENT_ENDPOINT="${AGENT_ENDPOINT:-sofia}"
 TEST_NUMBERS="${FS_CC_TEST_NUMBERS:-$(existing_var fs_cc_test_numbers)}"
 TEST_NUMBERS="${TEST_NUMBERS:-false}"
+SIP_AGENTS="${FS_CC_SIP_AGENTS:-$(existing_var fs_cc_sip_agents)}"
+SIP_AGENTS="${SIP_AGENTS:-$DEFAULT_SIP_AGENTS}"
 
 if [ ! -f "$CONF_DIR/freeswitch.xml" ]; then
     # a source build keeps its configuration under its prefix: name what is there
@@ -97,6 +104,17 @@ case "$TEST_NUMBERS" in
     true|false) ;;
     *) die "FS_CC_TEST_NUMBERS must be true or false, not $TEST_NUMBERS" ;;
 esac
+# A comma- or space-separated list of agents (1000-1019), stored comma-separated; or "none".
+if [ "$SIP_AGENTS" != none ]; then
+    normalized=""
+    for ext in ${SIP_AGENTS//,/ }; do
+        [[ " $(echo $AGENTS) " == *" $ext "* ]] \
+            || die "FS_CC_SIP_AGENTS must list agents 1000-1019 (or be none), not $SIP_AGENTS"
+        normalized="${normalized:+$normalized,}$ext"
+    done
+    [ -n "$normalized" ] || die "FS_CC_SIP_AGENTS must list agents 1000-1019 (or be none)"
+    SIP_AGENTS="$normalized"
+fi
 
 if [ -z "$SOUNDS_DIR" ]; then
     case "$CONF_DIR" in
@@ -121,7 +139,19 @@ done
 overlay_source() {
     local rel="$1"
     if [ "$rel" = "$AGENT_DIRECTORY" ] && [ "$AGENT_ENDPOINT" = loopback ]; then
-        sed "s|name=\"dial-string\" value=\"[^\"]*\"|name=\"dial-string\" value=\"$LOOPBACK_DIAL_STRING\"|" "$HERE/$rel"
+        # Every user's dial-string becomes the loopback phone, but the SIP agents'. Those get no
+        # unsolicited message-waiting NOTIFY after their REGISTER either: the test's sipp phone
+        # takes exactly one call (-m 1), and sipp would count that NOTIFY as its call.
+        awk -v dial="$LOOPBACK_DIAL_STRING" -v keep=",$SIP_AGENTS," '
+            /<user id="/ { match($0, /id="[^"]*"/); user = substr($0, RSTART + 4, RLENGTH - 5) }
+            /name="dial-string"/ && index(keep, "," user ",") == 0 {
+                sub(/value="[^"]*"/, "value=\"" dial "\"")
+            }
+            { print }
+            /<variables>/ && index(keep, "," user ",") > 0 {
+                match($0, /^ */)
+                print substr($0, 1, RLENGTH) "  <variable name=\"send-message-query-on-register\" value=\"false\"/>"
+            }' "$HERE/$rel"
     else
         cat "$HERE/$rel"
     fi
@@ -157,6 +187,7 @@ tmp="$(mktemp "$CONF_DIR/.vars_fs_cc.XXXXXX")"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"default_password=$DEFAULT_PASSWORD\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_agent_endpoint=$AGENT_ENDPOINT\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_test_numbers=$TEST_NUMBERS\"/>"
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_sip_agents=$SIP_AGENTS\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_test_agent_answer_delay_ms=0\"/>"
     for ext in $AGENTS; do
         echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_agent_${ext}_password=${AGENT_PASSWORD[$ext]}\"/>"

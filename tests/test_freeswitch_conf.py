@@ -468,6 +468,39 @@ def test_given_test_call_with_malformed_engine_address_when_59xx_called_then_def
     assert name == "fs_cc_test_numbers" and ("socket", ENGINE_SOCKET) in actions
 
 
+@pytest.mark.parametrize("socket", ["127.0.0.1:41234", "127.0.0.1:5"])
+def test_given_sip_test_call_naming_its_engine_in_a_header_when_59xx_called_then_handed_to_that_socket(
+        vanilla, tmp_path, socket):
+    fs = installed(vanilla, tmp_path, FS_CC_TEST_NUMBERS="true")
+    # sofia hands an INVITE's X- headers to the dialplan as sip_h_<name> variables
+    call = dict(fs.globals, **{"sip_h_X-FS-CC-Test-Socket": socket})
+
+    name, actions = route(fs.context("public"), "5904", call)
+
+    assert name == "fs_cc_test_numbers_sip_engine"
+    assert actions[:3] == [("set", "fs_cc_did=5904"), ("set", "hangup_after_bridge=true"),
+                           ("socket", "${sip_h_X-FS-CC-Test-Socket} async full")]
+
+
+@pytest.mark.parametrize("header", ["192.0.2.7:41234", "127.0.0.1", "127.0.0.1:41234 async full;hangup",
+                                    "127.0.0.1:123456", "localhost:41234"])
+def test_given_sip_test_call_with_header_naming_no_local_socket_when_59xx_called_then_default_socket(
+        vanilla, tmp_path, header):
+    fs = installed(vanilla, tmp_path, FS_CC_TEST_NUMBERS="true")
+    call = dict(fs.globals, **{"sip_h_X-FS-CC-Test-Socket": header})
+
+    name, actions = route(fs.context("public"), "5904", call)
+
+    assert name == "fs_cc_test_numbers" and ("socket", ENGINE_SOCKET) in actions
+
+
+def test_given_production_switch_when_sip_call_names_a_test_socket_then_not_sent_to_engine(vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path)
+    call = dict(fs.globals, **{"sip_h_X-FS-CC-Test-Socket": "127.0.0.1:41234"})
+
+    assert route(fs.context("public"), "5904", call) == (None, [])
+
+
 def test_given_agent_phone_when_dialling_service_number_then_transferred_to_public(vanilla, tmp_path):
     fs = installed(vanilla, tmp_path)
 
@@ -485,6 +518,54 @@ def test_given_loopback_agents_when_user_originated_then_agent_leg_rings_answers
     name, actions = route(fs.context("default"), "fs_cc_agent_1007", fs.globals)
     assert name == "fs_cc_test_agent_phone"
     assert [app for app, _ in actions] == ["set", "ring_ready", "sleep", "answer", "park"]
+
+
+def dial_strings(fs):
+    """Each directory user's dial-string, by id."""
+    return {ext: {p.get("name"): p.get("value") for p in user.iter("param")}["dial-string"]
+            for ext, user in fs.users().items()}
+
+
+def test_given_loopback_agents_when_installed_then_agent_1019_stays_a_sip_phone_for_the_sip_test(
+        vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback", FS_CC_TEST_NUMBERS="true")
+
+    dials = dial_strings(fs)
+    assert dials.pop("1019") == SOFIA_DIAL_STRING
+    assert set(dials.values()) == {"loopback/fs_cc_agent_${dialed_user}/default"}
+    assert fs.globals["fs_cc_sip_agents"] == "1019"  # the SIP test reads it: global_getvar
+    # no message-waiting NOTIFY after its REGISTER: the test's sipp phone would take it for its call
+    mwi = {ext: {v.get("name"): v.get("value") for v in user.iter("variable")}
+           .get("send-message-query-on-register") for ext, user in fs.users().items()}
+    assert mwi.pop("1019") == "false"
+    assert set(mwi.values()) == {None}
+
+
+def test_given_sip_agents_setting_when_installed_then_kept_as_sip_phones_and_on_the_next_run(vanilla, tmp_path):
+    installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback", FS_CC_SIP_AGENTS="1017 1018")
+    fs = installed(vanilla, tmp_path)  # settings not given keep their previous value
+
+    sip = sorted(ext for ext, dial in dial_strings(fs).items() if dial == SOFIA_DIAL_STRING)
+    assert sip == ["1017", "1018"]
+    assert fs.globals["fs_cc_sip_agents"] == "1017,1018"
+
+
+def test_given_no_sip_agents_when_installed_with_loopback_then_every_agent_is_a_loopback_phone(
+        vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback", FS_CC_SIP_AGENTS="none")
+
+    assert set(dial_strings(fs).values()) == {"loopback/fs_cc_agent_${dialed_user}/default"}
+    assert fs.globals["fs_cc_sip_agents"] == "none"
+
+
+@pytest.mark.parametrize("value", ["1020", "999", "1019;reboot", "agent", ","])
+def test_given_sip_agents_outside_the_agents_when_installed_then_refused_and_nothing_written(
+        vanilla, tmp_path, value):
+    result = run_install(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback", FS_CC_SIP_AGENTS=value)
+
+    assert result.returncode != 0
+    assert "FS_CC_SIP_AGENTS" in result.stderr
+    assert not (vanilla / "vars_fs_cc.xml").exists()
 
 
 def test_given_sofia_agents_when_test_agent_extension_dialled_then_not_answered(vanilla, tmp_path):

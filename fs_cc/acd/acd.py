@@ -35,6 +35,11 @@ def _bridge_cause(session):
     return DEFAULT_CAUSE
 
 
+def _seq(event):
+    """Event-Name#Event-Sequence of an event, for the log."""
+    return None if event is None else f"{event.get('Event-Name')}#{event.get('Event-Sequence')}"
+
+
 class ACD:
     """Queues callers and connects them to agents through FreeSWITCH (inbound ESL client)."""
 
@@ -244,6 +249,9 @@ class ACD:
             try:
                 agent_end = self._wait_either(session, leg, agent_hangup, gone)
                 caller_hangup = session.hangup_event if session.hungup.is_set() else None
+                logger.debug("call %s: caller hangup %s, agent leg %s end %s", session.uuid,
+                             _seq(caller_hangup), leg,
+                             _seq(agent_end.event) if agent_end and agent_end.seen else agent_end)
                 if agent_left_first(caller_hangup, agent_end, unbridges):
                     record.hangup_side = HangupSide.AGENT
                     record.hangup_cause = agent_end.cause if agent_end else _bridge_cause(session)
