@@ -7,6 +7,7 @@ through the ``fs_cc.commands`` entry-point group, so that fs_cc never imports th
 import argparse
 import importlib.metadata
 import logging
+import os
 import sys
 
 from fs_cc.errors import ConfigError, FsCcError
@@ -51,13 +52,17 @@ def cmd_up(args):
 
 
 def cmd_ivr_validate(args):
-    """Check IVR flow files and report every problem with file and line."""
-    from fs_cc.ivr import validate_file
+    """Check IVR flow files (and the sounds they play) and report every problem with file and line."""
+    from fs_cc.ivr import load_flow, validate_file
+    from fs_cc.ivr.sounds import check_sounds
+    from fs_cc.sounds import SHIPPED_SOUNDS, sound_prefix
 
+    sounds_dir = args.sounds_dir or os.environ.get("FS_CC_SOUNDS_DIR") or SHIPPED_SOUNDS
     status = 0
     for path in args.files:
         try:
             warnings = validate_file(path)
+            check_sounds(load_flow(path), sound_prefix(sounds_dir))
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1
@@ -68,15 +73,60 @@ def cmd_ivr_validate(args):
     return status
 
 
+def _add_common_options(parser, default_config=None, default_log_level="INFO"):
+    parser.add_argument("--config", default=default_config,
+                        help="YAML configuration file (default: $FS_CC_CONFIG or ./fs_cc.yaml"
+                             " when present)")
+    parser.add_argument("--log-level", default=default_log_level)
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: --config and --log-level may also follow the subcommand.
+
+    Their defaults are suppressed here, so a value given before the subcommand survives.
+    ``common_options=False`` leaves them to a command that parses its own (the emulator).
+    """
+
+    def __init__(self, *args, common_options=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if common_options:
+            _add_common_options(self, argparse.SUPPRESS, argparse.SUPPRESS)
+
+
+# (environment variable, Settings field, what listens there) of every port `up` binds
+PORT_SETTINGS = (
+    ("FS_CC_WEB_PORT", "web_port", "the web app (or --port)"),
+    ("FS_CC_CONTROL_PORT", "control_port", "the engine's control interface"),
+    ("FS_CC_OUTBOUND_PORT", "outbound_port", "the engine's outbound ESL server"),
+    ("FS_CC_EMULATOR_PORT", "emulator_port", "the emulator's event socket (FreeSWITCH's too)"),
+)
+
+
+def port_settings_epilog():
+    """The `up --help` epilog: each port setting with its default."""
+    import dataclasses
+
+    from fs_cc.config import Settings
+
+    defaults = {field.name: field.default for field in dataclasses.fields(Settings)}
+    lines = ["port settings: environment variables (in a --config file, the same names in",
+             "lowercase without FS_CC_, e.g. web_port), with their defaults:"]
+    for env, field, what in PORT_SETTINGS:
+        lines.append(f"  {env:<20} {defaults[field]:<5} {what}")
+    lines.append("set one when another program holds its port, e.g. a real FreeSWITCH on 8021;")
+    lines.append("their hosts: FS_CC_CONTROL_HOST, FS_CC_OUTBOUND_HOST (default 127.0.0.1)")
+    return "\n".join(lines)
+
+
 def build_parser():
     """The argument parser with every subcommand, including plugged-in ones."""
     parser = argparse.ArgumentParser(prog="fs-cc", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="YAML configuration file (default: $FS_CC_CONFIG or"
-                                         " ./fs_cc.yaml when present)")
-    parser.add_argument("--log-level", default="INFO")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_common_options(parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_CommandParser)
 
-    up = sub.add_parser("up", help=cmd_up.__doc__)
+    up = sub.add_parser("up", help=cmd_up.__doc__, epilog=port_settings_epilog(),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     up.add_argument("--port", type=int, help="web port (default 5000)")
     up.add_argument("--traffic-cpm", type=float, help="simulated callers per minute")
     up.add_argument("--speed", type=float, help="emulator speed factor")
@@ -89,13 +139,18 @@ def build_parser():
     engine.add_argument("--ivr-flow")
     engine.set_defaults(func=cmd_engine)
 
-    emulator = sub.add_parser("emulator", help=cmd_emulator.__doc__, add_help=False)
+    # the emulator parses its own options, --config (its YAML) and --log-level among them
+    emulator = sub.add_parser("emulator", help=cmd_emulator.__doc__, add_help=False,
+                              common_options=False)
     emulator.set_defaults(func=cmd_emulator, rest=[])
 
     ivr = sub.add_parser("ivr", help="IVR flow tools")
     ivr_sub = ivr.add_subparsers(dest="ivr_command", required=True, metavar="COMMAND")
     validate = ivr_sub.add_parser("validate", help=cmd_ivr_validate.__doc__)
     validate.add_argument("files", nargs="+")
+    validate.add_argument("--sounds-dir", default=None,
+                          help="the switch's $${sounds_dir} as seen from here (default: "
+                               "$FS_CC_SOUNDS_DIR, else the sounds fs_cc ships)")
     validate.set_defaults(func=cmd_ivr_validate)
 
     for entry in importlib.metadata.entry_points(group="fs_cc.commands"):
@@ -138,6 +193,10 @@ def main(argv=None):
         args.rest = extra  # the emulator parses its own options
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.config:
+        # commands that load settings themselves (the plugged-in web, worker, db, user) and the
+        # processes they start read the file from here
+        os.environ["FS_CC_CONFIG"] = str(args.config)
     _setup_logging(args.log_level)
     try:
         return args.func(args) or 0

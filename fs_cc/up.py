@@ -9,6 +9,7 @@ import ctypes
 import json
 import logging
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -167,6 +168,7 @@ def run_up(settings, config_file=None):
                 "--socket", f"{settings.outbound_host}:{settings.outbound_port}",
                 "--speed", str(settings.emulator_speed),
                 "--traffic-cpm", str(settings.emulator_traffic_cpm),
+                "--first-call-seconds", "0",
                 "--agents", _agent_range(settings.agents),
             ] + (["--seed", str(settings.emulator_seed)] if settings.emulator_seed else []))
             if not wait_for_port("127.0.0.1", settings.emulator_port, 20, emulator):
@@ -177,10 +179,11 @@ def run_up(settings, config_file=None):
                                        "--port", str(settings.web_port)])
         if not wait_for_port(settings.web_host, settings.web_port, 30, web):
             raise SystemExit(f"the web app did not start:\n{supervisor.tail('web')}")
-        url = f"http://{settings.web_host}:{settings.web_port}"
+        url = web_url(settings.web_host, settings.web_port)
         print(f"\nfs_cc is up: {url}\n"
               f"  demo login: {demo['username']} / {demo['password'] or '(as you changed it)'}\n"
-              f"  API token:  {demo['token']}  (curl -H 'Authorization: Bearer …' {url}/api/calls)\n"
+              f"  API token:  {demo['token']}\n"
+              f"  try it:     {curl_hint(url, demo['token'])}\n"
               f"  FreeSWITCH: {'emulator with simulated traffic' if settings.esl is None else 'real'}\n"
               f"  logs:       {log_dir}/{{engine,emulator,worker,web}}.log\n"
               f"Press Ctrl-C to stop.\n", flush=True)
@@ -192,6 +195,22 @@ def run_up(settings, config_file=None):
     finally:
         supervisor.stop()
         print(f"fs_cc stopped ({reason}).", flush=True)
+
+
+def web_url(host, port):
+    """The URL a browser or curl on this machine reaches the web app at."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def curl_hint(url, token):
+    """A curl command, ready to paste into a shell, that lists call records with the API token."""
+    return shlex.join(["curl", "-H", f"Authorization: Bearer {token}", f"{url}/api/calls"])
 
 
 def _agent_range(agents):

@@ -9,6 +9,9 @@ import os  # noqa: E402  (everything after the patching, on purpose)
 import pytest  # noqa: E402
 
 from fs_cc.emulator import Emulator, EmulatorConfig  # noqa: E402
+# PostgreSQL/Redis availability: under CI or FS_CC_REQUIRE_SERVICES a test that skips for lack of
+# one fails instead (hooks defined in tests/services.py, registered by being imported here)
+from tests.services import pytest_report_header, pytest_runtest_makereport  # noqa: E402,F401
 from tests.engine.support import EMULATOR_SPEED, Proxy  # noqa: E402
 from tests.switch import ENV, RealSwitch, switch_from_env  # noqa: E402
 

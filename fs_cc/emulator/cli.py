@@ -23,6 +23,8 @@ def build_parser():
     parser.add_argument("--socket", dest="socket_target", default=None, help="HOST:PORT of the engine")
     parser.add_argument("--speed", type=float, default=None)
     parser.add_argument("--traffic-cpm", type=float, default=None)
+    parser.add_argument("--first-call-seconds", type=float, default=None,
+                        help="simulated seconds before the first simulated call (default: random)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--agents", default=None, help="extension range, e.g. 1000-1009")
     parser.add_argument("--config", default=None, help="YAML file")
@@ -44,7 +46,8 @@ def config_from_args(args):
         low, _, high = args.agents.partition("-")
         config.phones = [Phone(str(ext)) for ext in range(int(low), int(high or low) + 1)]
     if args.traffic_cpm:
-        config.traffic = TrafficProfile(calls_per_minute=args.traffic_cpm, seed=args.seed)
+        config.traffic = TrafficProfile(calls_per_minute=args.traffic_cpm, seed=args.seed,
+                                        first_call_seconds=args.first_call_seconds)
     return config
 
 

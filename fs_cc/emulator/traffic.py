@@ -20,6 +20,7 @@ class TrafficProfile:
     caller_prefix: str = "1380013"
     seed: int = None
     max_calls: int = None
+    first_call_seconds: float = None  # simulated seconds before the first call (None: random)
 
 
 class TrafficGenerator:
@@ -58,7 +59,11 @@ class TrafficGenerator:
 
     def _run(self):
         rate = self.profile.calls_per_minute / 60.0
+        first = self.profile.first_call_seconds
         while self.profile.max_calls is None or len(self.placed) < self.profile.max_calls:
-            self.emulator.clock.sleep(self.rng.expovariate(rate) if rate > 0 else 3600)
+            if first is not None and not self.placed:
+                self.emulator.clock.sleep(first)  # a demo shows a call at once
+            else:
+                self.emulator.clock.sleep(self.rng.expovariate(rate) if rate > 0 else 3600)
             call = self.next_call()
             self.placed.append(self.emulator.place_call(**call))

@@ -48,14 +48,35 @@ def test_given_embedded_defaults_when_up_runs_then_calls_flow_and_ctrl_c_stops_a
         token = wait_until(printed_token, 90, "up printing its URL and token")
         assert f"http://127.0.0.1:{web_port}" in (tmp_path / "up.log").read_text()
 
-        def calls():
-            request = urllib.request.Request(f"http://127.0.0.1:{web_port}/api/calls",
+        def get(path):
+            request = urllib.request.Request(f"http://127.0.0.1:{web_port}{path}",
                                              headers={"Authorization": f"Bearer {token}"})
             with urllib.request.urlopen(request, timeout=5) as response:
-                return json.loads(response.read())["calls"]
+                return json.loads(response.read())
+
+        def calls():
+            return get("/api/calls")["calls"]
+
+        # the Calls page's "Calls in progress" comes from the engine, before any record
+        live = wait_until(lambda: get("/calls/in-progress")["calls"], 60, "a call in progress")
+        assert live[0]["uuid"] and live[0]["caller"]
 
         flowed = wait_until(calls, 60, "simulated calls on /api/calls")
         assert flowed[0]["uuid"]
+
+        # the banner's curl command, pasted into bash as printed, answers 200 with the JSON
+        hint = next(line.split("try it:", 1)[1].strip()
+                    for line in (tmp_path / "up.log").read_text().splitlines()
+                    if "try it:" in line)
+        assert hint.startswith("curl ") and token in hint
+        pasted = subprocess.run(["bash", "-c", hint + " --silent --write-out '\\n%{http_code}'"],
+                                capture_output=True, text=True, timeout=30)
+        body, _, status = pasted.stdout.rpartition("\n")
+        assert (pasted.returncode, status) == (0, "200"), pasted.stdout + pasted.stderr
+        assert json.loads(body)["calls"]
+        as_printed = subprocess.run(["bash", "-c", hint], capture_output=True, text=True,
+                                    timeout=30)
+        assert as_printed.returncode == 0 and "calls" in json.loads(as_printed.stdout)
         assert len(processes_with_env(str(var))) >= 5  # up, emulator, engine, worker, web
     finally:
         up.send_signal(signal.SIGINT)
@@ -83,3 +104,16 @@ def test_given_port_taken_when_up_starts_then_it_names_the_port_and_setting(tmp_
     assert f"127.0.0.1:{port} is already in use" in result.stderr
     assert "FS_CC_CONTROL_PORT" in result.stderr
     assert not (tmp_path / "var" / "logs").exists()  # nothing was started
+
+
+def test_given_any_bind_address_then_the_hint_names_a_reachable_url_and_the_whole_token():
+    import shlex
+
+    from fs_cc.up import curl_hint, web_url
+
+    assert web_url("0.0.0.0", 8080) == "http://127.0.0.1:8080"
+    assert web_url("::", 8080) == "http://[::1]:8080"
+    assert web_url("127.0.0.1", 5000) == "http://127.0.0.1:5000"
+    token = "a-b_C'd e"  # quoting must survive any character
+    assert shlex.split(curl_hint("http://127.0.0.1:5000", token)) == [
+        "curl", "-H", f"Authorization: Bearer {token}", "http://127.0.0.1:5000/api/calls"]

@@ -244,3 +244,23 @@ def test_given_file_string_with_one_missing_file_when_menu_plays_then_keys_are_r
                    "silence_stream://250 choice \\d 2000")
     assert _poll(lambda: engine.completed("play_and_get_digits"))
     assert engine.completed("play_and_get_digits")[0]["variable_choice"] == "2"
+
+
+def test_given_first_call_at_once_when_traffic_starts_then_the_first_caller_comes_without_waiting(listener):
+    host, port = listener.getsockname()
+    args = build_parser().parse_args(["--port", "0", "--speed", "1", "--traffic-cpm", "0.1",
+                                      "--first-call-seconds", "0", "--socket", "%s:%d" % (host, port)])
+    config = config_from_args(args)
+    assert config.traffic.first_call_seconds == 0
+    emu = Emulator(config)
+    emu.start()
+    try:
+        # at 0.1 calls a minute a random first wait is ten minutes on average
+        generator = TrafficGenerator(emu, config.traffic)
+        generator.start()
+        assert _poll(lambda: generator.placed, timeout=2)
+        listener.settimeout(5)
+        sock, _ = listener.accept()
+        sock.close()
+    finally:
+        emu.stop()

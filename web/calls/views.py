@@ -1,9 +1,10 @@
-"""The call records page."""
+"""The Calls page: calls in progress (from the engine) above the stored call records."""
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 
 from web.auth.decorators import login_required
 from web.calls.filters import CallFilters, parse_filters
+from web.calls.live import LiveCallService
 from web.calls.services import CallRecordService
 from web.errors import InvalidFilter
 from web import display_timezone
@@ -11,11 +12,24 @@ from web.extensions import db
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 
+LIVE_REFRESH_SECONDS = 5
+
+
+def live_call_service():
+    """The LiveCallService over the app's control client."""
+    return LiveCallService(current_app.extensions["fs_cc_control"])
+
+
+def _live_context():
+    return {"live": live_call_service().in_progress(viewer=g.user),
+            "live_refresh_seconds": current_app.config.get("CALLS_LIVE_REFRESH_SECONDS",
+                                                           LIVE_REFRESH_SECONDS)}
+
 
 @bp.route("")
 @login_required
 def index():
-    """Call records, newest first, filtered and paged; agents see only their own calls."""
+    """Calls in progress, then call records newest first, filtered, paged; agents: their own."""
     per_page = current_app.config["CALLS_PER_PAGE"]
     calls = CallRecordService(db.session)
     try:
@@ -24,10 +38,18 @@ def index():
     except InvalidFilter as exc:
         return render_template("calls/index.html", error=exc, rows=[], total=0, page=1, pages=1,
                                filters=CallFilters(), args=request.args,
-                               queues=calls.queue_names()), 400
+                               queues=calls.queue_names(), **_live_context()), 400
     rows, total = calls.search(filters, viewer=g.user)
     page = filters.offset // per_page + 1
     pages = max(1, -(-total // per_page))
     return render_template("calls/index.html", error=None, rows=rows, total=total, page=page,
                            pages=pages, filters=filters, args=request.args,
-                           queues=calls.queue_names())
+                           queues=calls.queue_names(), **_live_context())
+
+
+@bp.route("/in-progress")
+@login_required
+def in_progress():
+    """Calls in progress as JSON (the Calls page refreshes from it); 503 when the engine is down."""
+    live = live_call_service().in_progress(viewer=g.user)
+    return jsonify(live.to_dict()), (200 if live.engine_available else 503)
