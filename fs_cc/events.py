@@ -1,0 +1,514 @@
+"""The facts of a call and an agent, defined once for engine, worker and web, encoded one way.
+
+Every event is a frozen dataclass stamped with the engine that saw it, that engine's sequence
+number and an aware UTC time. Order events by (engine, seq), never by ``ts``: FreeSWITCH's clock
+ticks in 20 ms steps and two engines' clocks disagree. Pure: no I/O, no gevent, nothing of web.
+"""
+
+import collections.abc
+import dataclasses
+import datetime
+import enum
+import itertools
+import json
+import types
+import typing
+
+from fs_cc.errors import FsCcError
+
+# Celery task names, shared by the engine (which sends) and the worker (which registers).
+TASK_RECORD_CALL = "fs_cc.record_call"
+TASK_STORE_EVENTS = "fs_cc.store_events"
+
+
+def utcnow():
+    """The current time as an aware UTC datetime."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+# -- the states -------------------------------------------------------------------------------
+
+class HangupSide(enum.Enum):
+    """Which party ended the call (the values fs_cc.calls.HangupSide stores today)."""
+
+    CALLER = "caller"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class AgentState(enum.Enum):
+    """An agent's status (the values of fs_cc.acd.agents.AgentStatus, which may adopt this)."""
+
+    LOGGED_OUT = "logged_out"
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    BREAK = "break"
+
+
+class OfferFailure(enum.Enum):
+    """Why ringing an agent did not connect them."""
+
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    REJECTED = "rejected"
+    UNREGISTERED = "unregistered"
+    FAILED = "failed"
+
+    @classmethod
+    def from_hangup_cause(cls, cause):
+        """The failure a FreeSWITCH hangup cause means ("USER_BUSY", "-ERR NO_ANSWER", None)."""
+        text = (cause or "").strip().upper()
+        if text.startswith("-ERR"):  # a failed originate answers "-ERR CAUSE"
+            text = text[4:].strip()
+        return _OFFER_FAILURES.get(text, cls.FAILED)
+
+
+_OFFER_FAILURES = {
+    "NO_ANSWER": OfferFailure.NO_ANSWER,
+    "NO_USER_RESPONSE": OfferFailure.NO_ANSWER,
+    "ORIGINATOR_CANCEL": OfferFailure.NO_ANSWER,  # we gave up ringing (our originate timeout)
+    "USER_BUSY": OfferFailure.BUSY,
+    "CALL_REJECTED": OfferFailure.REJECTED,
+    "USER_NOT_REGISTERED": OfferFailure.UNREGISTERED,
+    "SUBSCRIBER_ABSENT": OfferFailure.UNREGISTERED,
+}
+
+
+class TransferKind(enum.Enum):
+    """Where a call is transferred to."""
+
+    AGENT = "agent"
+    QUEUE = "queue"
+    IVR = "ivr"
+    NUMBER = "number"  # outside the call center
+
+
+class CallState(enum.Enum):
+    """Where a call is, as its events tell it."""
+
+    RINGING = "ringing"  # started, not yet in a flow, a queue or with an agent
+    IVR = "ivr"
+    QUEUED = "queued"
+    OFFERING = "offering"  # an agent's phone rings for it
+    CONNECTED = "connected"
+    HELD = "held"
+    ENDED = "ended"
+
+
+C = CallState
+CALL_TRANSITIONS = {
+    C.RINGING: frozenset({C.IVR, C.QUEUED, C.OFFERING, C.ENDED}),
+    C.IVR: frozenset({C.IVR, C.QUEUED, C.OFFERING, C.ENDED}),
+    # overflow to another queue, or out to the IVR (leave a message, ask for a callback)
+    C.QUEUED: frozenset({C.QUEUED, C.IVR, C.OFFERING, C.ENDED}),
+    # several agents may ring at once; an unanswered offer puts the caller back to waiting
+    C.OFFERING: frozenset({C.OFFERING, C.QUEUED, C.CONNECTED, C.ENDED}),
+    # transfers: the event after CallTransferred (queued, IVR entered, offered) moves the call
+    C.CONNECTED: frozenset({C.HELD, C.QUEUED, C.IVR, C.OFFERING, C.ENDED}),
+    C.HELD: frozenset({C.CONNECTED, C.QUEUED, C.IVR, C.OFFERING, C.ENDED}),
+    C.ENDED: frozenset(),
+}
+del C
+
+
+# -- the errors -------------------------------------------------------------------------------
+
+class EventError(FsCcError):
+    """Base of the errors about events."""
+
+
+class MalformedEvent(EventError):
+    """A text that is not a JSON object with a string ``"type"``."""
+
+    def __init__(self, text, reason):
+        self.text = text
+        self.reason = reason
+        super().__init__(f"malformed event ({reason}): {text[:80]!r}")
+
+
+class UnknownEventType(EventError):
+    """A ``"type"`` that names no event."""
+
+    def __init__(self, event_type):
+        self.event_type = event_type
+        super().__init__(f"unknown event type {event_type!r}")
+
+
+class EventFieldError(EventError):
+    """A field of an event is unknown, missing or holds a wrong value."""
+
+    problem = "invalid"
+
+    def __init__(self, event_type, field, message=""):
+        self.event_type = event_type
+        self.field = field
+        self.message = message or self.problem
+        super().__init__(f"{event_type}: field {field!r}: {self.message}")
+
+
+class UnknownField(EventFieldError):
+    """The encoded event has a field its type does not define."""
+
+    problem = "unknown field"
+
+
+class MissingField(EventFieldError):
+    """The encoded event lacks a field its type requires."""
+
+    problem = "missing field"
+
+
+class InvalidCallTransition(EventError):
+    """A call may not move from its current state to the one an event implies."""
+
+    def __init__(self, call_uuid, current, target, event_type=None):
+        self.call_uuid = call_uuid
+        self.current = current
+        self.target = target
+        self.event_type = event_type
+        were = current.value if current else "nothing"
+        by = f" on {event_type}" if event_type else ""
+        super().__init__(f"call {call_uuid} cannot go from {were} to {target.value}{by}")
+
+
+# -- the events -------------------------------------------------------------------------------
+
+EVENT_TYPES = {}  # "call.started" -> CallStarted
+
+
+def _event(name, state=None):
+    """Make a frozen, slotted, keyword-only dataclass of the class and register it as ``name``."""
+
+    def register(cls):
+        cls = dataclasses.dataclass(frozen=True, slots=True, kw_only=True)(cls)
+        cls.TYPE = name
+        cls.CALL_STATE = state  # the state the event moves its call to; None: leaves it alone
+        EVENT_TYPES[name] = cls
+        return cls
+
+    return register
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """What every fact carries: the engine that saw it, its sequence there, and when (UTC)."""
+
+    TYPE: typing.ClassVar[str] = ""
+    CALL_STATE: typing.ClassVar[typing.Optional[CallState]] = None
+
+    engine: str
+    seq: int
+    ts: datetime.datetime
+
+    def __post_init__(self):
+        if not isinstance(self.ts, datetime.datetime) or self.ts.utcoffset() is None:
+            raise EventFieldError(self.TYPE or type(self).__name__, "ts",
+                                  f"needs an aware datetime, got {self.ts!r}")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class CallEvent(Event):
+    """A fact about one call, named by the UUID of its first (caller's) channel."""
+
+    call_uuid: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class AgentEvent(Event):
+    """A fact about one agent, named by its extension."""
+
+    agent: str
+
+
+@_event("call.started", CallState.RINGING)
+class CallStarted(CallEvent):
+    """A call reached the engine."""
+
+    did: str
+    caller_number: str
+    caller_name: str = ""
+
+
+@_event("call.ivr_node_entered", CallState.IVR)
+class IvrNodeEntered(CallEvent):
+    """The call's IVR flow entered a node."""
+
+    flow: str
+    node: str
+
+
+@_event("call.ivr_node_left", CallState.IVR)
+class IvrNodeLeft(CallEvent):
+    """The call's IVR flow left a node, with what the caller keyed and where it led."""
+
+    flow: str
+    node: str
+    input: typing.Optional[str]
+    outcome: str
+
+
+@_event("call.queued", CallState.QUEUED)
+class CallQueued(CallEvent):
+    """The call waits in a queue; ``skills`` maps skill name to the minimum level asked."""
+
+    queue: str
+    priority: int
+    skills: typing.Mapping[str, int]
+    position: int
+
+    def __post_init__(self):
+        Event.__post_init__(self)
+        object.__setattr__(self, "skills", types.MappingProxyType(dict(self.skills)))
+
+
+@_event("call.offered", CallState.OFFERING)
+class OfferedToAgent(CallEvent):
+    """An agent's phone rings for the call on leg ``leg_uuid``."""
+
+    agent: str
+    leg_uuid: str
+    queue: typing.Optional[str]
+
+
+@_event("call.offer_failed", CallState.QUEUED)
+class OfferFailed(CallEvent):
+    """Ringing an agent did not connect them; ``hangup_cause`` is FreeSWITCH's own word."""
+
+    agent: str
+    leg_uuid: str
+    cause: OfferFailure
+    hangup_cause: str = ""
+
+
+@_event("call.answered", CallState.CONNECTED)
+class AnsweredByAgent(CallEvent):
+    """The agent answered and is bridged to the caller."""
+
+    agent: str
+    leg_uuid: str
+
+
+@_event("call.transferred")
+class CallTransferred(CallEvent):
+    """The call was sent elsewhere (by an agent, or by the system when ``by_agent`` is None)."""
+
+    target_kind: TransferKind
+    target: str
+    by_agent: typing.Optional[str]
+
+
+@_event("call.held", CallState.HELD)
+class CallHeld(CallEvent):
+    """The caller was put on hold."""
+
+    by_agent: typing.Optional[str] = None
+
+
+@_event("call.unheld", CallState.CONNECTED)
+class CallUnheld(CallEvent):
+    """The caller was taken off hold."""
+
+    by_agent: typing.Optional[str] = None
+
+
+@_event("call.recording_started")
+class RecordingStarted(CallEvent):
+    """The call is being recorded to ``path``."""
+
+    path: str
+
+
+@_event("call.recording_stopped")
+class RecordingStopped(CallEvent):
+    """The recording to ``path`` stopped."""
+
+    path: str
+
+
+@_event("call.ended", CallState.ENDED)
+class CallEnded(CallEvent):
+    """The call is over: who hung up and FreeSWITCH's hangup cause."""
+
+    side: HangupSide
+    cause: str
+
+
+@_event("agent.status_changed")
+class AgentStatusChanged(AgentEvent):
+    """An agent moved from one status to another, and why."""
+
+    old: AgentState
+    new: AgentState
+    reason: str
+
+
+@_event("agent.logged_in")
+class AgentLoggedIn(AgentEvent):
+    """An agent logged in to a queue."""
+
+    queue: str
+
+
+@_event("agent.logged_out")
+class AgentLoggedOut(AgentEvent):
+    """An agent logged out of a queue."""
+
+    queue: str
+
+
+# -- call states ------------------------------------------------------------------------------
+
+def check_call_transition(call_uuid, current, target, event_type=None):
+    """Raise InvalidCallTransition unless a call may go from ``current`` (None: new) to ``target``."""
+    allowed = {CallState.RINGING} if current is None else CALL_TRANSITIONS[current]
+    if target not in allowed:
+        raise InvalidCallTransition(call_uuid, current, target, event_type)
+
+
+def call_state_after(current, event):
+    """The state a call in ``current`` (None: not yet started) is in after ``event``.
+
+    Events that leave the state alone (recording, transfer) are accepted in any state, even
+    after the end: a recording stops when the channel hangs up.
+    """
+    target = event.CALL_STATE
+    if target is None:
+        return current
+    check_call_transition(event.call_uuid, current, target, event.TYPE)
+    return target
+
+
+# -- the JSON encoding ------------------------------------------------------------------------
+
+def to_dict(event):
+    """A JSON-safe dict of the event with its ``"type"`` (enums as values, times ISO 8601)."""
+    out = {"type": event.TYPE}
+    for field in dataclasses.fields(event):
+        out[field.name] = _plain(getattr(event, field.name))
+    return out
+
+
+def _plain(value):
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, typing.Mapping):
+        return dict(value)
+    return value
+
+
+def encode(event):
+    """The one JSON text of an event."""
+    return json.dumps(to_dict(event), separators=(",", ":"), sort_keys=True)
+
+
+def decode(text):
+    """The event a JSON text from :func:`encode` holds; EventError says what is wrong."""
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise MalformedEvent(str(text), f"not JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise MalformedEvent(str(text), 'not an object with a string "type"')
+    return from_dict(data)
+
+
+def from_dict(data):
+    """The event a dict from :func:`to_dict` describes: no unknown, missing or mistyped field."""
+    name = data.get("type")
+    cls = EVENT_TYPES.get(name)
+    if cls is None:
+        raise UnknownEventType(name)
+    fields = {field.name: field for field in dataclasses.fields(cls)}
+    for key in data:
+        if key != "type" and key not in fields:
+            raise UnknownField(name, key)
+    hints = _hints(cls)
+    kwargs = {}
+    for field in fields.values():
+        if field.name not in data:
+            # a field added later with a default still reads what older engines wrote
+            if field.default is dataclasses.MISSING:
+                raise MissingField(name, field.name)
+            continue
+        kwargs[field.name] = _parse(name, field.name, hints[field.name], data[field.name])
+    return cls(**kwargs)
+
+
+_HINTS = {}
+
+
+def _hints(cls):
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _parse(event_type, field, hint, value):
+    """``value`` read from JSON as the type ``hint`` of the field."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is typing.Union:  # Optional[X]
+        if value is None:
+            return None
+        hint = next(arg for arg in args if arg is not type(None))
+        args = typing.get_args(hint)
+    origin = typing.get_origin(hint) or hint
+    if isinstance(origin, type) and issubclass(origin, enum.Enum):
+        try:
+            return origin(value)
+        except ValueError:
+            names = ", ".join(member.value for member in origin)
+            raise EventFieldError(event_type, field, f"{value!r} is not one of {names}") from None
+    if origin is datetime.datetime:
+        return _parse_time(event_type, field, value)
+    if origin is collections.abc.Mapping or origin is dict:
+        if not isinstance(value, dict):
+            raise EventFieldError(event_type, field, f"needs an object, got {value!r}")
+        key_type, value_type = args
+        return {_parse(event_type, f"{field}.{key}", key_type, key):
+                _parse(event_type, f"{field}.{key}", value_type, item)
+                for key, item in value.items()}
+    # bool is an int in Python, never in an event
+    if not isinstance(value, origin) or (origin is int and isinstance(value, bool)):
+        raise EventFieldError(event_type, field,
+                              f"needs {origin.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _parse_time(event_type, field, value):
+    if not isinstance(value, str):
+        raise EventFieldError(event_type, field, f"needs an ISO 8601 text, got {value!r}")
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise EventFieldError(event_type, field, f"{value!r} is not ISO 8601") from None
+    if moment.utcoffset() is None:
+        raise EventFieldError(event_type, field, f"{value!r} has no UTC offset")
+    return moment
+
+
+# -- stamping ---------------------------------------------------------------------------------
+
+class EventSequencer:
+    """Builds an engine's events, stamping each with the engine id, the next seq and the time.
+
+    ``start`` is the last seq the engine used before (from its durable outbox), so that a
+    restarted engine never reuses a number: the worker stores facts idempotently by (engine, seq).
+    """
+
+    def __init__(self, engine, start=0, clock=utcnow):
+        self.engine = engine
+        self._clock = clock
+        # next() on itertools.count is atomic under the GIL and between greenlet switches
+        self._counter = itertools.count(start + 1)
+
+    def next_seq(self):
+        """Take the next sequence number."""
+        return next(self._counter)
+
+    def make(self, event_class, **fields):
+        """A new ``event_class`` event with ``fields``, stamped by this engine."""
+        return event_class(engine=self.engine, seq=self.next_seq(), ts=self._clock(), **fields)
