@@ -5,9 +5,12 @@ import os
 import re
 import time
 
-from fs_cc.emulator.channel import ChannelState
+from fs_cc.emulator.channel import CallState, ChannelState
 from fs_cc.emulator.dialplan import ENGINE_SOCKET_VAR
+from fs_cc.emulator.events import channel_data
+from fs_cc.emulator.expansion import expand_headers, header_lookup
 from fs_cc.emulator.originate import OriginateError, dial
+from fs_cc.emulator.originate import _domains as directory_domains
 from fs_cc.emulator.recording import api_uuid_record
 from fs_cc.emulator.show import show
 
@@ -15,11 +18,26 @@ logger = logging.getLogger(__name__)
 
 TRANSFER_SYNTAX = "<uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]"
 GLOBAL_SETVAR_SYNTAX = "<var>=<value> [=<value2>]"
+HOLD_SYNTAX = "[off|toggle] <uuid> [<display>]"
 
 
 def separate(text):
     """switch_separate_string on spaces: single quotes group words and are removed."""
     return [p.replace("'", "") for p in re.findall(r"(?:[^\s']|'[^']*')+", text)]
+
+
+class ParamEvent:
+    """A stream's param_event: the API event's headers, gathered until it fires (once)."""
+
+    def __init__(self):
+        self.headers = []
+        self.fired = False
+
+
+def takes_param(handler):
+    """Mark an api_* method that is given the ParamEvent as well (expand_function)."""
+    handler.takes_param = True
+    return handler
 
 
 class Api:
@@ -29,20 +47,27 @@ class Api:
         self.switch = switch
         self.started = time.time()
 
-    def execute(self, command, args):
-        """Run one command and return its response text."""
+    def execute(self, command, args, param=None):
+        """Run one command and return its response text (switch_api_execute).
+
+        ``param`` is the stream's param event of an outer command (expand): the command's
+        API-Command headers are added to it and it fires once, here, as FreeSWITCH does.
+        """
+        param = ParamEvent() if param is None else param
+        param.headers.append(("API-Command", command))
+        if args:
+            param.headers.append(("API-Command-Argument", args))
         handler = getattr(self, "api_" + command, None)
         if handler is None:
             result = "-ERR %s Command not found!\n" % command
         else:
             try:
-                result = handler(args)
+                result = handler(args, param) if getattr(handler, "takes_param", False) else handler(args)
             except (ValueError, IndexError) as exc:
                 result = "-ERR %s\n" % exc
-        extra = [("API-Command", command)]
-        if args:
-            extra.append(("API-Command-Argument", args))
-        self.switch.fire(self.switch.factory.simple("API", extra))
+        if not param.fired:
+            param.fired = True
+            self.switch.fire(self.switch.factory.simple("API", param.headers))
         return result
 
     def background(self, job_uuid, command, args):
@@ -113,6 +138,79 @@ class Api:
         path = args.strip()
         return "true" if path and os.path.exists(path) else "false"
 
+    # -- expansion -------------------------------------------------------------------------
+    def _expand(self, text, headers):
+        """switch_event_expand_headers over ``headers``, with the globals and api functions."""
+        def call_api(command, args):
+            known = hasattr(self, "api_" + command.strip())
+            result = self.execute(command.strip(), args.strip())  # its own API event
+            return result if known else None
+        return expand_headers(text, header_lookup(headers), self.switch.global_var, call_api)
+
+    @staticmethod
+    def _uuid_prefix(args):
+        """`uuid:<uuid> rest`: (uuid, rest); rest None without a space; ("", args) without uuid:."""
+        if not args[:5].lower() == "uuid:":
+            return "", args
+        uuid, space, rest = args[5:].partition(" ")
+        return (uuid, rest) if space else ("", None)
+
+    def api_eval(self, args):
+        """eval [uuid:<uuid> ]<text>: the text expanded over a CHANNEL_DATA event (eval_function).
+
+        The event holds the channel's headers and `variable_*` (so `${Channel-Name}` and
+        `${variable_channel_name}` are found, `${channel_name}` only as a global), then globals.
+        """
+        if not args:
+            return ""
+        uuid, text = self._uuid_prefix(args)
+        if not text:
+            return ""
+        factory = self.switch.factory
+        headers = factory.core("CHANNEL_DATA", sequence=False)
+        channel = self.switch.channels.get(uuid) if uuid else None
+        if channel is not None:
+            headers += channel_data(channel, "CHANNEL_DATA")
+        return self._expand(text, headers)
+
+    @takes_param
+    def api_expand(self, args, param):
+        """expand [uuid:<uuid> ]<command> <args>: run the command on its expanded args (expand_function).
+
+        The args are expanded over the API event (with the channel's data under uuid:), which the
+        inner command then fires: one API event with both commands' API-Command headers.
+        """
+        if not args:
+            return "-ERR No input\n"
+        uuid, rest = self._uuid_prefix(args)
+        if not rest:
+            return "-ERR No input\n"
+        channel = self.switch.channels.get(uuid) if uuid else None
+        if channel is not None:
+            param.headers += channel_data(channel, "API")
+        command, space, arg = rest.partition(" ")
+        expanded = self._expand(arg, self.switch.factory.core("API", sequence=False) + param.headers) \
+            if space else ""
+        command, expanded = command.strip(), expanded.strip()
+        if not hasattr(self, "api_" + command):
+            self.execute(command, expanded, param)
+            return "INVALID COMMAND!\n-ERR Cannot execute command\n"
+        return self.execute(command, expanded, param)
+
+    def api_echo(self, args):
+        """echo <text>: the text as given (echo_function)."""
+        return args
+
+    def api_user_exists(self, args):
+        """user_exists <key> <user> <domain>: `true` or `false` (_find_user in mod_commands.c)."""
+        parts = args.split()
+        if len(parts) < 3:
+            return "false"
+        key, user, domain = parts[:3]
+        found = (key == "id" and self.switch.phones.get(user) is not None
+                 and domain in directory_domains(self.switch))
+        return "true" if found else "false"
+
     def api_reloadxml(self, _args):
         """reloadxml."""
         return "+OK [Success]\n"
@@ -177,77 +275,101 @@ class Api:
         return "+OK %s\n" % b_leg.uuid
 
     def api_uuid_transfer(self, args):
-        """uuid_transfer <uuid> [-bleg|-both] <dest> [dialplan] [context] (transfer_function)."""
+        """uuid_transfer <uuid> [-bleg|-both] <dest> [dialplan] [context] (transfer_function).
+
+        -bleg transfers the bridged partner, or the channel itself when it has none; -both the
+        partner, then the channel (12_uuid_transfer_bleg, 13_uuid_transfer_both).
+        """
         parts = separate(args)
-        if len(parts) < 2:
+        if len(parts) < 2 or len(parts) > 5:
             return "-USAGE: %s\n" % TRANSFER_SYNTAX
         channel = self._channel(parts[0])
         if channel is None:
             return "-ERR No such channel!\n"
-        leg = parts[1].lower() if parts[1].lower() in ("-bleg", "-both") else None
+        leg = parts[1].lower() if parts[1].startswith("-") else None
         rest = parts[2:] if leg else parts[1:]
         if not rest:
             return "-USAGE: %s\n" % TRANSFER_SYNTAX
         dialplan = rest[1] if len(rest) > 1 else "XML"
-        context = rest[2] if len(rest) > 2 else channel.profile.context
-        targets = [channel] if leg is None else []
-        if leg is not None:
-            other = self.switch.channels.get(channel.bridged_to or "")
-            if other is not None:
-                targets.append(other)
-            if leg == "-both":
-                targets.append(channel)
+        other = self.switch.channels.get(channel.bridged_to or "") if leg else None
+        targets = [channel]
+        if other is not None and leg == "-bleg":
+            targets = [other]
+        elif other is not None and leg == "-both":
+            targets = [other, channel]
         for target in targets:
+            context = rest[2] if len(rest) > 2 else target.profile.context
             self.switch.transfer(target, rest[0], context, dialplan)
         return "+OK\n"
 
     def api_uuid_broadcast(self, args):
-        """uuid_broadcast <uuid> <path|app::args> [aleg|bleg|both]: always `+OK Message Sent`."""
-        parts = args.split()
-        if len(parts) < 2:
+        """uuid_broadcast <uuid> <path|app::args> [aleg|bleg|holdb|both] (uuid_broadcast_function).
+
+        No leg means aleg with the partner on hold music meanwhile; `bleg` plays to the partner
+        only; `+OK Message sent`, or `-ERR invalid uuid` (15_uuid_broadcast).
+        """
+        argv = args.split()
+        if len(argv) < 2:
             return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
-        channel = self._channel(parts[0])
-        if channel is not None:
-            what = parts[1]
-            if "::" in what:
-                app, _, arg = what.partition("::")
-                arg = arg.replace("!", " ")
-            else:
-                app, arg = "playback", what
-            channel.queue_app(app, arg)
-        return "+OK Message Sent\n"
+        aleg, bleg, hold_bleg = True, False, True
+        if len(argv) > 2:
+            legs = argv[2].lower()
+            aleg = "aleg" in legs or "both" in legs
+            bleg = ("bleg" in legs or "both" in legs) and "holdb" not in legs
+            hold_bleg = "holdb" in legs
+        channel = self._channel(argv[0])
+        if channel is None:
+            return "-ERR invalid uuid\n"
+        self.switch.broadcast(channel, argv[1], aleg=aleg, bleg=bleg, hold_bleg=hold_bleg)
+        return "+OK Message sent\n"
 
     def api_uuid_break(self, args):
-        """uuid_break <uuid> [all]: no output on success (break_function in mod_commands.c)."""
+        """uuid_break <uuid> [all]: `+OK`, playing or not (break_function in mod_commands.c)."""
         parts = args.split()
         if not parts:
             return "-USAGE: <uuid> [all]\n"
         channel = self._channel(parts[0])
         if channel is None:
-            return "-ERR No Such Channel!\n"
+            return "-ERR No such channel!\n"  # as recorded (20_playback_events)
         if "all" in parts[1:]:
             channel.app_queue.clear()
-        channel.request_break()
-        return ""
+        if channel.broadcasting:  # a broadcast (hold music loops -1) stops, not just its file
+            channel.stop_broadcast()
+        else:
+            channel.request_break()
+        return "+OK\n"
 
     def api_uuid_record(self, args):
         """uuid_record <uuid> start|stop|mask|unmask <path> [limit]."""
         return api_uuid_record(self.switch, args)
 
     def api_uuid_hold(self, args):
-        """uuid_hold [off|toggle] <uuid> (uuid_hold_function in mod_commands.c)."""
-        parts = args.split()
-        if not parts:
-            return "-USAGE: [off|toggle] <uuid> [<display>]\n"
-        mode = "on"
-        if parts[0].lower() in ("off", "toggle"):
-            mode = parts.pop(0).lower()
-        channel = self._channel(parts[0]) if parts else None
-        if channel is None or channel.hungup:
-            return "-ERR Operation Failed\n"
-        held = (not channel.held) if mode == "toggle" else (mode == "on")
-        self.switch.set_hold(channel, held)
-        return "+OK Success\n"
+        """uuid_hold [off|toggle] <uuid> (uuid_hold_function in mod_commands.c).
+
+        A uuid no session has is a success (switch_ivr_hold_uuid finds nothing to fail on);
+        `off` fails unless the call state is HELD, which uuid_hold never makes it (10_hold_unhold).
+        """
+        argv = args.split()
+        if not argv:
+            # the usage, and the status still failed
+            return "-USAGE: %s\n-ERR Operation failed\n" % HOLD_SYNTAX
+        mode = argv[0].lower()
+        uuid = argv[1] if mode in ("off", "toggle") and len(argv) > 1 else None
+        if mode not in ("off", "toggle"):
+            uuid = argv[0]
+        channel = self._channel(uuid) if uuid else None
+        ok = True
+        if channel is not None:
+            if mode == "off":
+                ok = self.switch.unhold(channel)
+            elif mode == "toggle":
+                if channel.call_state in (CallState.ACTIVE, CallState.UNHELD):
+                    ok = self.switch.hold(channel)
+                elif channel.call_state == CallState.HELD:
+                    ok = self.switch.unhold(channel)
+            else:
+                ok = self.switch.hold(channel)
+        return "+OK Success\n" if ok else "-ERR Operation failed\n"
 
     def api_hupall(self, args):
         """hupall [cause]."""

@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_PROMPT_SECONDS = 2.0
 FOREVER = None
 NOT_FOUND = "not found"  # what _play returns for a sound the switch cannot open
+RESPONSE_VAR = "current_application_response"  # SWITCH_CURRENT_APPLICATION_RESPONSE_VARIABLE
 
 
 def execute(channel, app, arg="", app_uuid=None):
@@ -24,15 +25,21 @@ def execute(channel, app, arg="", app_uuid=None):
     if arg:
         channel.set_var("current_application_data", arg)
     channel.set_var("current_application", app)
+    channel.set_var(RESPONSE_VAR, None)
     channel.application, channel.application_data = app, arg
     data = [("Application", app)] + ([("Application-Data", arg)] if arg else [])
     channel.fire("CHANNEL_EXECUTE", post=data + [("Application-UUID", app_uuid)])
     func = APPS.get(app)
     if func is None:
         logger.warning("%s: application %s is not emulated; treated as a no-op", channel.uuid, app)
-        response = "_none_"
+        response = None
     else:
-        response = func(channel, arg) or "_none_"
+        response = func(channel, arg)
+    if response and response != "_none_":
+        channel.set_var(RESPONSE_VAR, response)
+    # switch_core_session_exec reads the variable back: an application that sets none (park)
+    # reports what the last application run inside it (a sendmsg playback) left there
+    response = channel.variables.get(RESPONSE_VAR) or "_none_"
     channel.last_response = response
     channel.fire("CHANNEL_EXECUTE_COMPLETE",
                  post=data + [("Application-Response", response), ("Application-UUID", app_uuid)])
@@ -42,15 +49,22 @@ def execute(channel, app, arg="", app_uuid=None):
 def run_queued(channel):
     """Execute the applications queued by sendmsg, in order (switch_ivr_parse_event)."""
     while channel.app_queue and not channel.hungup and not channel.taken_over:
-        app, arg, app_uuid, loops, lock = channel.app_queue.pop(0)
+        app, arg, app_uuid, loops, lock, hold_bleg = channel.app_queue.pop(0)
         outer_lock, channel.event_lock = channel.event_lock, lock
+        outer_broadcast, channel.broadcasting, channel.broadcast_stopped = channel.broadcasting, True, False
+        held = channel.switch.hold_partner(channel) if hold_bleg else None
         try:
-            for _ in range(max(1, loops)):
-                if channel.hungup:
+            count = 0
+            while loops < 0 or count < max(1, loops):
+                if channel.hungup or channel.broadcast_stopped or channel.taken_over:
                     break
                 execute(channel, app, arg, app_uuid)
+                count += 1
         finally:
             channel.event_lock = outer_lock
+            channel.broadcasting, channel.broadcast_stopped = outer_broadcast, False
+            if held is not None:
+                held.stop_broadcast()
 
 
 def park_loop(channel, fire_events=True):
@@ -103,19 +117,53 @@ def _play(channel, path, stop_on_dtmf=False):
     """Play one file (or a file_string:// list); returns the WakeReason that ended it.
 
     NOT_FOUND when the file cannot be opened, at once (switch_ivr_play_file's
-    SWITCH_STATUS_NOTFOUND); a file_string:// list skips its missing files (next_file in
-    mod_dptools.c) and is NOT_FOUND only when none can be opened.
+    SWITCH_STATUS_NOTFOUND), without PLAYBACK_START / PLAYBACK_STOP; a file_string:// list
+    skips its missing files (next_file in mod_dptools.c) and is NOT_FOUND only when none can be
+    opened. Whatever plays is framed by one PLAYBACK_START and one PLAYBACK_STOP.
     """
-    played = False
+    started = None
+    reason = WakeReason.TIMEOUT
     for piece in pieces(path):
         if not _found(channel, piece):
             logger.warning("%s: cannot open sound %s", channel.uuid, piece)
             continue
-        played = True
+        if started is None:
+            started = channel.switch.clock.monotonic()
+            _playback_event(channel, "PLAYBACK_START", path)
         reason = _play_one(channel, media_seconds(piece), stop_on_dtmf)
         if reason != WakeReason.TIMEOUT:
-            return reason
-    return WakeReason.TIMEOUT if played else NOT_FOUND
+            break
+    if started is None:
+        return NOT_FOUND
+    ms = int((channel.switch.clock.monotonic() - started) * channel.switch.clock.speed * 1000)
+    samples = ms * 8  # L16 at 8 kHz
+    for key, value in (("playback_last_offset_pos", samples), ("playback_seconds", ms // 1000),
+                       ("playback_ms", ms), ("playback_samples", samples)):
+        channel.set_var(key, value)
+    broken = reason in (WakeReason.BREAK, WakeReason.DTMF)
+    _playback_event(channel, "PLAYBACK_STOP", path, status="break" if broken else "done")
+    return reason
+
+
+def playback_file_path(channel, path):
+    """The path switch_ivr_play_file opens: a relative file gets the channel's sound_prefix."""
+    if not is_file(path) or "://" in path or os.path.isabs(path) or path.startswith("{"):
+        return path
+    prefix = channel.get_var("sound_prefix")
+    return "%s%s%s" % (prefix, os.sep, path) if prefix else path
+
+
+def _playback_event(channel, name, path, status=None):
+    """PLAYBACK_START / PLAYBACK_STOP as switch_ivr_play_file fires them."""
+    post = []
+    if path.startswith("local_stream:"):
+        post.append(("Playback-File-Type", "local_stream"))
+    if path.startswith("tone_stream:"):
+        post.append(("Playback-File-Type", "tone_stream"))
+    post.append(("Playback-File-Path", playback_file_path(channel, path)))
+    if status:
+        post.append(("Playback-Status", status))
+    channel.fire(name, post=post)
 
 
 def _play_one(channel, seconds, stop_on_dtmf):
@@ -136,13 +184,13 @@ def _play_one(channel, seconds, stop_on_dtmf):
 
 
 def app_playback(channel, arg):
-    """playback <file>: FILE PLAYED, FILE NOT FOUND, or PLAYBACK ERROR when the caller hangs up."""
+    """playback <file>: FILE PLAYED, FILE NOT FOUND, or PLAYBACK ERROR when the caller hangs up
+    or is taken away (uuid_bridge, transfer: as recorded, 14_attended_transfer)."""
     reason = _play(channel, arg)
     if reason == NOT_FOUND:
         return "FILE NOT FOUND"
-    if reason == WakeReason.HANGUP:
+    if reason in (WakeReason.HANGUP, WakeReason.TAKEOVER):
         return "PLAYBACK ERROR"
-    channel.set_var("playback_seconds", "0")
     return "FILE PLAYED"
 
 
@@ -347,6 +395,9 @@ def bridge_a_side(a_leg, b_leg, start_b=False):
     b_leg.set_var("signal_bond", a_leg.uuid)
     a_leg.set_var("last_bridge_to", b_leg.uuid)
     b_leg.call_uuid = a_leg.call_uuid
+    # check_bridge_export (switch_ivr_bridge.c): the originator takes the originatee's callee id
+    a_leg.profile.callee_id_name = b_leg.profile.callee_id_name
+    a_leg.profile.callee_id_number = b_leg.profile.callee_id_number
     wake = lambda _ch: a_leg.wake()
     b_leg.on_hangup.append(wake)
     if start_b:
@@ -355,8 +406,12 @@ def bridge_a_side(a_leg, b_leg, start_b=False):
     a_leg.fire("CHANNEL_BRIDGE", pre=[("Bridge-A-Unique-ID", a_leg.uuid), ("Bridge-B-Unique-ID", b_leg.uuid)])
     a_leg.state_changed.set()
     b_leg.state_changed.set()
-    while not a_leg.hungup and not b_leg.hungup and not a_leg.taken_over:
+    b_leg.wake()
+    while (not a_leg.hungup and not b_leg.hungup and not a_leg.taken_over
+           and b_leg.bridged_to == a_leg.uuid):
         a_leg.wait(any_signal=True)
+        run_queued(a_leg)  # the bridge loop parses the session's events: broadcasts play in it
+    b_left = b_leg.bridged_to != a_leg.uuid  # taken away itself (uuid_transfer -bleg, uuid_bridge)
     if b_leg.hangup_cause:  # SWITCH_BRIDGE_HANGUP_CAUSE_VARIABLE, set before the UNBRIDGE
         a_leg.set_var("bridge_hangup_cause", b_leg.hangup_cause)
     if a_leg.hangup_cause:
@@ -365,22 +420,52 @@ def bridge_a_side(a_leg, b_leg, start_b=False):
     if b_leg.on_hangup and wake in b_leg.on_hangup:
         b_leg.on_hangup.remove(wake)
     a_leg.bridged_to = None
-    if b_leg.bridged_to == a_leg.uuid:
+    if not b_left:
         b_leg.bridged_to = None
+        b_leg.stop_broadcast()
         b_leg.wake()
-    if not b_leg.hungup:
+    # audio_bridge_on_exchange_media: a b-leg left in the bridge hangs up, unless it parks or
+    # transfers after the bridge (bridge_b_side does that on its own session)
+    if not b_leg.hungup and not b_left and not _b_after_bridge(b_leg):
         b_leg.hangup("NORMAL_CLEARING")
+
+
+def _b_after_bridge(b_leg):
+    """Whether the b-leg has park_after_bridge or transfer_after_bridge."""
+    return _true(b_leg.get_var("park_after_bridge")) or bool(b_leg.get_var("transfer_after_bridge"))
 
 
 def bridge_b_side(b_leg, a_leg, from_park=False):
     """The B side of a bridge: exchange media until unbridged or hung up."""
     if from_park:
-        for state in (ChannelState.CS_HIBERNATE, ChannelState.CS_RESET,
-                      ChannelState.CS_SOFT_EXECUTE, ChannelState.CS_CONSUME_MEDIA):
+        joined = b_leg.profile.bridged
+        for state in (ChannelState.CS_HIBERNATE, ChannelState.CS_RESET, ChannelState.CS_SOFT_EXECUTE):
             b_leg.set_state(state)
+        # asleep in CS_SOFT_EXECUTE until the originator's bridge stands (its CHANNEL_BRIDGE)
+        while (b_leg.profile.bridged == joined and not b_leg.hungup and not b_leg.taken_over
+               and not a_leg.hungup):
+            b_leg.wait(any_signal=True)
+        if b_leg.hungup or b_leg.taken_over:
+            return
+        b_leg.set_state(ChannelState.CS_CONSUME_MEDIA)
     b_leg.set_state(ChannelState.CS_EXCHANGE_MEDIA)
     while not b_leg.hungup and b_leg.bridged_to == a_leg.uuid and not b_leg.taken_over:
         b_leg.wait(any_signal=True)
+        run_queued(b_leg)
+    if b_leg.bridged_to == a_leg.uuid:  # it leaves the bridge (hangup, transfer): tell the a-side
+        b_leg.bridged_to = None
+        a_leg.wake()
+        return
+    if b_leg.hungup or b_leg.taken_over:
+        return
+    # audio_bridge_on_exchange_media after the a-side ended the bridge
+    if _true(b_leg.get_var("park_after_bridge")):
+        b_leg.set_state(ChannelState.CS_PARK)  # switch_ivr_park_session
+        park_loop(b_leg)
+    elif b_leg.get_var("transfer_after_bridge"):
+        where = b_leg.get_var("transfer_after_bridge")
+        parts = (where.split(":") + ["", ""])[:3]
+        b_leg.switch.transfer(b_leg, parts[0], parts[2] or b_leg.profile.context, parts[1] or "XML")
 
 
 def app_socket(channel, arg):

@@ -55,6 +55,12 @@ class WakeReason(enum.Enum):
     SIGNAL = "signal"
 
 
+# The states the core db's channels table does not record (switch_core_sqldb_process_event:
+# CHANNEL_STATE of these leaves the row's state as it was).
+DB_SKIPS_STATES = frozenset({ChannelState.CS_NEW, ChannelState.CS_INIT, ChannelState.CS_HANGUP,
+                             ChannelState.CS_REPORTING, ChannelState.CS_DESTROY})
+
+
 @dataclass
 class CallerProfile:
     """switch_caller_profile_t, the fields events show."""
@@ -68,6 +74,7 @@ class CallerProfile:
     callee_id_name: str = ""
     callee_id_number: str = ""
     ani: str = ""
+    rdnis: str = ""  # the destination a transfer came from
     destination_number: str = ""
     uuid: str = ""
     source: str = ""
@@ -97,6 +104,8 @@ class Channel:
         self.direction = direction
         self.state = ChannelState.CS_NONE
         self.call_state = CallState.DOWN
+        self.db_state = None  # what `show channels` says: the core db skips some states
+        self.db_call_state = None
         self.answer_state = "ringing"
         self.hit_dialplan = False
         self.call_uuid = self.uuid
@@ -123,6 +132,7 @@ class Channel:
         self.event_lock = False  # the running application came with `event-lock: true`
         self.on_reporting = []
         self.on_hangup = []
+        self.media_bugs = []  # removed in CS_HANGUP (switch_core_media_bug_remove_all)
         self.destroy_blockers = []
         self.hungup = False
         self.destroyed = False
@@ -133,7 +143,9 @@ class Channel:
         self._break = False
         self._next_job = None
         self._greenlet = None
-        self.held = False
+        self.held = False  # CF_HOLD: set by uuid_hold, cleared only by a successful unhold
+        self.broadcasting = False  # CF_BROADCAST: a queued (sendmsg, uuid_broadcast) application runs
+        self.broadcast_stopped = False  # CF_STOP_BROADCAST: its remaining loops are dropped
         self.prompts_started = 0
         self.running_socket = None
         for key, value in (variables or {}).items():
@@ -165,6 +177,8 @@ class Channel:
     def set_state(self, state):
         """Enter a state machine state (CHANNEL_STATE)."""
         self.state = state
+        if state not in DB_SKIPS_STATES:
+            self.db_state = state
         self.fire("CHANNEL_STATE")
         self.state_changed.set()
 
@@ -174,6 +188,8 @@ class Channel:
             return
         original = self.call_state
         self.call_state = call_state
+        if call_state not in (CallState.DOWN, CallState.HANGUP):
+            self.db_call_state = call_state
         self.fire("CHANNEL_CALLSTATE", pre=[("Original-Channel-Call-State", original.name),
                                             ("Channel-Call-State-Number", call_state.value)])
 
@@ -196,6 +212,8 @@ class Channel:
         if self.answer_state != "ringing" or self.hungup:
             return
         self.profile.progress = now_us()
+        if self.loopback_partner is not None and self.get_var("loopback_leg") == "B":
+            self.loopback_partner.ring_ready()  # mod_loopback passes the ringing to its A-leg
         self.fire("CHANNEL_PROGRESS")
         self.set_callstate(CallState.RINGING)
 
@@ -278,10 +296,20 @@ class Channel:
         self._break = True
         self.wake()
 
-    def queue_app(self, app, arg="", app_uuid=None, loops=1, event_lock=False):
-        """Queue an application (sendmsg execute, uuid_broadcast): a private event of the session."""
-        self.app_queue.append((app, arg, app_uuid, loops, event_lock))
+    def queue_app(self, app, arg="", app_uuid=None, loops=1, event_lock=False, hold_bleg=False):
+        """Queue an application (sendmsg execute, uuid_broadcast): a private event of the session.
+
+        loops < 0 repeats it until the broadcast is stopped; hold_bleg plays the partner hold
+        music meanwhile (the `hold-bleg` header switch_ivr_parse_event reads).
+        """
+        self.app_queue.append((app, arg, app_uuid, loops, event_lock, hold_bleg))
         self.wake()
+
+    def stop_broadcast(self):
+        """switch_channel_stop_broadcast: end the running queued application and its loops."""
+        if self.broadcasting:
+            self.broadcast_stopped = True
+            self.request_break()
 
     def receive_dtmf(self, digits):
         """DTMF arriving on this channel (DTMF event per digit)."""
@@ -328,6 +356,8 @@ class Channel:
         if not self.hungup:
             self.hangup("NORMAL_CLEARING")
         self.set_state(ChannelState.CS_HANGUP)
+        for bug in list(self.media_bugs):  # switch_core_session_hangup_state
+            bug.remove()
         self.set_callstate(CallState.HANGUP)
         partner = self.loopback_partner
         if partner is not None and not partner.hungup:

@@ -1,5 +1,6 @@
 """The Emulator: owns the clock, the channels, the event bus and the ESL server."""
 
+import dataclasses
 import logging
 import random
 import socket as pysocket
@@ -48,6 +49,7 @@ class Emulator:
         self.global_vars = {"hostname": config.hostname, "domain": "127.0.0.1",
                             "local_ip_v4": "127.0.0.1", "switch_serial": "fs_cc",
                             "fs_cc_test_numbers": "true", "sounds_dir": config.sounds_dir,
+                            "hold_music": "local_stream://moh",
                             "sound_prefix": sound_prefix(config.sounds_dir)}
         self.eavesdrops = {}
         self.conferences = Conferences(self)
@@ -210,13 +212,26 @@ class Emulator:
             execute(channel, app, expand(arg, channel, groups))
 
     def transfer(self, channel, destination, context, dialplan="XML"):
-        """uuid_transfer / transfer: re-route the channel to another extension (or inline apps)."""
+        """uuid_transfer / transfer: re-route the channel to another extension (or inline apps).
+
+        As switch_ivr_session_transfer, the new caller profile is there at once (its RDNIS the
+        old destination, no other leg's), so the CHANNEL_UNBRIDGE of a transferred leg shows it.
+        """
+        channel.profile_index += 1
+        channel.profile = dataclasses.replace(  # the partner's Other-Leg block keeps the old one
+            channel.profile, rdnis=channel.profile.destination_number,
+            destination_number=destination, context=context, transfer=now_us())
+        channel.other_type = channel.other_profile = None
+
         def job():
-            channel.profile_index += 1
-            channel.profile.destination_number = destination
-            channel.profile.context = context
-            channel.profile.transfer = now_us()
             channel.set_state(ChannelState.CS_ROUTING)
+            profile = channel.profile
+            if channel.direction == "outbound" and profile.logical_direction == "outbound":
+                # an outbound leg reaching the dialplan the first time flips its caller id
+                # (as recorded: the b-leg of 12_uuid_transfer_bleg)
+                profile.logical_direction = "inbound"
+                profile.caller_id_name, profile.callee_id_name = profile.callee_id_name, profile.caller_id_name
+                profile.caller_id_number, profile.callee_id_number = profile.callee_id_number, profile.caller_id_number
             if dialplan.lower() == "inline":
                 self._run_inline(channel, destination)
             else:
@@ -270,15 +285,28 @@ class Emulator:
             leg.profile_index += 1
             leg.profile.transfer_source = stamp
             leg.profile.profile_created = now_us()
+        # an originator taken from a bridge it runs is already in CS_SOFT_EXECUTE: its session
+        # thread, busy in the bridge, never runs the CS_HIBERNATE set meanwhile (14_attended_transfer)
+        from_bridge = a_leg.bridged_to is not None and a_leg.other_type == "originatee"
         a_leg.bridged_to, b_leg.bridged_to = b_leg.uuid, a_leg.uuid
         a_leg.other_type, a_leg.other_profile = "originatee", b_leg.profile
         b_leg.other_type, b_leg.other_profile = "originator", a_leg.profile
+        a_leg.set_var("signal_bond", b_leg.uuid)
+        b_leg.set_var("signal_bond", a_leg.uuid)
+        if a_leg.direction == "outbound":  # CF_DIALPLAN on the originator
+            a_leg.profile.logical_direction = "inbound"
 
         def a_job():
-            for state in (ChannelState.CS_HIBERNATE, ChannelState.CS_RESET, ChannelState.CS_SOFT_EXECUTE):
+            states = (ChannelState.CS_HIBERNATE, ChannelState.CS_RESET, ChannelState.CS_SOFT_EXECUTE)
+            for state in states[1:] if from_bridge else states:
                 a_leg.set_state(state)
+            # uuid_bridge_on_soft_execute waits for the originatee to reach CS_SOFT_EXECUTE
+            while (b_leg.state != ChannelState.CS_SOFT_EXECUTE and not b_leg.hungup
+                   and not a_leg.hungup and not a_leg.taken_over):
+                gevent.sleep(0.002)
             # uuid_bridge_on_soft_execute: "fire events that will change the data table"
             for leg, other in ((a_leg, b_leg), (b_leg, a_leg)):
+                leg.application, leg.application_data = "uuid_bridge", other.uuid  # show channels
                 leg.fire("CHANNEL_EXECUTE", post=[("Application", "uuid_bridge"),
                                                   ("Application-Data", other.uuid)])
             bridge_a_side(a_leg, b_leg)
@@ -291,11 +319,63 @@ class Emulator:
         a_leg.take_over(a_job)
         b_leg.take_over(lambda: bridge_b_side(b_leg, a_leg, from_park=True))
 
-    def set_hold(self, channel, held):
-        """uuid_hold: CHANNEL_HOLD / CHANNEL_UNHOLD and the HELD call state."""
-        channel.held = held
-        channel.fire("CHANNEL_HOLD" if held else "CHANNEL_UNHOLD")
-        channel.set_callstate(CallState.HELD if held else CallState.ACTIVE)
+    def partner(self, channel):
+        """switch_channel_get_partner_uuid: the channel its signal_bond names, if it is up."""
+        other = self.channels.get(channel.variables.get("signal_bond") or "")
+        return other if other is not None and not other.hungup else None
+
+    def broadcast(self, channel, path, aleg=True, bleg=False, hold_bleg=False, loop=False):
+        """switch_ivr_broadcast: queue `playback path` (or `app::args`) on the channel and/or its
+        partner, as a private event with event-lock (loops -1 with loop)."""
+        app, arg = "playback", path
+        if "::" in path:
+            app, _, arg = path.partition("::")
+            arg = arg.replace("!", " ")
+        loops = -1 if loop else 1
+        other = self.partner(channel) if bleg else None
+        if other is not None:
+            other.queue_app(app, arg, loops=loops, event_lock=True, hold_bleg=hold_bleg)
+        if aleg:
+            channel.queue_app(app, arg, loops=loops, event_lock=True, hold_bleg=hold_bleg)
+
+    def hold_partner(self, channel):
+        """The `hold-bleg` of switch_ivr_parse_event: the partner hears hold music; returns it."""
+        other = self.partner(channel)
+        if other is None:
+            return None
+        stream = other.get_var("hold_music") or channel.get_var("hold_music")
+        if not stream or stream.lower() in ("silence", "indicate_hold"):  # switch_is_moh
+            return None
+        self.broadcast(other, stream, loop=True)
+        return other
+
+    def hold(self, channel):
+        """switch_ivr_hold: CHANNEL_HOLD; the partner plays the hold music. False if already held.
+
+        The call state is not the hold flag: only the far end holding (switch_channel_mark_hold,
+        from the remote SDP) makes it HELD, so uuid_hold leaves it ACTIVE and a second hold
+        succeeds again (10_hold_unhold).
+        """
+        if channel.call_state == CallState.HELD:
+            return False
+        channel.held = True
+        stream = channel.get_var("temp_hold_music") or channel.get_var("hold_music")
+        other = self.partner(channel)
+        if stream and other is not None:
+            self.broadcast(other, stream, loop=True)
+        channel.fire("CHANNEL_HOLD")
+        return True
+
+    def unhold(self, channel):
+        """switch_ivr_unhold: False unless the call state is HELD; else stop the partner's music."""
+        if channel.call_state != CallState.HELD:
+            return False
+        channel.held = False
+        other = self.partner(channel)
+        if other is not None:
+            other.stop_broadcast()
+        channel.fire("CHANNEL_UNHOLD")
+        return True
 
     # -- tests and traffic -----------------------------------------------------------------
     def place_call(self, did, caller_number="13800138000", dtmf=None, talk_seconds=None,

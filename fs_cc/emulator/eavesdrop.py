@@ -5,13 +5,16 @@ Follows switch_ivr_eavesdrop_session (src/switch_ivr_async.c) and eavesdrop_func
 `2` whispers to the eavesdropped leg (ED_MUX_WRITE), `3` barges in (both), `0` goes back to
 listening, `*` leaves (or moves to the next channel with `eavesdrop all`). FreeSWITCH keeps the mode
 in media-bug flags only; the emulator shows it as the `fs_cc_sim_eavesdrop_mode` variable and in
-`Emulator.eavesdrops`. An unknown target returns at once (Application-Response `_none_`).
+`Emulator.eavesdrops`. The eavesdropped channel carries the media bug `eavesdrop` (MEDIA_BUG_START
+/ MEDIA_BUG_STOP there, Media-Bug-Target its own uuid; nothing on the spy's channel). An unknown
+target returns at once (Application-Response `_none_`).
 """
 
 import enum
 import logging
 
 from fs_cc.emulator.channel import WakeReason
+from fs_cc.emulator.recording import MediaBug
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +107,8 @@ def eavesdrop_session(spy, target_uuid):
     switch.eavesdrops[spy.uuid] = session
     spy.set_var("fs_cc_sim_eavesdrop_target", target.uuid)
     session.set_mode(mode)
+    # the bug sits on the eavesdropped channel, its target that channel's own uuid
+    bug = MediaBug(target, "eavesdrop", target.uuid).add()
     wake = lambda _ch: spy.wake()
     target.on_hangup.append(wake)
     starred = False
@@ -123,6 +128,8 @@ def eavesdrop_session(spy, target_uuid):
                 if starred:
                     break
     finally:
+        if not target.hungup:  # else the target's CS_HANGUP removes it (and fires MEDIA_BUG_STOP)
+            bug.remove()
         if wake in target.on_hangup:
             target.on_hangup.remove(wake)
         switch.eavesdrops.pop(spy.uuid, None)

@@ -34,6 +34,12 @@ CALLING = {
     "HEARTBEAT": ("switch_core.c", "send_heartbeat", 95),
     "RE_SCHEDULE": ("switch_scheduler.c", "switch_scheduler_execute", 73),
     "CUSTOM": ("mod_fs_cc_emulator.c", "fs_cc_flood", 1),
+    "PLAYBACK_START": ("switch_ivr_play_say.c", "switch_ivr_play_file", 1646),
+    "PLAYBACK_STOP": ("switch_ivr_play_say.c", "switch_ivr_play_file", 2020),
+    "RECORD_START": ("switch_ivr_async.c", "record_callback", 1481),
+    "RECORD_STOP": ("switch_ivr_async.c", "send_record_stop_event", 1240),
+    "MEDIA_BUG_START": ("switch_core_media_bug.c", "switch_core_media_bug_add", 1014),
+    "MEDIA_BUG_STOP": ("switch_core_media_bug.c", "switch_core_media_bug_destroy", 84),
 }
 
 # Channel events that carry the channel variables (switch_channel_event_set_extended_data).
@@ -42,6 +48,9 @@ WITH_VARIABLES = frozenset({
     "CHANNEL_PROGRESS_MEDIA", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_PARK",
     "CHANNEL_UNPARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP",
     "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "CHANNEL_DATA", "CALL_UPDATE",
+    "PLAYBACK_START", "PLAYBACK_STOP", "RECORD_START", "RECORD_STOP", "MEDIA_BUG_START",
+    "MEDIA_BUG_STOP", "API",  # API: the channel data `expand uuid:<uuid>` adds to it
+    "CHANNEL_HOLD", "CHANNEL_UNHOLD",
 })
 
 # Channel events without the caller profile block.
@@ -52,7 +61,7 @@ PROFILE_FIELDS = (
     ("Dialplan", "dialplan"), ("Caller-ID-Name", "caller_id_name"),
     ("Caller-ID-Number", "caller_id_number"), ("Orig-Caller-ID-Name", "orig_caller_id_name"),
     ("Orig-Caller-ID-Number", "orig_caller_id_number"), ("Callee-ID-Name", "callee_id_name"),
-    ("Callee-ID-Number", "callee_id_number"), ("ANI", "ani"),
+    ("Callee-ID-Number", "callee_id_number"), ("ANI", "ani"), ("RDNIS", "rdnis"),
     ("Destination-Number", "destination_number"), ("Unique-ID", "uuid"), ("Source", "source"),
     ("Transfer-Source", "transfer_source"), ("Context", "context"),
     ("Channel-Name", "channel_name"),
@@ -141,8 +150,8 @@ class EventFactory:
         self.ipv6 = ipv6
         self._seq = itertools.count(1)
 
-    def core(self, name, subclass=None):
-        """The headers every event starts with."""
+    def core(self, name, subclass=None, sequence=True):
+        """The headers every event starts with (Event-Sequence is only given when it fires)."""
         stamp = now_us()
         ts = stamp / 1_000_000
         local = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
@@ -157,8 +166,10 @@ class EventFactory:
             ("FreeSWITCH-IPv6", self.ipv6), ("Event-Date-Local", local),
             ("Event-Date-GMT", gmt), ("Event-Date-Timestamp", stamp),
             ("Event-Calling-File", calling[0]), ("Event-Calling-Function", calling[1]),
-            ("Event-Calling-Line-Number", calling[2]), ("Event-Sequence", next(self._seq)),
+            ("Event-Calling-Line-Number", calling[2]),
         ]
+        if sequence:
+            headers.append(("Event-Sequence", next(self._seq)))
         return headers
 
     def simple(self, name, extra=(), body=None, subclass=None):
@@ -167,15 +178,7 @@ class EventFactory:
 
     def channel(self, name, channel, pre=(), post=(), body=None):
         """A channel event laid out as switch_channel_event_set_data does."""
-        headers = self.core(name) + list(pre)
-        headers += channel_basic_headers(channel)
-        if name not in WITHOUT_PROFILE:
-            headers += profile_headers(channel.profile, "Caller", channel.profile_index)
-            if channel.other_profile is not None and channel.other_type:
-                headers.append(("Other-Type", channel.other_type))
-                headers += profile_headers(channel.other_profile, "Other-Leg", None)
-        if name in WITH_VARIABLES:
-            headers += [("variable_" + k, v) for k, v in channel.variables.items()]
+        headers = self.core(name) + list(pre) + channel_data(channel, name)
         headers += list(post)
         return Event(name, headers, body, channel.uuid)
 
@@ -189,6 +192,19 @@ class EventFactory:
         return Event("CUSTOM", headers, None, channel.uuid)
 
 
+def channel_data(channel, name="CHANNEL_DATA"):
+    """switch_channel_event_set_data: basic data, the caller profiles, the variables if name takes them."""
+    headers = channel_basic_headers(channel)
+    if name not in WITHOUT_PROFILE:
+        headers += profile_headers(channel.profile, "Caller", channel.profile_index)
+        if channel.other_profile is not None and channel.other_type:
+            headers.append(("Other-Type", channel.other_type))
+            headers += profile_headers(channel.other_profile, "Other-Leg", None)
+    if name in WITH_VARIABLES:
+        headers += [("variable_" + k, v) for k, v in channel.variables.items()]
+    return headers
+
+
 def channel_basic_headers(channel):
     """Channel-State ... codecs (switch_channel_event_set_basic_data)."""
     headers = [
@@ -197,8 +213,12 @@ def channel_basic_headers(channel):
         ("Unique-ID", channel.uuid), ("Call-Direction", channel.direction),
         ("Presence-Call-Direction", channel.direction),
         ("Channel-HIT-Dialplan", "true" if channel.hit_dialplan else "false"),
-        ("Channel-Call-UUID", channel.call_uuid), ("Answer-State", channel.answer_state),
     ]
+    for label, name in (("Channel-Presence-ID", "presence_id"), ("Channel-Presence-Data", "presence_data")):
+        value = channel.get_var(name)
+        if value:
+            headers.append((label, value))
+    headers += [("Channel-Call-UUID", channel.call_uuid), ("Answer-State", channel.answer_state)]
     if channel.hangup_cause:
         headers.append(("Hangup-Cause", channel.hangup_cause))
     if channel.codecs:

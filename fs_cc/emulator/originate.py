@@ -139,7 +139,10 @@ def _user_leg(switch, rest, variables):
     variables = dict(variables)
     variables.setdefault("dialed_user", user)
     variables.setdefault("dialed_domain", domain or switch.global_var("domain", "127.0.0.1"))
-    dial_string = expand_dial_string(switch, phone.dial_string or DOMAIN_DIAL_STRING, variables)
+    dest = phone.dial_string or DOMAIN_DIAL_STRING
+    if "presence_id=" not in dest:  # user_outgoing_channel's own presence_id (Channel-Presence-ID)
+        variables.setdefault("presence_id", "%s@%s" % (user, variables["dialed_domain"]))
+    dial_string = expand_dial_string(switch, dest, variables)
     global_vars, legs = parse_dialstring(dial_string)
     if not legs:
         raise OriginateError("DESTINATION_OUT_OF_ORDER")

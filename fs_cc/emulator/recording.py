@@ -1,42 +1,106 @@
-"""Recording: `record_session` and `uuid_record` with RECORD_START / RECORD_STOP events.
+"""Media bugs, and recording (`record_session`, `uuid_record`) on them.
 
-switch_ivr_record_session (switch_ivr_async.c) fires RECORD_START with `Record-File-Path` when the
-media bug starts and RECORD_STOP when it is removed (stop, or the channel hanging up). Nothing is
-written to disk; the emulator keeps the paths in `channel.recordings`.
+A media bug (switch_core_media_bug_add / switch_core_media_bug_destroy in switch_core_media_bug.c)
+fires MEDIA_BUG_START with `Media-Bug-Function` and `Media-Bug-Target` ahead of the channel data
+when added, MEDIA_BUG_STOP when removed: by its owner, or in CS_HANGUP before the call state turns
+HANGUP (switch_core_session_hangup_state removes every bug). Recording
+(switch_ivr_record_session_event in switch_ivr_async.c) is the bug `session_record` whose target
+is the path: record_callback fires RECORD_START (`Record-File-Path`) before the MEDIA_BUG_START and
+send_record_stop_event RECORD_STOP (`Record-Completion-Cause` too) before the MEDIA_BUG_STOP.
+Nothing is written to disk; the emulator keeps the paths in `channel.recordings`.
 """
 
 import logging
 
 logger = logging.getLogger(__name__)
 
+RECORD_BUG = "session_record"
+PACKET_MS = 20  # a recording stopped before its first frame is an empty file
+
+
+class MediaBug:
+    """One media bug on a channel (switch_media_bug_t): its function, target and close callback."""
+
+    def __init__(self, channel, function, target, on_close=None):
+        self.channel = channel
+        self.function = function
+        self.target = target
+        self.on_close = on_close
+
+    def _headers(self):
+        return [("Media-Bug-Function", self.function), ("Media-Bug-Target", self.target)]
+
+    def add(self):
+        """switch_core_media_bug_add: MEDIA_BUG_START on the channel."""
+        self.channel.media_bugs.append(self)
+        self.channel.fire("MEDIA_BUG_START", pre=self._headers())
+        return self
+
+    def remove(self):
+        """switch_core_media_bug_destroy: the close callback, then MEDIA_BUG_STOP; once only."""
+        if self not in self.channel.media_bugs:
+            return False
+        self.channel.media_bugs.remove(self)
+        if self.on_close is not None:
+            self.on_close(self)
+        self.channel.fire("MEDIA_BUG_STOP", pre=self._headers())
+        return True
+
+
+class Recording:
+    """One recording: its path, when it started and whether it is masked."""
+
+    def __init__(self, channel, path):
+        self.channel = channel
+        self.path = path
+        self.started = channel.switch.clock.monotonic()
+        self.bug = MediaBug(channel, RECORD_BUG, path, on_close=self._stopped)
+
+    def _stopped(self, _bug):
+        """send_record_stop_event: record_* variables, then RECORD_STOP."""
+        channel = self.channel
+        clock = channel.switch.clock
+        ms = int((clock.monotonic() - self.started) * clock.speed * 1000)
+        if ms < PACKET_MS:
+            cause = "empty-file"  # no frame written: the file is discarded
+            channel.set_var("RECORD_DISCARDED", "true")
+        elif channel.hungup:
+            cause = "success-silence"  # hung up while speech (assumed without silence detection)
+        else:
+            cause = "success-maxtime"
+        samples = ms * 8  # L16 at 8 kHz
+        for key, value in (("record_samples", samples), ("record_seconds", ms // 1000),
+                           ("record_ms", ms), ("record_completion_cause", cause)):
+            channel.set_var(key, value)
+        channel.fire("RECORD_STOP", post=[("Record-File-Path", self.path),
+                                          ("Record-Completion-Cause", cause)])
+        recordings = _recordings(channel)
+        if self in recordings:
+            recordings.remove(self)
+        if not recordings:
+            channel.set_var("fs_cc_recording", None)
+
 
 def start_recording(channel, path):
-    """Start recording the channel to path (RECORD_START); stops by itself at hangup."""
+    """Start recording the channel to path (RECORD_START, MEDIA_BUG_START); False if recording it."""
     recordings = _recordings(channel)
-    if path in recordings:
-        return
-    recordings.append(path)
+    if any(r.path == path for r in recordings):
+        logger.info("%s: already recording %s", channel.uuid, path)
+        return False
+    recording = Recording(channel, path)
+    recordings.append(recording)
     channel.set_var("fs_cc_recording", path)
     channel.fire("RECORD_START", post=[("Record-File-Path", path)])
-    if _stop_all not in channel.on_hangup:
-        channel.on_hangup.append(_stop_all)
+    recording.bug.add()
+    return True
 
 
 def stop_recording(channel, path):
-    """Stop one recording (`all` stops every one); False when there was none."""
-    recordings = _recordings(channel)
-    targets = list(recordings) if path == "all" else [p for p in recordings if p == path]
-    for target in targets:
-        recordings.remove(target)
-        channel.fire("RECORD_STOP", post=[("Record-File-Path", target), ("record_ms", "0"),
-                                          ("record_samples", "0")])
-    if not recordings:
-        channel.set_var("fs_cc_recording", None)
+    """switch_ivr_stop_record_session: stop one recording (`all`: every one); False when none."""
+    targets = [r for r in _recordings(channel) if path == "all" or r.path == path]
+    for recording in targets:
+        recording.bug.remove()
     return bool(targets)
-
-
-def _stop_all(channel):
-    stop_recording(channel, "all")
 
 
 def _recordings(channel):
@@ -45,7 +109,7 @@ def _recordings(channel):
     return channel.recordings
 
 
-SESS_REC_SYNTAX = "<uuid> [start|stop|mask|unmask] <path> [<limit>]"
+SESS_REC_SYNTAX = "<uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]"
 
 
 def api_uuid_record(switch, args):
@@ -65,7 +129,7 @@ def api_uuid_record(switch, args):
             return "-ERR Cannot stop record session!\n"
         return "+OK Success\n"
     if action in ("mask", "unmask"):
-        if path not in _recordings(channel):
+        if not any(r.path == path for r in _recordings(channel)):
             return "-ERR Cannot %s recording session!\n" % action
         channel.set_var("fs_cc_recording_masked", "true" if action == "mask" else None)
         return "+OK Success\n"

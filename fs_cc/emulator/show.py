@@ -25,7 +25,7 @@ def channel_row(switch, channel):
         "uuid": channel.uuid, "direction": channel.direction,
         "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(channel.created_epoch)),
         "created_epoch": str(channel.created_epoch), "name": channel.name,
-        "state": channel.state.name, "cid_name": profile.caller_id_name,
+        "state": (channel.db_state or channel.state).name, "cid_name": profile.caller_id_name,
         "cid_num": profile.caller_id_number, "ip_addr": "",
         "dest": profile.destination_number, "application": channel.application,
         "application_data": channel.application_data, "dialplan": "xml",
@@ -33,7 +33,8 @@ def channel_row(switch, channel):
         "read_bit_rate": "128000", "write_codec": "L16", "write_rate": "8000",
         "write_bit_rate": "128000", "secure": "", "hostname": switch.hostname,
         "presence_id": "", "presence_data": "", "accountcode": "",
-        "callstate": channel.call_state.name, "callee_name": profile.callee_id_name,
+        "callstate": (channel.db_call_state or channel.call_state).name,
+        "callee_name": profile.callee_id_name,
         "callee_num": profile.callee_id_number, "callee_direction": "",
         "call_uuid": channel.call_uuid, "sent_callee_name": "", "sent_callee_num": "",
         "initial_cid_name": profile.orig_caller_id_name,
@@ -68,7 +69,8 @@ def call_rows(switch):
             row["b_" + key] = b_row.get(key, "")
         row["call_created_epoch"] = str(channel.profile.bridged // 1_000_000) if b_leg is not None else ""
         rows.append(row)
-    return rows
+    # `order by call_created_epoch`: the rows without a call (an empty value) come first
+    return sorted(rows, key=lambda r: r["call_created_epoch"])
 
 
 def show(switch, args):
