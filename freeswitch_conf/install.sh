@@ -87,8 +87,7 @@ SIP_AGENTS="${SIP_AGENTS:-$DEFAULT_SIP_AGENTS}"
 if [ ! -f "$CONF_DIR/freeswitch.xml" ]; then
     # a source build keeps its configuration under its prefix: name what is there
     found=""
-    for candidate in /usr/local/freeswitch/conf /usr/local/freeswitch/etc/freeswitch \
-            /opt/freeswitch/conf /opt/freeswitch/etc/freeswitch; do
+    for candidate in /usr/local/freeswitch/conf /usr/local/freeswitch/etc/freeswitch; do
         [ -f "$candidate/freeswitch.xml" ] && found="$found $candidate"
     done
     [ -z "${FS_CC_CONF_DIR:-}" ] && [ -n "$found" ] \
