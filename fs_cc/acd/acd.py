@@ -37,7 +37,12 @@ def _bridge_cause(session):
 
 def _seq(event):
     """Event-Name#Event-Sequence of an event, for the log."""
-    return None if event is None else f"{event.get('Event-Name')}#{event.get('Event-Sequence')}"
+    if event is None:
+        return None
+    extra = ",".join(f"{k}={event.get(k)}" for k in (
+        "Hangup-Cause", "variable_last_bridge_hangup_cause", "variable_bridge_hangup_cause",
+        "variable_last_bridge_role", "Other-Leg-Unique-ID") if event.get(k))
+    return f"{event.get('Event-Name')}#{event.get('Event-Sequence')}[{extra}]"
 
 
 class ACD:

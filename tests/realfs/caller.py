@@ -139,8 +139,13 @@ class ScriptedCaller:
             gevent.sleep(self._seconds(DIGIT_GAP))
 
     def _hang_up(self):
+        # a caller's BYE ends the channel the engine handles: kill the loopback B-leg itself.
+        # Killing the A-leg instead reaches the B-leg through mod_loopback, and the switch then
+        # sometimes ends the B-leg's bridge partner (the agent) first (last_bridge_hangup_cause
+        # on the B-leg, none on the agent's): who hung up would depend on the simulation
+        target = self.b_uuid or self.a_uuid
         try:
-            self.client.api(uuid_kill(self.a_uuid, "NORMAL_CLEARING"))
+            self.client.api(uuid_kill(target, "NORMAL_CLEARING"))
         except ESLError as exc:
             logger.info("test caller %s: hangup: %s", self.a_uuid, exc)
 
