@@ -85,6 +85,19 @@ class TransferKind(enum.Enum):
     NUMBER = "number"  # outside the call center
 
 
+class QueueOutcome(enum.Enum):
+    """How a caller's time in a queue ended (the IVR's queue node goes on from it)."""
+
+    ANSWERED = "answered"  # an agent took the call
+    TIMEOUT = "timeout"  # waited the queue's (or the node's) longest wait
+    EXIT_KEY = "exit_key"  # the caller pressed the key that leaves the queue
+    FULL = "full"  # the queue had its most callers already
+    NO_AGENTS = "no_agents"  # nobody is logged in to serve it
+    UNKNOWN_QUEUE = "unknown_queue"  # the queue was removed after the flow was loaded
+    HUNG_UP = "hung_up"  # the caller hung up while waiting
+    TRANSFERRED = "transferred"  # taken out of line by a command (another queue, the IVR)
+
+
 class CallState(enum.Enum):
     """Where a call is, as its events tell it."""
 
@@ -249,6 +262,19 @@ class IvrNodeLeft(CallEvent):
     outcome: str
 
 
+@_event("call.ivr_input", CallState.IVR)
+class IvrInput(CallEvent):
+    """One attempt at a menu or collect node: the keys read (None: none) and what they meant.
+
+    ``result`` is ``"option"`` (the keys lead somewhere), ``"invalid"`` or ``"timeout"``.
+    """
+
+    flow: str
+    node: str
+    input: typing.Optional[str]
+    result: str
+
+
 @_event("call.queued", CallState.QUEUED)
 class CallQueued(CallEvent):
     """The call waits in a queue; ``skills`` maps skill name to the minimum level asked."""
@@ -261,6 +287,31 @@ class CallQueued(CallEvent):
     def __post_init__(self):
         Event.__post_init__(self)
         object.__setattr__(self, "skills", types.MappingProxyType(dict(self.skills)))
+
+
+@_event("call.queue_left")
+class QueueLeft(CallEvent):
+    """The caller's time in ``queue`` ended, and how; waited ``waited`` seconds in line."""
+
+    queue: str
+    outcome: QueueOutcome
+    waited: float = 0.0
+
+
+@_event("call.priority_changed")
+class CallPriorityChanged(CallEvent):
+    """A waiting caller's priority in ``queue`` changed (the router looks again)."""
+
+    queue: str
+    priority: int
+
+
+@_event("call.adopted")
+class CallAdopted(CallEvent):
+    """A restarted engine took back a call FreeSWITCH kept while the engine was down."""
+
+    previous_engine: str
+    queue: typing.Optional[str] = None
 
 
 @_event("call.offered", CallState.OFFERING)
@@ -471,6 +522,8 @@ def _parse(event_type, field, hint, value):
         return {_parse(event_type, f"{field}.{key}", key_type, key):
                 _parse(event_type, f"{field}.{key}", value_type, item)
                 for key, item in value.items()}
+    if origin is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # JSON writes 3.0 as 3
     # bool is an int in Python, never in an event
     if not isinstance(value, origin) or (origin is int and isinstance(value, bool)):
         raise EventFieldError(event_type, field,

@@ -36,10 +36,14 @@ def one_of_each(sequencer=None, call_uuid="call-1", agent="1000"):
         seq.make(events.CallStarted, **call, did="+3222001100", caller_number="+32475000111",
                  caller_name="Ana Lopes"),
         seq.make(events.IvrNodeEntered, **call, flow="main", node="menu"),
+        seq.make(events.IvrInput, **call, flow="main", node="menu", input="7",
+                 result="invalid"),
+        seq.make(events.IvrInput, **call, flow="main", node="menu", input="1", result="option"),
         seq.make(events.IvrNodeLeft, **call, flow="main", node="menu", input="1",
                  outcome="sales"),
         seq.make(events.CallQueued, **call, queue="sales", priority=5, skills={"fr": 2},
                  position=1),
+        seq.make(events.CallPriorityChanged, **call, queue="sales", priority=7),
         seq.make(events.OfferedToAgent, **call, agent="1001", leg_uuid="leg-1", queue="sales"),
         seq.make(events.OfferFailed, **call, agent="1001", leg_uuid="leg-1",
                  cause=events.OfferFailure.NO_ANSWER, hangup_cause="NO_ANSWER"),
@@ -50,6 +54,11 @@ def one_of_each(sequencer=None, call_uuid="call-1", agent="1000"):
         seq.make(events.CallUnheld, **call, by_agent=agent),
         seq.make(events.CallTransferred, **call, target_kind=events.TransferKind.QUEUE,
                  target="support", by_agent=agent),
+        seq.make(events.CallQueued, **call, queue="support", priority=0, skills={},
+                 position=1),
+        seq.make(events.QueueLeft, **call, queue="support", outcome=events.QueueOutcome.TIMEOUT,
+                 waited=30.5),
+        seq.make(events.CallAdopted, **call, previous_engine="engine-a", queue="support"),
         seq.make(events.RecordingStopped, **call, path="/var/rec/call-1.wav"),
         seq.make(events.CallEnded, **call, side=events.HangupSide.CALLER,
                  cause="NORMAL_CLEARING"),
@@ -163,7 +172,7 @@ def test_given_a_naive_time_when_building_an_event_then_it_is_refused():
 
 
 def test_given_an_event_when_changed_then_it_refuses_because_it_is_frozen():
-    event = one_of_each()[5]
+    event = next(e for e in one_of_each() if isinstance(e, events.CallQueued))
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.queue = "other"
@@ -178,8 +187,12 @@ def test_given_the_enums_when_read_then_their_values_are_stable():
     assert [s.value for s in events.CallState] == [
         "ringing", "ivr", "queued", "offering", "connected", "held", "ended"]
     assert [s.value for s in events.TransferKind] == ["agent", "queue", "ivr", "number"]
+    assert [s.value for s in events.QueueOutcome] == [
+        "answered", "timeout", "exit_key", "full", "no_agents", "unknown_queue", "hung_up",
+        "transferred"]
     assert sorted(events.EVENT_TYPES) == sorted([
-        "call.started", "call.ivr_node_entered", "call.ivr_node_left", "call.queued",
+        "call.started", "call.ivr_node_entered", "call.ivr_node_left", "call.ivr_input",
+        "call.queued", "call.queue_left", "call.priority_changed", "call.adopted",
         "call.offered", "call.offer_failed", "call.answered", "call.transferred", "call.held",
         "call.unheld", "call.recording_started", "call.recording_stopped", "call.ended",
         "agent.status_changed", "agent.logged_in", "agent.logged_out"])
