@@ -1,43 +1,57 @@
-"""One inbound call from start to end: build its record, run the IVR flow, complete the record."""
+"""One inbound call from start to end: its first fact, the IVR flow, and its last fact.
+
+The call's story is told by events (fs_cc.events); this is the one place that says how a call
+that the ACD did not settle ended (who hung up, with which cause).
+"""
 
 import logging
 
-from fs_cc.calls import CallRecord, HangupSide, utcnow
+from fs_cc import events
 from fs_cc.esl.errors import ESLError
+from fs_cc.events import HangupSide
 from fs_cc.ivr.runner import FlowOutcome
 
 logger = logging.getLogger(__name__)
 
+FAILURE_CAUSE = "NORMAL_TEMPORARY_FAILURE"
+
 
 class CallHandler:
-    """Runs each call through a :class:`~fs_cc.ivr.runner.FlowRunner` and returns its record."""
+    """Runs each call through a FlowRunner (chosen per DID) and emits its start and end."""
 
-    def __init__(self, runner):
-        self.runner = runner
+    def __init__(self, runner_for, emitter, adoptions=None):
+        self._runner_for = runner_for  # did -> the FlowRunner of the flow that number runs
+        self.emitter = emitter
+        # call uuid -> fs_cc.adoption.Adoption of a call an earlier run of the engine had
+        self.adoptions = adoptions if adoptions is not None else {}
 
-    def handle(self, session, started=None):
-        """Run the call; always return a completed CallRecord (ended_at, cause and side set).
-
-        ``started(record)``, when given, is called with the new record before the flow runs, so
-        the caller can keep it durable while the call is in progress.
-        """
-        record = CallRecord(uuid=session.uuid, caller_number=session.caller_number or "",
-                            did=session.destination_number or "", started_at=utcnow())
-        if started is not None:
-            started(record)
+    def handle(self, session):
+        """Run the call; always end with a CallEnded event (returned)."""
+        # the dialplan sets fs_cc_did (the service number, as the carrier's pattern captured it)
+        did = session.get_var("fs_cc_did") or session.destination_number or ""
+        adoption = self.adoptions.pop(session.uuid, None)
+        if adoption is None:
+            self.emitter.emit(events.CallStarted, call_uuid=session.uuid, did=did,
+                              caller_number=session.caller_number or "",
+                              caller_name=session.caller_name or "")
+            did, resume = did, {}
+        else:
+            self.emitter.emit(events.CallAdopted, call_uuid=session.uuid,
+                              previous_engine=adoption.previous_engine, queue=adoption.queue)
+            did, resume = adoption.did, adoption.resume()
         result = None
+        side = cause = None
         try:
-            result = self.runner.run(session, record)
+            result = self._runner_for(did).run(session, **resume)
         except ESLError as exc:
             # the switch or the socket failed under us: end the call rather than leave it hanging
             logger.warning("call %s: flow stopped by %s", session.uuid, exc)
-            self._hang_up(session, "NORMAL_TEMPORARY_FAILURE")
-            record.hangup_side = record.hangup_side or HangupSide.SYSTEM
-            record.hangup_cause = record.hangup_cause or "NORMAL_TEMPORARY_FAILURE"
-        finally:
-            record.ended_at = record.ended_at or utcnow()
-        self._complete(session, record, result)
-        return record
+            self._hang_up(session, FAILURE_CAUSE)
+            side, cause = HangupSide.SYSTEM, FAILURE_CAUSE
+        if result is not None:
+            side, cause = self._ending(session, result)
+        return self.emitter.emit(events.CallEnded, call_uuid=session.uuid, side=side,
+                                 cause=cause or session.hangup_cause or "NORMAL_CLEARING")
 
     @staticmethod
     def _hang_up(session, cause):
@@ -46,19 +60,15 @@ class CallHandler:
         except ESLError as exc:
             logger.debug("call %s: hangup: %s", session.uuid, exc)
 
-    def _complete(self, session, record, result):
-        if result is not None and result.outcome is FlowOutcome.CALLER_HUNG_UP:
-            record.hangup_side = record.hangup_side or HangupSide.CALLER
-            record.hangup_cause = record.hangup_cause or result.hangup_cause
-        elif result is not None and result.outcome is FlowOutcome.FLOW_HUNG_UP:
-            record.hangup_side = record.hangup_side or HangupSide.SYSTEM
-            record.hangup_cause = record.hangup_cause or result.hangup_cause
-        if record.hangup_side is None:
-            # the ACD returned without saying how the call ended: we end it
-            if session.is_up:
-                self._hang_up(session, "NORMAL_CLEARING")
-                record.hangup_side = HangupSide.SYSTEM
-            else:
-                record.hangup_side = HangupSide.CALLER
-        if record.hangup_cause is None:
-            record.hangup_cause = session.hangup_cause or "NORMAL_CLEARING"
+    def _ending(self, session, result):
+        if result.side is not None:
+            return result.side, result.hangup_cause
+        if result.outcome is FlowOutcome.CALLER_HUNG_UP:
+            return HangupSide.CALLER, result.hangup_cause
+        if result.outcome is FlowOutcome.FLOW_HUNG_UP:
+            return HangupSide.SYSTEM, result.hangup_cause
+        # the ACD returned without saying how the call ended: we end it
+        if session.is_up:
+            self._hang_up(session, "NORMAL_CLEARING")
+            return HangupSide.SYSTEM, "NORMAL_CLEARING"
+        return HangupSide.CALLER, session.hangup_cause

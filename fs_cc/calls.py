@@ -4,23 +4,20 @@ import dataclasses
 import datetime
 import typing
 
+from fs_cc import events
+
+# Who hung up is a fact of fs_cc.events; the record holds the same Enum.
+HangupSide = events.HangupSide
+
 
 def utcnow():
     """Return the current time as an aware UTC datetime."""
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-class HangupSide:
-    """Which party ended the call."""
-
-    CALLER = "caller"
-    AGENT = "agent"
-    SYSTEM = "system"
-
-
 @dataclasses.dataclass
 class CallRecord:
-    """Everything a call record holds; the engine fills it and the worker stores it."""
+    """Everything a call record holds; the engine or the journal fills it, the worker stores it."""
 
     uuid: str
     caller_number: str = ""
@@ -33,7 +30,7 @@ class CallRecord:
     answered_at: typing.Optional[datetime.datetime] = None  # agent answered
     ended_at: typing.Optional[datetime.datetime] = None
     hangup_cause: typing.Optional[str] = None
-    hangup_side: typing.Optional[str] = None
+    hangup_side: typing.Optional[HangupSide] = None
 
     @property
     def wait_seconds(self):
@@ -53,7 +50,7 @@ class CallRecord:
         return max(0.0, (self.ended_at - self.answered_at).total_seconds())
 
     def to_dict(self):
-        """Return a JSON-safe dict (ISO 8601 times) for the task that stores the record."""
+        """Return a JSON-safe dict (ISO 8601 times, the side's value) for the storing task."""
         out = {}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
@@ -62,6 +59,9 @@ class CallRecord:
             elif isinstance(value, list):
                 value = list(value)
             out[field.name] = value
+        if self.hangup_side is not None:
+            # HangupSide(...) also takes the plain value code not yet moved to the Enum assigns
+            out["hangup_side"] = HangupSide(self.hangup_side).value
         out["wait_seconds"] = round(self.wait_seconds, 3)
         out["talk_seconds"] = round(self.talk_seconds, 3)
         return out
@@ -76,5 +76,7 @@ class CallRecord:
             value = data[field.name]
             if field.name.endswith("_at") and isinstance(value, str):
                 value = datetime.datetime.fromisoformat(value)
+            elif field.name == "hangup_side" and value is not None:
+                value = HangupSide(value)
             kwargs[field.name] = value
         return cls(**kwargs)

@@ -66,6 +66,9 @@ class Settings:
     broker_url: str
     redis_url: typing.Optional[str]
     secret_key: str
+    # what the web app and tasks show the engine's control interface (Bearer); load_settings
+    # always sets it, from $FS_CC_CONTROL_SECRET or generated once into var/control_secret
+    control_secret: typing.Optional[str] = None
     control_host: str = "127.0.0.1"
     control_port: int = 8022
     outbound_host: str = "127.0.0.1"
@@ -80,6 +83,8 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 5000
     ring_timeout: int = 20
+    # how a callback reaches the customer; {number} is the number to call back
+    callback_dial: str = "loopback/{number}/default"
     esl_connect_timeout: float = 5.0  # seconds to wait for FreeSWITCH's auth/request
     esl_backoff_max: float = 30.0  # reconnect delays double from 0.5 s up to this
     queues: list = dataclasses.field(default_factory=_default_queues)
@@ -110,6 +115,7 @@ _ENV = {
     "FS_CC_BROKER_URL": "broker_url",
     "REDIS_URL": "redis_url",
     "FS_CC_SECRET_KEY": "secret_key",
+    "FS_CC_CONTROL_SECRET": "control_secret",
     "FS_CC_ESL_URL": "esl",
     "FS_CC_IVR_FLOW": "ivr_flow",
     "FS_CC_SOUNDS_DIR": "sounds_dir",
@@ -124,6 +130,7 @@ _ENV = {
     "FS_CC_EMULATOR_PORT": "emulator_port",
     "FS_CC_DISPLAY_TIMEZONE": "display_timezone",
     "FS_CC_AGENTS_AUTO_LOGIN": "agents_auto_login",
+    "FS_CC_CALLBACK_DIAL": "callback_dial",
     "FS_CC_ESL_CONNECT_TIMEOUT": "esl_connect_timeout",
     "FS_CC_ESL_BACKOFF_MAX": "esl_backoff_max",
 }
@@ -197,15 +204,26 @@ def load_settings(config_file=None, env=None, overrides=None):
     broker_url = (values.pop("broker_url", None) or redis_url
                   or f"sqla+sqlite:///{var_dir / 'broker.sqlite'}")
     secret_key = values.pop("secret_key", None) or _stored_secret(var_dir)
+    control_secret = (values.pop("control_secret", None)
+                      or _stored_secret(var_dir, "control_secret"))
     return Settings(var_dir=var_dir, database_url=database_url, broker_url=broker_url,
-                    redis_url=redis_url, secret_key=secret_key, **values)
+                    redis_url=redis_url, secret_key=secret_key, control_secret=control_secret,
+                    **values)
 
 
-def _stored_secret(var_dir):
-    path = var_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+def _stored_secret(var_dir, name="secret_key"):
+    # every process of one deployment shares var/, so engine and web read the same secret
+    path = var_dir / name
+    if not path.exists():
+        # written whole under another name, created 0600 (never readable by others, not even
+        # for a moment), then linked in: of two processes starting at once, one secret wins
+        draft = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()

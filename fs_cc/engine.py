@@ -1,37 +1,46 @@
 """The engine: builds and wires everything on the telephony side and owns its greenlets.
 
-One inbound ESL connection to FreeSWITCH (events, api/bgapi), one outbound ESL server that the
-dialplan's ``socket`` application connects to for each call, the IVR runner and ACD, the durable
-outbox to the worker and the control interface for the web app.
+One inbound ESL connection to FreeSWITCH (events, api/bgapi, call control by UUID), one outbound
+ESL server that the dialplan's ``socket`` application connects to for each call, the IVR runner
+and the ACD with its router, the emitter (durable outbox, then the bus) and the control
+interface for the web app.
 """
 
-import datetime
 import logging
+import pathlib
+import secrets
 import signal
+import socket
 
 import gevent
 import gevent.event
 
-from fs_cc.acd import build_acd
+from fs_cc import events
+from fs_cc.acd import ACD
+from fs_cc.actions import EngineActions
+from fs_cc.adoption import Adopter
+from fs_cc.acd.config import define_catalog_agents, queues_from_catalog
+from fs_cc.bus import InProcessBus
+from fs_cc.callctl import CallControl
 from fs_cc.callflow import CallHandler
-from fs_cc.calls import CallRecord, HangupSide
 from fs_cc.channels import ChannelTracker, ResyncError
 from fs_cc.control import ControlServer
-from fs_cc.esl.commands import uuid_kill
+from fs_cc.emitter import Emitter
 from fs_cc.esl.errors import ESLError
 from fs_cc.esl.inbound import InboundClient
 from fs_cc.esl.outbound import OutboundServer
-from fs_cc.ivr import FlowRunner, load_flow
-from fs_cc.ivr.sounds import check_sounds, missing_sounds
+from fs_cc.catalog import Catalog, load_catalog
+from fs_cc.errors import ConfigError
+from fs_cc.flows import build_flow_table
+from fs_cc.ivr.sounds import missing_sounds
+from fs_cc.livecalls import LiveCalls
 from fs_cc.sounds import sound_prefix
 from fs_cc.outbox import CeleryPublisher, Outbox
 
 logger = logging.getLogger(__name__)
 
-# how often calls in progress are written to disk; a crash loses at most this much of their story
-SNAPSHOT_SECONDS = 2.0
-# what FreeSWITCH does to a caller whose engine socket died (freeswitch_conf's dialplan)
-ENGINE_LOST_CAUSE = "NORMAL_TEMPORARY_FAILURE"
+# how often the engine notes in its spool that it is alive: a crash is dated by the last note
+ALIVE_SECONDS = 2.0
 
 ENGINE_EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
                  "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "CHANNEL_PARK",
@@ -46,21 +55,39 @@ def build_store(settings):
         import redis
 
         if not settings.redis_url:
-            from fs_cc.errors import ConfigError
-
             raise ConfigError("state_store 'redis' needs REDIS_URL")
         return store_module.RedisStore(redis.Redis.from_url(settings.redis_url))
     return store_module.MemoryStore()
 
 
+def engine_id(var_dir):
+    """This engine's id, kept in ``var_dir`` so a restarted engine goes on with its numbering."""
+    path = pathlib.Path(var_dir) / "engine_id"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        value = f"{socket.gethostname()}-{secrets.token_hex(3)}"
+        path.write_text(value + "\n", encoding="utf-8")
+        return value
+
+
+def build_bus(settings):
+    """The event bus: Redis Streams when engines share Redis state, else in-process."""
+    if settings.state_store == "redis" and settings.redis_url:
+        import redis
+
+        from fs_cc.bus import RedisBus
+
+        return RedisBus(redis.Redis.from_url(settings.redis_url))
+    return InProcessBus()
+
+
 class Engine:
     """Everything one engine process runs, built from settings (collaborators may be injected)."""
 
-    def __init__(self, settings, *, publisher=None, store=None):
+    def __init__(self, settings, *, publisher=None, store=None, bus=None, catalog=None):
         self.settings = settings
-        # load the flow first: a broken flow must stop the engine before it touches the switch
-        self.flow = load_flow(settings.ivr_flow)
-        check_sounds(self.flow, sound_prefix(settings.sounds_dir))
+        self.catalog = catalog if catalog is not None else load_engine_catalog(settings)
         esl = settings.esl
         self.esl = InboundClient(esl.host, esl.port, esl.password, events=ENGINE_EVENTS,
                                  backoff=(0.5, settings.esl_backoff_max),
@@ -71,73 +98,111 @@ class Engine:
         self.esl.on_connect(self._on_esl_connect)
         self.resyncs = 0  # completed resyncs, for health and tests
         self.store = store if store is not None else build_store(settings)
-        self.acd = build_acd(self.store, self.esl, {
-            "queues": settings.queues, "agents": settings.agents,
-            "ring_timeout": settings.ring_timeout})
-        self.handler = CallHandler(FlowRunner(self.flow, self.acd))
         self._publisher = publisher or CeleryPublisher(settings.broker_url)
-        self.outbox = Outbox(settings.outbox_path, self._publisher)
+        self._legacy_publisher = None
+        self.outbox = Outbox(settings.outbox_path, self._publisher,
+                             legacy_publish=self._publish_legacy)
+        self.id = engine_id(settings.var_dir)
+        self.bus = bus if bus is not None else build_bus(settings)
+        self.live = LiveCalls()
+        self.emitter = Emitter(events.EventSequencer(self.id, start=self.outbox.last_seq(self.id)),
+                               self.outbox, self.bus, listeners=[self.live])
+        self.ctl = CallControl(self.esl)
+        self.acd = ACD(self.store, self.ctl, queues_from_catalog(self.catalog), self.emitter,
+                       ring_timeout=settings.ring_timeout)
+        # the flows before the switch: a broken flow, or one naming a queue the catalog lacks,
+        # stops the engine with file:line before any caller can reach it
+        self.flows = build_flow_table(self.catalog, settings.ivr_flow, self.acd, self.emitter,
+                                      sound_prefix(settings.sounds_dir))
+        define_catalog_agents(self.store, self.catalog)
+        self.handler = CallHandler(lambda did: self.flows.runner_for(did), self.emitter)
+        self.adopter = Adopter(self)
         self.outbound = OutboundServer(settings.outbound_host, settings.outbound_port,
                                        self._on_call)
-        self.control = ControlServer(self, settings.control_host, settings.control_port)
-        self.open_records = {}  # uuid -> CallRecord of this engine's calls in progress
-        self._snapshots = None
+        self.control = ControlServer(self, settings.control_host, settings.control_port,
+                                     secret=settings.control_secret, bus=self.bus)
+        self.actions = EngineActions(self)
+        self._alive = None
+        self._bus_feed = None
         self.stopped = gevent.event.Event()
+
+    def reload_catalog(self):
+        """Load the catalog again and apply it without a restart; ConfigError keeps the old one."""
+        catalog = load_catalog(self.settings.database_url)
+        flows = build_flow_table(catalog, self.settings.ivr_flow, self.acd, self.emitter,
+                                 sound_prefix(self.settings.sounds_dir))
+        previous, self.catalog = self.catalog, catalog
+        define_catalog_agents(self.store, catalog, previous)
+        self.acd.set_queues(queues_from_catalog(catalog))
+        self.flows = flows
+        logger.info("catalog version %s applied: %s queues, %s agents, %s DID routes",
+                    catalog.version, len(catalog.queues), len(catalog.agents),
+                    len(catalog.routes))
+        return {"version": catalog.version}
 
     def start(self):
         """Start serving calls; the ESL connection keeps retrying in the background."""
-        recovered = self.outbox.recover(finish_abandoned)
-        if recovered:
+        self.adopter.load(self.outbox.open_calls())
+        if self.adopter.pending:
+            # adopted (or ended) once the first resync shows which of them FreeSWITCH still has
             logger.warning("recovered %s call record(s) left open by an engine that died: %s",
-                           len(recovered), ", ".join(recovered))
+                           len(self.adopter.pending), ", ".join(self.adopter.pending))
         self.outbox.start()
-        self._snapshots = gevent.spawn(self._snapshot_loop)
-        self._snapshots.link_exception(lambda g: logger.error("call snapshots stopped: %r",
-                                                              g.exception))
+        self._alive = gevent.spawn(self._alive_loop)
+        self._alive.link_exception(lambda g: logger.error("alive marks stopped: %r", g.exception))
+        self.acd.start()
+        if not isinstance(self.bus, InProcessBus):
+            # agents freed on other engines wake this engine's router too
+            self._bus_feed = self.bus.subscribe(self._on_bus_event)
         self.outbound.start()
         self.control.start()
         self.esl.start()
         if self.settings.agents_auto_login:
-            for agent in self.settings.agents:
-                self.acd.login(agent["extension"])
+            for extension in self.catalog.agents:
+                self.acd.login(extension, "auto login")
         logger.info("engine ready: outbound socket %s:%s, FreeSWITCH %s:%s",
                     *self.outbound.address, self.settings.esl.host, self.settings.esl.port)
 
     def stop(self):
         """Stop taking calls, flush what can be flushed, close connections."""
         self.outbound.stop(timeout=2)
-        if self._snapshots is not None:
-            self._snapshots.kill()
+        if self._alive is not None:
+            self._alive.kill()
+        if self._bus_feed is not None:
+            self._bus_feed.close()
+        self.acd.stop()
         self.control.stop()
         self.esl.stop()
         self.outbox.stop()
-        close = getattr(self._publisher, "close", None)
-        if close is not None:
-            close()
+        self.bus.close()
+        self._publisher.close()
+        if self._legacy_publisher is not None:
+            self._legacy_publisher.close()
         self.stopped.set()
 
     def _on_call(self, session):
-        logger.info("call %s from %s to %s", session.uuid, session.caller_number,
-                    session.destination_number)
-        try:
-            record = self.handler.handle(session, started=self._call_started)
-        finally:
-            self.open_records.pop(session.uuid, None)
-        self.outbox.put(record.uuid, record.to_dict())
-        logger.info("call %s ended: queue=%s agent=%s cause=%s side=%s", record.uuid,
-                    record.queue, record.agent, record.hangup_cause, record.hangup_side)
+        ended = self.handler.handle(session)
+        view = self.live.ended(session.uuid)
+        logger.info("call %s ended: queue=%s agent=%s cause=%s side=%s", ended.call_uuid,
+                    view.get("queue"), view.get("agent"), ended.cause, ended.side.value)
 
-    def _call_started(self, record):
-        self.open_records[record.uuid] = record
-        self.outbox.keep_open({record.uuid: record.to_dict()})
+    def _publish_legacy(self, record):
+        # a spool left by an engine from before the events: its records go to fs_cc.record_call
+        if self._legacy_publisher is None:
+            self._legacy_publisher = CeleryPublisher(self.settings.broker_url,
+                                                     task_name=events.TASK_RECORD_CALL)
+        self._legacy_publisher(record)
 
-    def _snapshot_loop(self):
-        # no yield between reading open_records and writing them, so a call that ended is
-        # never written back as open after its final record was put
+    def _alive_loop(self):
         while True:
-            self.outbox.keep_open({uuid: record.to_dict()
-                                   for uuid, record in self.open_records.items()})
-            gevent.sleep(SNAPSHOT_SECONDS)
+            self.outbox.mark_alive()
+            gevent.sleep(ALIVE_SECONDS)
+
+    def _on_bus_event(self, event):
+        if event.engine == self.id:
+            return
+        if isinstance(event, events.AgentStatusChanged) and event.new is events.AgentState.AVAILABLE:
+            self.acd.agent_available_elsewhere(event.agent)
 
     def _on_esl_connect(self, client):
         # runs in the ESL connect loop: the command waits, so it gets its own greenlet
@@ -154,19 +219,20 @@ class Engine:
         """
         try:
             prefix = self.esl.api("global_getvar sound_prefix").strip()
-            missing = missing_sounds(
-                self.flow, prefix,
-                exists=lambda path: self.esl.api(f"file_exists {path}").strip() == "true")
+            missing = []
+            for flow in self.flows.flows.values():
+                missing.extend((flow, *item) for item in missing_sounds(
+                    flow, prefix,
+                    exists=lambda path: self.esl.api(f"file_exists {path}").strip() == "true"))
         except ESLError as exc:
             logger.warning("cannot check the flow's sounds on FreeSWITCH %s:%s: %s",
                            self.esl.host, self.esl.port, exc)
             return None
-        for sound, node, line in missing:
+        for flow, sound, node, line in missing:
             logger.error("%s:%s: node '%s' plays '%s', which FreeSWITCH %s:%s cannot open under "
                          "%s: its keys will not be read (install.sh copies fs_cc's sounds)",
-                         self.flow.source, line, node, sound, self.esl.host, self.esl.port,
-                         prefix)
-        return missing
+                         flow.source, line, node, sound, self.esl.host, self.esl.port, prefix)
+        return [item[1:] for item in missing]
 
     @staticmethod
     def _resync_died(greenlet):
@@ -190,6 +256,8 @@ class Engine:
         if agent_legs:
             self._agent_legs_vanished(agent_legs)
         self._end_orphan_agent_legs()
+        if self.adopter.pending:
+            self.adopter.run()
         return vanished
 
     def _end_orphan_agent_legs(self):
@@ -197,25 +265,17 @@ class Engine:
         # uuid_kill failed then) would ring on, or hold the agent's phone, for ever
         for leg in self.channels.channels():
             call = leg.variables.get("fs_cc_call_uuid")
-            if not leg.agent or not call or call in self.open_records:
+            if not leg.agent or not call or call in self.live:
                 continue
             logger.warning("agent %s: leg %s outlived call %s; hanging it up", leg.agent,
                            leg.uuid, call)
             try:
-                self.esl.api(uuid_kill(leg.uuid, "NORMAL_CLEARING"))
+                self.ctl.kill(leg.uuid, "NORMAL_CLEARING")
             except ESLError as exc:  # "-ERR No such channel!": it ended on its own meanwhile
                 logger.debug("uuid_kill %s: %s", leg.uuid, exc)
 
     def _agent_legs_vanished(self, legs):
-        hook = getattr(self.acd, "agent_legs_vanished", None)
-        if hook is None:
-            # The ACD's own watch on each leg already saw ConnectionLost; it lets the caller's
-            # hangup decide the end of the call.
-            for leg in legs:
-                logger.warning("agent %s: leg %s of call %s ended while the ESL connection was down",
-                               leg.agent, leg.uuid, leg.variables.get("fs_cc_call_uuid"))
-            return
-        hook(legs)
+        self.acd.agent_legs_vanished(legs)
 
     # the control interface's backend
     def agents(self):
@@ -228,9 +288,9 @@ class Engine:
 
     def calls(self):
         """Calls in progress: this engine's calls and every live call FreeSWITCH has, with their legs."""
-        sessions = {uuid: {"uuid": uuid, "caller": record.caller_number, "did": record.did,
-                           "started_at": record.started_at.isoformat()}
-                    for uuid, record in self.open_records.items()}
+        sessions = {call["uuid"]: {"uuid": call["uuid"], "caller": call["caller"],
+                                   "did": call["did"], "started_at": call["started_at"]}
+                    for call in self.live.all()}
         out = []
         for legs in self.channels.calls():
             session = next((sessions.pop(leg.uuid) for leg in legs if leg.uuid in sessions), None)
@@ -243,28 +303,32 @@ class Engine:
         out.extend(dict(session, legs=[]) for session in sessions.values())
         return out
 
-    def set_agent_status(self, extension, status):
-        """Move an agent to a status (KeyError: unknown agent, ValueError: refused)."""
-        return self.acd.set_status(extension, status)
+    def execute(self, command):
+        """Carry out a control command (fs_cc.control.commands); a dict of what it did."""
+        return self.actions.execute(command)
 
 
-def finish_abandoned(payload, last_alive):
-    """Complete the record of a call whose engine died: it ended when the engine was last seen."""
-    record = CallRecord.from_dict(payload)
-    if last_alive is not None:
-        record.ended_at = datetime.datetime.fromtimestamp(last_alive, datetime.timezone.utc)
-    else:
-        record.ended_at = record.started_at
-    record.hangup_cause = ENGINE_LOST_CAUSE
-    record.hangup_side = HangupSide.SYSTEM
-    return record.to_dict()  # wait and talk seconds recomputed from the times
+def load_engine_catalog(settings):
+    """The catalog from the database; the settings' agents and queues where it has none yet."""
+    import sqlalchemy.exc
+
+    try:
+        catalog = load_catalog(settings.database_url)
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        logger.warning("no catalog in the database (%s); using the agents and queues of the "
+                       "settings (run `fs-cc db upgrade` and edit them in the web)",
+                       str(exc).splitlines()[0])
+        return Catalog.from_settings(settings.queues, settings.agents)
+    if not catalog.queues and not catalog.agents:
+        logger.warning("the database's catalog is empty; using the agents and queues of the "
+                       "settings (`fs-cc user demo` seeds them)")
+        return Catalog.from_settings(settings.queues, settings.agents)
+    return catalog
 
 
 def run_engine(settings):
     """Run an engine until SIGINT/SIGTERM (blocking); returns the exit status."""
     if settings.esl is None:
-        from fs_cc.errors import ConfigError
-
         raise ConfigError("no FreeSWITCH configured: set FS_CC_ESL_URL (esl://:PASSWORD@HOST:PORT)"
                           " or run `fs-cc up`, which starts the emulator")
     engine = Engine(settings)

@@ -5,7 +5,6 @@ number and an aware UTC time. Order events by (engine, seq), never by ``ts``: Fr
 ticks in 20 ms steps and two engines' clocks disagree. Pure: no I/O, no gevent, nothing of web.
 """
 
-import collections.abc
 import dataclasses
 import datetime
 import enum
@@ -14,6 +13,7 @@ import json
 import types
 import typing
 
+from fs_cc import codec
 from fs_cc.errors import FsCcError
 
 # Celery task names, shared by the engine (which sends) and the worker (which registers).
@@ -435,20 +435,7 @@ def call_state_after(current, event):
 
 def to_dict(event):
     """A JSON-safe dict of the event with its ``"type"`` (enums as values, times ISO 8601)."""
-    out = {"type": event.TYPE}
-    for field in dataclasses.fields(event):
-        out[field.name] = _plain(getattr(event, field.name))
-    return out
-
-
-def _plain(value):
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, typing.Mapping):
-        return dict(value)
-    return value
+    return codec.to_dict(event)
 
 
 def encode(event):
@@ -473,74 +460,13 @@ def from_dict(data):
     cls = EVENT_TYPES.get(name)
     if cls is None:
         raise UnknownEventType(name)
-    fields = {field.name: field for field in dataclasses.fields(cls)}
-    for key in data:
-        if key != "type" and key not in fields:
-            raise UnknownField(name, key)
-    hints = _hints(cls)
-    kwargs = {}
-    for field in fields.values():
-        if field.name not in data:
-            # a field added later with a default still reads what older engines wrote
-            if field.default is dataclasses.MISSING:
-                raise MissingField(name, field.name)
-            continue
-        kwargs[field.name] = _parse(name, field.name, hints[field.name], data[field.name])
-    return cls(**kwargs)
-
-
-_HINTS = {}
-
-
-def _hints(cls):
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _parse(event_type, field, hint, value):
-    """``value`` read from JSON as the type ``hint`` of the field."""
-    args = typing.get_args(hint)
-    if typing.get_origin(hint) is typing.Union:  # Optional[X]
-        if value is None:
-            return None
-        hint = next(arg for arg in args if arg is not type(None))
-        args = typing.get_args(hint)
-    origin = typing.get_origin(hint) or hint
-    if isinstance(origin, type) and issubclass(origin, enum.Enum):
-        try:
-            return origin(value)
-        except ValueError:
-            names = ", ".join(member.value for member in origin)
-            raise EventFieldError(event_type, field, f"{value!r} is not one of {names}") from None
-    if origin is datetime.datetime:
-        return _parse_time(event_type, field, value)
-    if origin is collections.abc.Mapping or origin is dict:
-        if not isinstance(value, dict):
-            raise EventFieldError(event_type, field, f"needs an object, got {value!r}")
-        key_type, value_type = args
-        return {_parse(event_type, f"{field}.{key}", key_type, key):
-                _parse(event_type, f"{field}.{key}", value_type, item)
-                for key, item in value.items()}
-    if origin is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)  # JSON writes 3.0 as 3
-    # bool is an int in Python, never in an event
-    if not isinstance(value, origin) or (origin is int and isinstance(value, bool)):
-        raise EventFieldError(event_type, field,
-                              f"needs {origin.__name__}, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _parse_time(event_type, field, value):
-    if not isinstance(value, str):
-        raise EventFieldError(event_type, field, f"needs an ISO 8601 text, got {value!r}")
     try:
-        moment = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        raise EventFieldError(event_type, field, f"{value!r} is not ISO 8601") from None
-    if moment.utcoffset() is None:
-        raise EventFieldError(event_type, field, f"{value!r} has no UTC offset")
-    return moment
+        return codec.from_dict(cls, data)
+    except codec.FieldError as exc:  # the codec's generic error, told as an event's
+        raise _FIELD_ERRORS.get(type(exc), EventFieldError)(name, exc.field, exc.message) from None
+
+
+_FIELD_ERRORS = {codec.UnknownField: UnknownField, codec.MissingField: MissingField}
 
 
 # -- stamping ---------------------------------------------------------------------------------

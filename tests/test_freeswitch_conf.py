@@ -94,7 +94,11 @@ class Preprocessed:
 
 
 def route(context, destination, variables):
-    """The actions of the first matching extension, as mod_dialplan_xml picks them (no continue=)."""
+    """The actions of the first matching extension, as mod_dialplan_xml picks them (no continue=).
+
+    Each action's data is shown as it executes: ``${var}`` expanded from the channel's variables
+    and those the extension's earlier ``set`` actions gave it.
+    """
     for extension in context.findall("extension"):
         captures = ()
         for condition in extension.findall("condition"):
@@ -111,10 +115,15 @@ def route(context, destination, variables):
             captures = match.groups()
         else:
             actions = []
+            channel = dict(variables)
             for action in extension.findall("condition/action"):
                 data = action.get("data", "")
                 for index, captured in enumerate(captures, start=1):
                     data = data.replace(f"${index}", captured or "")
+                data = re.sub(r"\$\{([^}]+)\}", lambda m: channel.get(m.group(1), ""), data)
+                if action.get("application") == "set" and "=" in data:
+                    name, value = data.split("=", 1)
+                    channel[name] = value
                 actions.append((action.get("application"), data))
             return extension.get("name"), actions
     return None, []
@@ -427,7 +436,34 @@ def test_given_service_number_when_called_in_public_then_handed_to_engine_socket
     assert actions.index(("socket", ENGINE_SOCKET)) > actions.index(("set", f"fs_cc_did={did}"))
     # a caller whose agent leaves is hung up even if the engine that bridged them is gone
     assert actions.index(("set", "hangup_after_bridge=true")) < actions.index(("socket", ENGINE_SOCKET))
-    assert "answer" not in [app for app, _ in actions], "the engine answers, not the dialplan"
+    apps = [app for app, _ in actions]
+    engine = apps.index("socket")
+    assert "answer" not in apps[:engine], "the engine answers, not the dialplan"
+    # no engine (or a dead one): the caller waits on hold music, marked for adoption
+    assert actions[engine + 1:] == [
+        ("set", "fs_cc_engine_lost=true"), ("answer", ""), ("set", "playback_timeout_sec=1800"),
+        ("playback", "local_stream://moh"), ("hangup", "NORMAL_TEMPORARY_FAILURE")]
+
+
+@pytest.mark.parametrize("socket", [ENGINE_SOCKET.split()[0], "127.0.0.1:41234"])
+def test_given_a_caller_on_hold_for_an_engine_when_adopted_then_back_to_the_socket_it_used(
+        vanilla, tmp_path, socket):
+    fs = installed(vanilla, tmp_path)
+    call = dict(fs.globals, fs_cc_socket=socket, fs_cc_engine_lost="true")
+
+    name, actions = route(fs.context("public"), "fs_cc_adopt", call)
+
+    assert name == "fs_cc_adopt"
+    assert actions[:2] == [("set", "fs_cc_engine_lost=false"), ("socket", f"{socket} async full")]
+    assert actions[-2:] == [("playback", "local_stream://moh"),
+                            ("hangup", "NORMAL_TEMPORARY_FAILURE")]
+
+
+def test_given_a_caller_without_an_engine_socket_when_dialling_fs_cc_adopt_then_not_routed(
+        vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path)
+
+    assert route(fs.context("public"), "fs_cc_adopt", fs.globals) == (None, [])
 
 
 @pytest.mark.parametrize("number", ["1000", "9500", "40000", "5551212", "5901"])
@@ -455,8 +491,9 @@ def test_given_test_call_naming_its_engine_when_59xx_called_then_handed_to_that_
     name, actions = route(fs.context("public"), "5901", call)
 
     assert name == "fs_cc_test_numbers_own_engine"
-    assert actions[:3] == [("set", "fs_cc_did=5901"), ("set", "hangup_after_bridge=true"),
-                           ("socket", "${fs_cc_test_socket} async full")]
+    assert actions[:4] == [("set", "fs_cc_did=5901"), ("set", "hangup_after_bridge=true"),
+                           ("set", "fs_cc_socket=127.0.0.1:41234"),
+                           ("socket", "127.0.0.1:41234 async full")]
 
 
 def test_given_test_call_with_malformed_engine_address_when_59xx_called_then_default_socket(vanilla, tmp_path):
@@ -478,8 +515,9 @@ def test_given_sip_test_call_naming_its_engine_in_a_header_when_59xx_called_then
     name, actions = route(fs.context("public"), "5904", call)
 
     assert name == "fs_cc_test_numbers_sip_engine"
-    assert actions[:3] == [("set", "fs_cc_did=5904"), ("set", "hangup_after_bridge=true"),
-                           ("socket", "${sip_h_X-FS-CC-Test-Socket} async full")]
+    assert actions[:4] == [("set", "fs_cc_did=5904"), ("set", "hangup_after_bridge=true"),
+                           ("set", f"fs_cc_socket={socket}"),
+                           ("socket", f"{socket} async full")]
 
 
 @pytest.mark.parametrize("header", ["192.0.2.7:41234", "127.0.0.1", "127.0.0.1:41234 async full;hangup",

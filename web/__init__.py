@@ -7,6 +7,7 @@ from flask import Flask, jsonify, redirect, render_template, request, url_for
 
 from web.errors import WebError
 from web.extensions import db, migrate
+from web.timezone import display_timezone
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ def _config_from_settings(settings):
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_SAMESITE": "Lax",
         "FS_CC_CONTROL_URL": settings.control_url,
+        "FS_CC_CONTROL_SECRET": settings.control_secret,
         "FS_CC_CONTROL_TIMEOUT": 2.0,
         # Time zone of the pages' times and of dates typed without an offset (IANA name).
         "DISPLAY_TIMEZONE": settings.display_timezone,
@@ -60,16 +62,23 @@ def create_app(test_config=None, settings=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     app.extensions["fs_cc_control"] = ControlClient(
-        app.config["FS_CC_CONTROL_URL"], timeout=app.config["FS_CC_CONTROL_TIMEOUT"])
+        app.config["FS_CC_CONTROL_URL"], app.config["FS_CC_CONTROL_SECRET"],
+        timeout=app.config["FS_CC_CONTROL_TIMEOUT"])
 
     from web import models  # noqa: F401  (every model known to the metadata)
     from web.agents.views import bp as agents_bp
     from web.api.views import bp as api_bp
     from web.auth.views import bp as auth_bp
     from web.calls.views import bp as calls_bp
+    from web.events.views import bp as events_bp
 
-    for blueprint in (auth_bp, calls_bp, agents_bp, api_bp):
+    for blueprint in (auth_bp, calls_bp, agents_bp, api_bp, events_bp):
         app.register_blueprint(blueprint)
+    from web.catalog.api import bp as catalog_api_bp
+    from web.catalog.views import bp as catalog_bp
+
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(catalog_api_bp)
     app.register_error_handler(WebError, _handle_web_error)
     app.register_error_handler(404, _handle_not_found)
     app.add_url_rule("/", "index", lambda: redirect(url_for("calls.index")))
@@ -85,13 +94,6 @@ def _timezone(name):
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"DISPLAY_TIMEZONE {name!r} is not a known time zone") from exc
-
-
-def display_timezone():
-    """The time zone pages show times in."""
-    from flask import current_app
-
-    return current_app.extensions["fs_cc_timezone"]
 
 
 def _local_time(value, fmt="%Y-%m-%d %H:%M:%S"):
@@ -131,15 +133,21 @@ def db_upgrade(app=None):
 def bootstrap_demo(app):
     """Ensure the demo admin exists (idempotent); return its username, password and a fresh token.
 
+    An empty catalog gets the demo queues, agents and DID 4000 (web.catalog.seed).
+
     ``password`` is None when someone changed the demo admin's password since it was created.
     """
     from web.auth.models import Role
     from web.auth.services import UserService
+    from web.catalog.notifier import EngineNotifier
+    from web.catalog.seed import seed_demo_catalog
 
     with app.app_context():
         users = UserService(db.session)
         user = users.ensure_user(DEMO_USERNAME, DEMO_PASSWORD, Role.ADMIN)
         token = users.issue_token(user)
         password = DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else None
+        seed_demo_catalog(db.session, EngineNotifier(app.extensions["fs_cc_control"]),
+                          app.extensions["fs_cc_settings"])
     logger.info("demo admin %s ready", DEMO_USERNAME)
     return {"username": DEMO_USERNAME, "password": password, "token": token}

@@ -1,7 +1,8 @@
-"""The web side's `fs-cc` subcommands: web, worker, db, user (plugged in by entry point)."""
+"""The web side's `fs-cc` subcommands: web, worker, db, user, dids (plugged in by entry point)."""
 
 import json
 import logging
+import sys
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,40 @@ def cmd_user_demo(args):
     return 0
 
 
+def cmd_dids_import(args):
+    """Import DID routes from a YAML file: all of them, or none when any row is bad."""
+    from web import create_app
+    from web.catalog.errors import CatalogError, ImportRejected
+    from web.catalog.views import did_service
+    from web.extensions import db
+
+    try:
+        with open(args.file, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        print(f"error: {args.file}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 1
+    app = create_app()
+    with app.app_context():
+        try:
+            result = did_service().import_bytes(data, args.file)
+        except ImportRejected as exc:
+            for problem in exc.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            print(f"{args.file}: {len(exc.problems)} problem(s), nothing imported",
+                  file=sys.stderr)
+            return 1
+        except CatalogError as exc:
+            print(f"error: {args.file}: {exc.message}", file=sys.stderr)
+            return 1
+        finally:
+            db.session.remove()
+    print(f"{args.file}: {len(result.created)} route(s) created, {len(result.updated)} updated"
+          + (f", default {result.default_number}" if result.default_number else "")
+          + f" (catalog version {result.version})")
+    return 0
+
+
 def register(sub):
     """Add the web side's subcommands to the `fs-cc` parser."""
     web = sub.add_parser("web", help=cmd_web.__doc__)
@@ -65,3 +100,9 @@ def register(sub):
     user = sub.add_parser("user", help="users")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")
     user_sub.add_parser("demo", help=cmd_user_demo.__doc__).set_defaults(func=cmd_user_demo)
+
+    dids = sub.add_parser("dids", help="DID routes of the catalog")
+    dids_sub = dids.add_subparsers(dest="dids_command", required=True, metavar="COMMAND")
+    dids_import = dids_sub.add_parser("import", help=cmd_dids_import.__doc__)
+    dids_import.add_argument("file", help="YAML: routes: [{number, flow, description}], default")
+    dids_import.set_defaults(func=cmd_dids_import)

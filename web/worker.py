@@ -10,7 +10,7 @@ from celery import Celery, Task
 
 logger = logging.getLogger(__name__)
 
-TASK_MODULES = ("web.calls.tasks",)
+TASK_MODULES = ("web.calls.tasks", "web.facts.tasks")
 
 
 def celery_init_app(app):

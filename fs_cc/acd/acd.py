@@ -1,69 +1,79 @@
-"""The ACD: keeps callers in line with music on hold, rings agents, bridges, sees the call end.
+"""The ACD: takes callers by UUID, keeps them in line with music, and lets the router serve them.
 
-Each caller's ``enqueue`` runs in that caller's own greenlet. Only the caller first in line takes
-an agent; while it rings one, it leaves the line (so the next caller can take another agent) and
-comes back to its old place if the agent does not answer.
+``enqueue(call_uuid, queue, …)`` needs no socket and no record: a caller from the IVR, a dialer
+leg, a callback or a transferred call all enter the same way, and the returned ticket resolves
+with how their time in the queue ended (answered — then also how the call ended —, hung up,
+timed out, left with the exit key, unknown queue). The router (one per engine) decides who serves
+whom; each offer runs in its own greenlet (fs_cc.acd.offer). Every step is a domain event.
 """
 
 import logging
-import math
 import time
-import uuid as uuidlib
 
 import gevent
-import gevent.event
 
+from fs_cc import events
 from fs_cc.acd.agents import AgentStatus, InvalidTransition, UnknownQueue
-from fs_cc.acd.config import DEFAULT_MOH
-from fs_cc.acd.legs import DEFAULT_CAUSE, LegFollower, agent_left_first
-from fs_cc.calls import HangupSide, utcnow
-from fs_cc.esl.commands import originate, uuid_break, uuid_bridge, uuid_kill
-from fs_cc.esl.errors import CallerHungUp, CommandError, ESLError
+from fs_cc.acd.legs import LegFollower
+from fs_cc.acd.offer import Offers
+from fs_cc.acd.router import Router
+from fs_cc.acd.waiting import Caller, Phase, QueueResult
+from fs_cc.esl.errors import ConnectionLost, ESLError, ESLTimeout
+from fs_cc.events import HangupSide, QueueOutcome
 
 logger = logging.getLogger(__name__)
 
 ACD_OWNED = (AgentStatus.RESERVED, AgentStatus.ON_CALL)  # only the ACD moves agents there
-
-
-def _bridge_cause(session):
-    """The agent leg's hangup cause as the caller's channel saw it end, or NORMAL_CLEARING."""
-    event = session.hangup_event
-    for name in ("variable_last_bridge_hangup_cause", "variable_bridge_hangup_cause"):
-        cause = event.get(name) if event is not None else None
-        if cause:
-            return cause
-    return DEFAULT_CAUSE
-
-
-def _seq(event):
-    """Event-Name#Event-Sequence of an event, for the log."""
-    if event is None:
-        return None
-    extra = ",".join(f"{k}={event.get(k)}" for k in (
-        "Hangup-Cause", "variable_last_bridge_hangup_cause", "variable_bridge_hangup_cause",
-        "variable_last_bridge_role", "Other-Leg-Unique-ID") if event.get(k))
-    return f"{event.get('Event-Name')}#{event.get('Event-Sequence')}[{extra}]"
+DEFAULT_MOH = "local_stream://moh"
+CALLER_EVENTS = ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_UNBRIDGE", "DTMF")
 
 
 class ACD:
-    """Queues callers and connects them to agents through FreeSWITCH (inbound ESL client)."""
+    """Queues callers and connects them to agents through FreeSWITCH, by UUID (CallControl)."""
 
-    def __init__(self, store, esl, queues, *, moh=DEFAULT_MOH, ring_timeout=20, retry_delay=2.0,
-                 poll_interval=1.0, hangup_grace=1.0, resync_grace=3.0,
-                 new_uuid=lambda: str(uuidlib.uuid4())):
+    def __init__(self, store, ctl, queues, emitter, *, moh=DEFAULT_MOH, ring_timeout=20,
+                 retry_delay=2.0, hangup_grace=1.0, resync_grace=3.0, new_uuid=None,
+                 monotonic=time.monotonic):
         self.store = store
-        self.esl = esl
+        self.ctl = ctl
+        self._emitter = emitter
         self._queues = {queue.name: queue for queue in queues}
         self.moh = moh
         self.ring_timeout = ring_timeout
         self.retry_delay = retry_delay
-        self.poll_interval = poll_interval  # catches changes made by other engines
         self.hangup_grace = hangup_grace  # seconds to wait for the other leg's hangup event
-        self._new_uuid = new_uuid
-        self._changed = gevent.event.Event()
-        self._legs = LegFollower(esl, resync_grace=resync_grace)  # agent legs of calls in progress
+        self.monotonic = monotonic
+        self.callers = {}  # call_uuid -> Caller of this engine, while the ACD holds it
+        self.legs = LegFollower(ctl.esl, resync_grace=resync_grace)
+        self.offers = Offers(self) if new_uuid is None else Offers(self, new_uuid=new_uuid)
+        self.router = Router(store, self._queues, self.callers, self.offers.start,
+                             retry_delay=retry_delay, clock=monotonic)
 
-    # -- control interface ---------------------------------------------------------------
+    def start(self):
+        """Start routing."""
+        self.router.start()
+
+    def stop(self):
+        """Stop routing (calls in progress keep their greenlets until they end)."""
+        self.router.stop()
+
+    def emit(self, event_class, **fields):
+        """Emit a domain event of this engine."""
+        return self._emitter.emit(event_class, **fields)
+
+    # -- the catalog ---------------------------------------------------------------------
+
+    def set_queues(self, queues):
+        """Replace the queue definitions (a catalog change); waiting callers are routed again."""
+        self._queues.clear()
+        self._queues.update({queue.name: queue for queue in queues})
+        self.router.wake_all()
+
+    def queue_names(self):
+        """The names of the queues this ACD serves."""
+        return set(self._queues)
+
+    # -- agents --------------------------------------------------------------------------
 
     def agents(self):
         """Every agent as a dict: extension, name, queues, status, status_since (ISO)."""
@@ -84,16 +94,16 @@ class ACD:
             })
         return out
 
-    def login(self, extension):
+    def login(self, extension, reason="login"):
         """Make an agent AVAILABLE (no change if already available)."""
-        return self.set_status(extension, AgentStatus.AVAILABLE)
+        return self.set_status(extension, AgentStatus.AVAILABLE, reason)
 
-    def logout(self, extension):
+    def logout(self, extension, reason="logout"):
         """Log an agent out (no change if already logged out)."""
-        return self.set_status(extension, AgentStatus.LOGGED_OUT)
+        return self.set_status(extension, AgentStatus.LOGGED_OUT, reason)
 
-    def set_status(self, extension, status):
-        """Move an agent to ``status`` (enum or text); UnknownAgent (KeyError) / ValueError."""
+    def set_status(self, extension, status, reason="requested"):
+        """Move an agent to ``status`` (enum or text); UnknownAgent / InvalidStatus / InvalidTransition."""
         status = AgentStatus.parse(status)
         extension = str(extension)
         current = self.store.get_agent(extension)
@@ -101,214 +111,208 @@ class ACD:
             return current.to_dict()
         if status in ACD_OWNED:
             raise InvalidTransition(extension, current.status, status)
-        agent = self.store.set_status(extension, status)
-        logger.info("agent %s: %s -> %s", extension, current.status.value, status.value)
-        if status is AgentStatus.AVAILABLE:
-            self._notify()
-        return agent.to_dict()
+        return self.move(extension, status, reason).to_dict()
+
+    def move(self, extension, status, reason, expected=None):
+        """Apply a status change in the store, emit it, wake the router if the agent is free."""
+        before = self.store.get_agent(extension)
+        agent = self.store.set_status(extension, status, expected=expected)
+        self._status_changed(extension, before.status, agent.status, reason)
+        return agent
+
+    def _status_changed(self, extension, old, new, reason):
+        logger.info("agent %s: %s -> %s (%s)", extension, old.value, new.value, reason)
+        self.emit(events.AgentStatusChanged, agent=extension, old=events.AgentState(old.value),
+                  new=events.AgentState(new.value), reason=reason)
+        if new is AgentStatus.AVAILABLE:
+            self.router.agent_free(extension)
+
+    def agent_available_elsewhere(self, extension):
+        """Another engine made an agent available (heard on the bus)."""
+        self.router.agent_free(extension)
+
+    def release(self, extension):
+        """Give back a RESERVED agent (an offer that did not connect)."""
+        try:
+            self.store.release(extension)
+        except InvalidTransition as exc:
+            logger.warning("agent %s not released: %s", extension, exc)
+            return
+        self._status_changed(extension, AgentStatus.RESERVED, AgentStatus.AVAILABLE,
+                             "offer ended")
 
     def agent_legs_vanished(self, legs):
         """Agent legs (fs_cc.channels.Channel) gone while the ESL link was down: end their calls."""
-        return self._legs.vanished(legs)
+        return self.legs.vanished(legs)
 
     # -- callers ---------------------------------------------------------------------------
 
-    def enqueue(self, session, queue_name, record):
-        """Hold the caller in ``queue_name`` until an agent's call with them ends, or they hang up.
-
-        Fills record.queue, queued_at, agent, answered_at, hangup_side and hangup_cause.
-        """
-        queue = self._queues.get(queue_name)
-        if queue is None:
-            logger.error("call %s: %s", session.uuid, UnknownQueue(queue_name))
-            record.queue = queue_name
-            record.hangup_side, record.hangup_cause = HangupSide.SYSTEM, "NORMAL_TEMPORARY_FAILURE"
-            session.hangup("NORMAL_TEMPORARY_FAILURE")
-            return
-        record.queue = queue_name
-        record.queued_at = utcnow()
-        since = self.store.clock()
-        position = self.store.enqueue_caller(queue_name, session.uuid, since)
-        logger.info("call %s: queued in %s at position %s", session.uuid, queue_name, position)
+    def enqueue(self, call_uuid, queue_name, *, priority=0, skills=None, caller_number="",
+                since=None, max_wait=None, exit_key=None):
+        """Put a call in line; returns its ticket (an AsyncResult of a QueueResult)."""
+        caller = Caller(call_uuid, queue_name, priority=int(priority), skills=dict(skills or {}),
+                        caller_number=caller_number, since=since or self.store.clock(),
+                        max_wait=max_wait, exit_key=exit_key)
+        if queue_name not in self._queues:
+            logger.error("call %s: %s", call_uuid, UnknownQueue(queue_name))
+            self.emit(events.QueueLeft, call_uuid=call_uuid, queue=queue_name,
+                      outcome=QueueOutcome.UNKNOWN_QUEUE)
+            caller.resolve(QueueResult(QueueOutcome.UNKNOWN_QUEUE))
+            return caller.ticket
+        self.callers[call_uuid] = caller
+        watch = self.ctl.watch(call_uuid)
+        caller.greenlets.append(self._spawn(self._follow_caller, caller, watch))
+        position = self.store.enqueue_caller(queue_name, call_uuid, caller.since, caller.priority)
+        self.emit(events.CallQueued, call_uuid=call_uuid, queue=queue_name,
+                  priority=caller.priority, skills=caller.skills, position=position)
+        logger.info("call %s: queued in %s at position %s", call_uuid, queue_name, position)
         try:
             # once uuid_bridge ends because the agent left, FreeSWITCH hangs the caller up with
-            # the agent's cause; without it the caller would go on with its dialplan (the
-            # overlay's `hangup NORMAL_TEMPORARY_FAILURE` after `socket`): docs/freeswitch-semantics
-            session.set_var("hangup_after_bridge", "true")
-            session.execute_async("playback", queue.moh or self.moh)
-            self._serve(session, queue, record, since)
-        except CallerHungUp as exc:
-            logger.info("call %s: caller left queue %s (%s)", session.uuid, queue_name, exc.cause)
-            record.hangup_side = HangupSide.CALLER
-            record.hangup_cause = exc.cause or session.hangup_cause
-        finally:
-            if self.store.dequeue_caller(queue_name, session.uuid):
-                self._notify()
-
-    def _serve(self, session, queue, record, since):
-        tried, last_failure = set(), 0.0
-        while True:
-            if session.hungup.is_set():
-                raise CallerHungUp(session.uuid, session.hangup_cause)
-            agent = None
-            if self.store.caller_position(queue.name, session.uuid) == 1:
-                agent = self.store.reserve(queue.name, queue.choose, exclude=tried)
-            if agent is not None:
-                if self._offer(session, queue, record, agent, since):
-                    return
-                tried.add(agent.extension)
-                last_failure = time.monotonic()
-                continue
-            waited = time.monotonic() - last_failure
-            if tried and waited >= self.retry_delay:
-                tried.clear()  # every agent failed a while ago: ring them again
-                continue
-            timeout = self.retry_delay - waited if tried else self.poll_interval
-            gevent.wait([self._changed, session.hungup], timeout=timeout, count=1)
-
-    def _notify(self):
-        """Wake every waiting caller: an agent may be free, or the line moved."""
-        changed, self._changed = self._changed, gevent.event.Event()
-        changed.set()
-
-    def _offer(self, session, queue, record, agent, since):
-        """Ring ``agent`` for the caller; True once connected and the call is over."""
-        ext = agent.extension
-        leg = self._new_uuid()
-        self.store.dequeue_caller(queue.name, session.uuid)
-        self._notify()
-        command = originate(f"user/{ext}", "&park()", {
-            "origination_uuid": leg,
-            "originate_timeout": max(1, math.ceil(self.ring_timeout)),
-            "origination_caller_id_number": session.caller_number or record.caller_number or "0",
-            "fs_cc_call_uuid": session.uuid,
-            "fs_cc_queue": queue.name,
-            "fs_cc_agent": ext,
-        })
-        logger.info("call %s: ringing agent %s (leg %s)", session.uuid, ext, leg)
-        with self.esl.watch(leg) as watch:  # watching before the leg exists: no event missed
-            if not self._ring(session, ext, leg, command) or not self._bridge(session, ext, leg):
-                self.store.enqueue_caller(queue.name, session.uuid, since)
-                return False
-            self.store.set_status(ext, AgentStatus.ON_CALL)
-            record.agent = ext
-            record.answered_at = utcnow()
-            logger.info("call %s: connected to agent %s", session.uuid, ext)
-            self._until_hangup(session, watch, ext, leg, record)
-        return True
-
-    def _originate(self, command):
-        # returns (reply, error) so a failed originate is a value, not a greenlet crash
-        try:
-            return self.esl.bgapi(command, timeout=self.ring_timeout + 15), None
+            # the agent's cause; without it the caller would go on with its dialplan
+            self.ctl.set_var(call_uuid, "hangup_after_bridge", "true")
+            self.ctl.play(call_uuid, self._queues[queue_name].moh or self.moh)
         except ESLError as exc:
-            return None, exc
+            logger.warning("call %s: music on hold not started: %s", call_uuid, exc)
+        if max_wait is not None:
+            caller.greenlets.append(self._spawn_later(max_wait, self._timed_out, caller))
+        self.router.caller_waiting(caller)
+        return caller.ticket
 
-    def _ring(self, session, ext, leg, command):
-        """True when the agent answered; False (agent released) when not; CallerHungUp if gone."""
-        job = gevent.spawn(self._originate, command)
-        gevent.wait([job, session.hungup], count=1)
-        if not job.ready() or session.hungup.is_set():
-            # the caller left while the agent's phone rang (or just as it answered)
-            self._kill(leg, "ORIGINATOR_CANCEL")
-            job.join(timeout=5)
-            if not job.ready():
-                job.kill()
-            elif job.value[1] is None:
-                self._kill(leg, "NORMAL_CLEARING")
-            self._release(ext)
-            raise CallerHungUp(session.uuid, session.hangup_cause)
-        _, error = job.value
-        if error is None:
-            return True
-        reason = error.reason if isinstance(error, CommandError) else type(error).__name__
-        logger.info("call %s: agent %s did not take the call (%s)", session.uuid, ext, reason)
-        if not isinstance(error, CommandError):
-            self._kill(leg, "NORMAL_CLEARING")  # a lost reply may hide a ringing leg
-        self._release(ext)
-        return False
+    def adopt_connected(self, call_uuid, agent, leg, queue=None):
+        """Follow a call an earlier run connected to ``agent`` on ``leg``; its ticket resolves at the end.
 
-    def _bridge(self, session, ext, leg):
-        """Join caller and agent; False (agent leg killed, agent released) if it fails."""
-        try:
-            self.esl.api(uuid_break(session.uuid, all=True))  # stop the music on hold
-        except ESLError as exc:
-            logger.debug("call %s: uuid_break: %s", session.uuid, exc)
-        try:
-            self.esl.api(uuid_bridge(session.uuid, leg))
-            return True
-        except ESLError as exc:
-            logger.warning("call %s: bridge to agent %s failed: %s", session.uuid, ext, exc)
-            self._kill(leg, "NORMAL_CLEARING")
-            self._release(ext)
-            if session.hungup.is_set():
-                raise CallerHungUp(session.uuid, session.hangup_cause) from exc
-            return False
+        The agent is put back on the call in the store (a restarted in-process store lost it).
+        """
+        caller = Caller(call_uuid, queue or "", phase=Phase.CONNECTED, agent=agent,
+                        since=self.store.clock())
+        self.callers[call_uuid] = caller
+        caller.greenlets.append(self._spawn(self._follow_caller, caller,
+                                            self.ctl.watch(call_uuid)))
+        status = self.store.get_agent(agent).status
+        if status is AgentStatus.LOGGED_OUT or status is AgentStatus.BREAK:
+            self.move(agent, AgentStatus.AVAILABLE, "adopted call")
+            status = AgentStatus.AVAILABLE
+        if status is AgentStatus.AVAILABLE:
+            # the router must not offer this agent a call meanwhile
+            reserved = self.store.reserve_agent(agent)
+            if reserved is not None:
+                self._status_changed(agent, AgentStatus.AVAILABLE, AgentStatus.RESERVED,
+                                     "adopted call")
+                status = AgentStatus.RESERVED
+        if status is AgentStatus.RESERVED:
+            self.move(agent, AgentStatus.ON_CALL, "adopted call")
+        self.offers.follow(caller, agent, leg)
+        return caller.ticket
 
-    def _until_hangup(self, session, watch, ext, leg, record):
-        """Wait for either leg to hang up; note who did; end the other leg; free the agent."""
-        unbridges = []  # the caller channel's CHANNEL_UNBRIDGE: did its bridge end before it?
-        session.on("CHANNEL_UNBRIDGE", unbridges.append)
-        with self._legs.follow(leg) as gone:
-            agent_hangup = gevent.spawn(self._legs.wait_end, watch, gone)
-            try:
-                agent_end = self._wait_either(session, leg, agent_hangup, gone)
-                caller_hangup = session.hangup_event if session.hungup.is_set() else None
-                logger.debug("call %s: caller hangup %s, agent leg %s end %s", session.uuid,
-                             _seq(caller_hangup), leg,
-                             _seq(agent_end.event) if agent_end and agent_end.seen else agent_end)
-                if agent_left_first(caller_hangup, agent_end, unbridges):
-                    record.hangup_side = HangupSide.AGENT
-                    record.hangup_cause = agent_end.cause if agent_end else _bridge_cause(session)
-                    try:
-                        session.hangup("NORMAL_CLEARING")
-                    except ESLError as exc:
-                        logger.debug("call %s: hangup after agent left: %s", session.uuid, exc)
-                else:
-                    record.hangup_side = HangupSide.CALLER
-                    record.hangup_cause = session.hangup_cause
-                    self._kill(leg, "NORMAL_CLEARING")
-            finally:
-                agent_hangup.kill()
-                try:
-                    self.store.set_status(ext, AgentStatus.AVAILABLE)
-                except InvalidTransition as exc:
-                    logger.warning("call %s: agent %s not made available: %s", session.uuid, ext,
-                                   exc)
-                else:
-                    self._notify()
-        logger.info("call %s: ended by %s (%s)", session.uuid, record.hangup_side,
-                    record.hangup_cause)
+    def caller_gone(self, call_uuid, cause=None, event=None):
+        """The caller's channel hung up (told by its socket when the inbound link missed it)."""
+        caller = self.callers.get(call_uuid)
+        if caller is not None:
+            self._hung_up(caller, cause, event)
 
-    def _wait_either(self, session, leg, agent_hangup, gone):
-        """Until a leg ends; the agent leg's LegEnd if known by then (else None)."""
-        gevent.wait([agent_hangup, gone, session.hungup], count=1)
-        if agent_hangup.ready() and not session.hungup.is_set():
-            # the two legs' events travel on two sockets: a caller who hung up first may be
-            # heard of after the agent leg that FreeSWITCH ended because of it
-            session.hungup.wait(timeout=self.hangup_grace)
-        if session.hungup.is_set() and not (agent_hangup.ready() or gone.ready()):
-            # the agent leg's hangup travels on the other socket: let it arrive (or, with the
-            # link down, the caller's unbridge event), then decide who went first
-            gevent.wait([agent_hangup, gone], timeout=self.hangup_grace, count=1)
-        if agent_hangup.ready() and agent_hangup.successful():
-            return agent_hangup.value
-        if agent_hangup.ready():
-            logger.error("call %s: following agent leg %s failed: %r", session.uuid, leg,
-                         agent_hangup.exception)
-            gevent.wait([session.hungup, gone], count=1)  # the caller decides
-        return gone.value if gone.ready() else None
+    def caller_unbridged(self, call_uuid, event):
+        """The caller's channel saw its bridge end (told by its socket; the link may be down)."""
+        caller = self.callers.get(call_uuid)
+        if caller is not None:
+            caller.unbridges.append(event)
 
-    def _kill(self, leg, cause):
-        try:
-            self.esl.api(uuid_kill(leg, cause))
-        except ESLError as exc:  # "-ERR No such channel!" when it is already gone
-            logger.debug("uuid_kill %s: %s", leg, exc)
-
-    def _release(self, ext):
-        try:
-            self.store.release(ext)
-        except InvalidTransition as exc:
-            logger.warning("agent %s not released: %s", ext, exc)
+    def back_in_line(self, caller):
+        """After an unanswered offer: the caller waits again in its old place."""
+        if caller.hungup.is_set():
+            self.caller_left(caller)
             return
-        self._notify()
+        caller.phase = Phase.WAITING
+        self.store.enqueue_caller(caller.queue, caller.call_uuid, caller.since, caller.priority)
+        self.router.caller_waiting(caller)
+        # when every agent failed, ring them again once the retry delay has passed
+        self._spawn_later(self.retry_delay, self.router.caller_waiting, caller)
+
+    def caller_left(self, caller):
+        """The caller hung up while the ACD held it (waiting or being offered)."""
+        self.left_queue(caller, QueueOutcome.HUNG_UP)
+        self.finished(caller, QueueResult(QueueOutcome.HUNG_UP, side=HangupSide.CALLER,
+                                          cause=caller.hangup_cause))
+
+    def left_queue(self, caller, outcome):
+        """Take the caller out of line and say how its wait ended."""
+        if self.store.dequeue_caller(caller.queue, caller.call_uuid):
+            pass  # it was still in line (not being offered)
+        waited = max(0.0, self.store.clock() - caller.since)
+        self.emit(events.QueueLeft, call_uuid=caller.call_uuid, queue=caller.queue,
+                  outcome=outcome, waited=round(waited, 3))
+
+    def finished(self, caller, result):
+        """The ACD is done with the caller: resolve its ticket, stop its greenlets."""
+        if self.callers.get(caller.call_uuid) is caller:
+            del self.callers[caller.call_uuid]
+        caller.resolve(result)
+        current = gevent.getcurrent()
+        for greenlet in caller.greenlets:
+            if greenlet is not current:
+                greenlet.kill(block=False)
+
+    def kill(self, uuid, cause):
+        """Hang a channel up; a channel already gone is no error."""
+        try:
+            self.ctl.kill(uuid, cause)
+        except ESLError as exc:  # "-ERR No such channel!" when it is already gone
+            logger.debug("uuid_kill %s: %s", uuid, exc)
+
+    def _spawn(self, function, *args):
+        job = gevent.spawn(function, *args)
+        job.link_exception(lambda g: logger.error("acd greenlet %s failed: %r", function.__name__,
+                                                  g.exception))
+        return job
+
+    def _spawn_later(self, seconds, function, *args):
+        job = gevent.spawn_later(seconds, function, *args)
+        job.link_exception(lambda g: logger.error("acd timer %s failed: %r", function.__name__,
+                                                  g.exception))
+        return job
+
+    def _hung_up(self, caller, cause, event):
+        if not caller.hung_up(cause, event):
+            return
+        logger.info("call %s: caller hung up in queue %s (%s)", caller.call_uuid, caller.queue,
+                    caller.hangup_cause)
+        if caller.phase is Phase.WAITING:
+            self.caller_left(caller)
+        # OFFERING and CONNECTED: the offer's greenlet sees caller.hungup and decides
+
+    def _leave_waiting(self, caller, outcome):
+        # a caller still waiting leaves the line; music stops, the flow goes on from the outcome
+        if caller.phase is not Phase.WAITING or caller.hungup.is_set():
+            return
+        self.left_queue(caller, outcome)
+        try:
+            self.ctl.stop_media(caller.call_uuid)
+        except ESLError as exc:
+            logger.debug("call %s: uuid_break: %s", caller.call_uuid, exc)
+        self.finished(caller, QueueResult(outcome))
+
+    def _timed_out(self, caller):
+        logger.info("call %s: waited the longest wait of %s s in %s", caller.call_uuid,
+                    caller.max_wait, caller.queue)
+        self._leave_waiting(caller, QueueOutcome.TIMEOUT)
+
+    def _follow_caller(self, caller, watch):
+        """The caller channel's events on the inbound link: hangup, unbridge, the exit key."""
+        with watch:
+            while not caller.ticket.ready():
+                try:
+                    event = watch.wait_for(CALLER_EVENTS, timeout=None)
+                except ConnectionLost:
+                    # the socket session (runner) reports a hangup meanwhile; wait for the link
+                    gevent.wait([caller.hungup, caller.ticket], timeout=0.5, count=1)
+                    continue
+                except ESLTimeout:
+                    continue
+                name = event.get("Event-Name")
+                if name == "CHANNEL_UNBRIDGE":
+                    caller.unbridges.append(event)
+                elif name == "DTMF":
+                    if caller.exit_key and event.get("DTMF-Digit") == caller.exit_key:
+                        self._leave_waiting(caller, QueueOutcome.EXIT_KEY)
+                else:
+                    self._hung_up(caller, event.get("Hangup-Cause"), event)
+                    return

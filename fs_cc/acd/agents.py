@@ -111,6 +111,11 @@ class Agent:
     status: AgentStatus = AgentStatus.LOGGED_OUT
     status_since: float = 0.0
     last_call_ended_at: typing.Optional[float] = None
+    skills: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)  # name -> level
+
+    def qualifies(self, required):
+        """Whether the agent has every skill of ``required`` ({name: minimum level})."""
+        return all(self.skills.get(name, 0) >= level for name, level in required.items())
 
     @property
     def idle_since(self):
@@ -126,4 +131,5 @@ class Agent:
             "status": self.status.value,
             "status_since": _iso(self.status_since),
             "last_call_ended_at": _iso(self.last_call_ended_at),
+            "skills": dict(self.skills),
         }

@@ -5,6 +5,13 @@ import dataclasses
 import time
 
 from fs_cc.acd.agents import AgentStatus, InvalidTransition, check_transition
+
+PRIORITY_STEP = 1e10  # seconds one priority step outweighs in the line's order
+
+
+def rank_key(since, priority):
+    """The order of a waiting caller across queues: priority first, then who waited longest."""
+    return since - priority * PRIORITY_STEP
 from fs_cc.acd.strategy import longest_idle
 
 
@@ -15,7 +22,7 @@ class AgentStore(abc.ABC):
         self.clock = clock
 
     @abc.abstractmethod
-    def define_agent(self, extension, name="", queues=()):
+    def define_agent(self, extension, name="", queues=(), skills=None):
         """Create or update an agent's definition; a new agent starts LOGGED_OUT. Returns it."""
 
     @abc.abstractmethod
@@ -38,13 +45,24 @@ class AgentStore(abc.ABC):
         """Atomically reserve the AVAILABLE agent of ``queue`` idle the longest, or None."""
         return self.reserve(queue, longest_idle, exclude)
 
+    def reserve_agent(self, extension):
+        """Atomically mark this agent RESERVED if it is AVAILABLE; the agent, or None."""
+        try:
+            return self.set_status(extension, AgentStatus.RESERVED,
+                                   expected=(AgentStatus.AVAILABLE,))
+        except InvalidTransition:
+            return None
+
     def release(self, extension):
         """Give back a RESERVED agent: AVAILABLE again, idle from now."""
         return self.set_status(extension, AgentStatus.AVAILABLE, expected=(AgentStatus.RESERVED,))
 
     @abc.abstractmethod
-    def enqueue_caller(self, queue, call_uuid, since=None):
-        """Put a caller in line (ordered by ``since``, default now); returns its position from 1."""
+    def enqueue_caller(self, queue, call_uuid, since=None, priority=0):
+        """Put a caller in line (higher ``priority`` first, then by ``since``, default now).
+
+        Returns its position from 1; a caller already in line keeps its place.
+        """
 
     @abc.abstractmethod
     def dequeue_caller(self, queue, call_uuid):
@@ -57,6 +75,13 @@ class AgentStore(abc.ABC):
     @abc.abstractmethod
     def waiting_callers(self, queue):
         """Call UUIDs waiting in ``queue``, first in line first."""
+
+    @abc.abstractmethod
+    def waiting_head(self, queue, count):
+        """The first ``count`` of ``waiting_callers`` as (call_uuid, rank key) pairs.
+
+        Rank keys of different queues compare: the smaller one is served first.
+        """
 
 
 def moved(agent, status, now):

@@ -3,10 +3,9 @@
 import dataclasses
 import re
 
+from fs_cc.acd.acd import ACD, DEFAULT_MOH
 from fs_cc.acd.strategy import strategy_named
 from fs_cc.errors import ConfigError
-
-DEFAULT_MOH = "local_stream://moh"
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -48,7 +47,7 @@ def parse_queues(items, moh=DEFAULT_MOH):
 
 
 def parse_agents(items, queues):
-    """Agents from ``[{extension, name, queues: [...]}]``, checked against the queue names."""
+    """Agents from ``[{extension, name, queues: [...], skills: {...}}]``, checked against the queues."""
     agents = []
     seen = set()
     for index, item in enumerate(items or ()):
@@ -67,27 +66,50 @@ def parse_agents(items, queues):
         for queue in agent_queues:
             if queue not in queues:
                 raise ConfigError(f"agent {extension} is in unknown queue '{queue}'")
+        skills = item.get("skills") or {}
+        if not isinstance(skills, dict) or not all(
+                isinstance(level, int) and 1 <= level <= 10 for level in skills.values()):
+            raise ConfigError(f"{where} 'skills' must map skill names to levels 1-10")
         agents.append({"extension": extension, "name": str(item.get("name") or extension),
-                       "queues": tuple(agent_queues)})
+                       "queues": tuple(agent_queues), "skills": dict(skills)})
     return agents
 
 
-def build_acd(store, esl, config):
+def define_agents(store, agents):
+    """Write agent definitions (from :func:`parse_agents`) to the store; live status is kept."""
+    for agent in agents:
+        store.define_agent(agent["extension"], agent["name"], agent["queues"],
+                           agent.get("skills"))
+
+
+def build_acd(store, ctl, config, emitter):
     """An :class:`~fs_cc.acd.acd.ACD` from config ``{queues, agents, ring_timeout, moh, ...}``.
 
-    Agent definitions are written to the store; agents already known keep their live status.
+    ``ctl`` is the engine's CallControl, ``emitter`` where its events go. Agent definitions are
+    written to the store; agents already known keep their live status.
     """
-    from fs_cc.acd.acd import ACD
-
     config = dict(config or {})
     moh = config.pop("moh", None) or DEFAULT_MOH
     queues = parse_queues(config.pop("queues", None), moh)
     agents = parse_agents(config.pop("agents", None), queues)
     options = {k: v for k, v in config.items() if v is not None}
-    unknown = set(options) - {"ring_timeout", "retry_delay", "poll_interval", "hangup_grace",
-                              "resync_grace"}
+    unknown = set(options) - {"ring_timeout", "retry_delay", "hangup_grace", "resync_grace",
+                              "new_uuid"}
     if unknown:
         raise ConfigError(f"unknown ACD setting(s): {', '.join(sorted(unknown))}")
-    for agent in agents:
-        store.define_agent(agent["extension"], agent["name"], agent["queues"])
-    return ACD(store, esl, queues.values(), moh=moh, **options)
+    define_agents(store, agents)
+    return ACD(store, ctl, queues.values(), emitter, moh=moh, **options)
+
+
+def queues_from_catalog(catalog):
+    """The ACD's Queue definitions for a fs_cc.catalog.Catalog."""
+    return [Queue(q.name, q.strategy, q.moh or DEFAULT_MOH) for q in catalog.queues.values()]
+
+
+def define_catalog_agents(store, catalog, previous=None):
+    """Write a catalog's agents to the store; agents the previous catalog had lose their queues."""
+    for agent in catalog.agents.values():
+        store.define_agent(agent.extension, agent.name, agent.queues, dict(agent.skills))
+    for extension, agent in (previous.agents.items() if previous is not None else ()):
+        if extension not in catalog.agents:
+            store.define_agent(extension, agent.name, (), {})

@@ -1,7 +1,9 @@
 """ACD state in Redis, shared by several engines.
 
 Keys (under ``prefix``): ``agents`` (set of extensions), ``agent:<ext>`` (hash), ``queue:<q>:agents``
-(set of extensions), ``queue:<q>:waiting`` (sorted set of call UUIDs by the time they queued).
+(set of extensions), ``queue:<q>:available`` (sorted set of the available ones by idle time, kept
+in the same transaction as the agent's hash), ``queue:<q>:waiting`` (sorted set of call UUIDs by
+rank key: priority, then the time they queued).
 Every change to an agent runs under WATCH on its hash and commits in MULTI/EXEC, so two engines
 reserving at once never both get the same agent: the second one's transaction fails and retries.
 """
@@ -13,7 +15,7 @@ import time
 import redis
 
 from fs_cc.acd.agents import Agent, AgentStatus, UnknownAgent
-from fs_cc.acd.base import AgentStore, apply_transition, moved
+from fs_cc.acd.base import AgentStore, apply_transition, moved, rank_key
 from fs_cc.acd.strategy import longest_idle
 from fs_cc.errors import FsCcError
 
@@ -43,6 +45,7 @@ def _decode(raw):
         status=AgentStatus(data.get("status", AgentStatus.LOGGED_OUT.value)),
         status_since=float(data.get("status_since") or 0.0),
         last_call_ended_at=float(ended) if ended else None,
+        skills=json.loads(data.get("skills") or "{}"),
     )
 
 
@@ -55,6 +58,7 @@ def _encode(agent):
         "status_since": repr(agent.status_since),
         "last_call_ended_at": "" if agent.last_call_ended_at is None
         else repr(agent.last_call_ended_at),
+        "skills": json.dumps(dict(agent.skills), sort_keys=True),
     }
 
 
@@ -73,6 +77,9 @@ class RedisStore(AgentStore):
 
     def _queue_agents_key(self, queue):
         return f"{self.prefix}queue:{queue}:agents"
+
+    def _available_key(self, queue):
+        return f"{self.prefix}queue:{queue}:available"
 
     def _waiting_key(self, queue):
         return f"{self.prefix}queue:{queue}:waiting"
@@ -94,21 +101,32 @@ class RedisStore(AgentStore):
                     pipe.multi()
                     pipe.hset(key, mapping=_encode(after))
                     pipe.sadd(f"{self.prefix}agents", extension)
-                    for queue in set(before.queues if before else ()) - set(after.queues):
-                        pipe.srem(self._queue_agents_key(queue), extension)
-                    for queue in after.queues:
-                        pipe.sadd(self._queue_agents_key(queue), extension)
+                    self._index(pipe, before, after)
                     pipe.execute()
                     return after
                 except redis.WatchError:
                     continue
         raise StoreContention(extension, self.max_attempts)
 
-    def define_agent(self, extension, name="", queues=()):
+    def _index(self, pipe, before, after):
+        """Queue membership and availability sets of an agent changing from ``before``."""
+        extension = after.extension
+        for queue in set(before.queues if before else ()) - set(after.queues):
+            pipe.srem(self._queue_agents_key(queue), extension)
+            pipe.zrem(self._available_key(queue), extension)
+        for queue in after.queues:
+            pipe.sadd(self._queue_agents_key(queue), extension)
+            if after.status is AgentStatus.AVAILABLE:
+                pipe.zadd(self._available_key(queue), {extension: after.status_since})
+            else:
+                pipe.zrem(self._available_key(queue), extension)
+
+    def define_agent(self, extension, name="", queues=(), skills=None):
         def change(agent):
             if agent is None:
-                return Agent(extension, name, tuple(queues), AgentStatus.LOGGED_OUT, self.clock())
-            agent.name, agent.queues = name, tuple(queues)
+                return Agent(extension, name, tuple(queues), AgentStatus.LOGGED_OUT, self.clock(),
+                             skills=dict(skills or {}))
+            agent.name, agent.queues, agent.skills = name, tuple(queues), dict(skills or {})
             return agent
 
         return self._update(extension, change, missing_ok=True)
@@ -135,8 +153,8 @@ class RedisStore(AgentStore):
 
     def reserve(self, queue, strategy=longest_idle, exclude=()):
         for _ in range(self.max_attempts):
-            members = [_text(e) for e in self.client.smembers(self._queue_agents_key(queue))]
-            chosen = strategy(self._load(members), queue, exclude)
+            free = [_text(e) for e in self.client.zrange(self._available_key(queue), 0, -1)]
+            chosen = strategy(self._load(free), queue, exclude)
             if chosen is None:
                 return None
             key = self._agent_key(chosen.extension)
@@ -151,16 +169,21 @@ class RedisStore(AgentStore):
                     reserved = moved(current, AgentStatus.RESERVED, self.clock())
                     pipe.multi()
                     pipe.hset(key, mapping=_encode(reserved))
+                    self._index(pipe, current, reserved)
                     pipe.execute()
                     return reserved
                 except redis.WatchError:
                     continue
         raise StoreContention(f"(queue {queue})", self.max_attempts)
 
-    def enqueue_caller(self, queue, call_uuid, since=None):
+    def enqueue_caller(self, queue, call_uuid, since=None, priority=0):
         key = self._waiting_key(queue)
-        self.client.zadd(key, {call_uuid: self.clock() if since is None else since}, nx=True)
-        return self.caller_position(queue, call_uuid)
+        moment = self.clock() if since is None else since
+        with self.client.pipeline() as pipe:  # one round trip: add, then read the place
+            pipe.zadd(key, {call_uuid: rank_key(moment, priority)}, nx=True)
+            pipe.zrank(key, call_uuid)
+            _, rank = pipe.execute()
+        return None if rank is None else rank + 1
 
     def dequeue_caller(self, queue, call_uuid):
         return bool(self.client.zrem(self._waiting_key(queue), call_uuid))
@@ -171,3 +194,7 @@ class RedisStore(AgentStore):
 
     def waiting_callers(self, queue):
         return [_text(u) for u in self.client.zrange(self._waiting_key(queue), 0, -1)]
+
+    def waiting_head(self, queue, count):
+        entries = self.client.zrange(self._waiting_key(queue), 0, count - 1, withscores=True)
+        return [(_text(uuid), score) for uuid, score in entries]

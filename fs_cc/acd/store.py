@@ -10,7 +10,7 @@ import threading
 import time
 
 from fs_cc.acd.agents import Agent, AgentStatus, UnknownAgent
-from fs_cc.acd.base import AgentStore, apply_transition, moved
+from fs_cc.acd.base import AgentStore, apply_transition, moved, rank_key
 from fs_cc.acd.redis_store import RedisStore
 from fs_cc.acd.strategy import longest_idle
 
@@ -18,23 +18,41 @@ __all__ = ["AgentStore", "MemoryStore", "RedisStore"]
 
 
 class MemoryStore(AgentStore):
-    """In-process state for a single engine; a lock makes each operation atomic."""
+    """In-process state for a single engine; a lock makes each operation atomic.
+
+    Available agents are indexed per queue and each line is kept sorted, so a routing decision
+    looks at the free agents and the heads of the lines, never at everyone.
+    """
 
     def __init__(self, clock=time.time):
         super().__init__(clock)
         self._lock = threading.Lock()
         self._agents = {}
-        self._waiting = {}  # queue -> sorted list of (since, seq, call_uuid)
+        self._available = {}  # queue -> set of extensions AVAILABLE in it
+        self._waiting = {}  # queue -> sorted list of (rank key, seq, call_uuid)
+        self._entries = {}  # queue -> {call_uuid: its entry in _waiting}
         self._seq = 0
 
-    def define_agent(self, extension, name="", queues=()):
+    def _put(self, agent):
+        before = self._agents.get(agent.extension)
+        if before is not None:
+            for queue in before.queues:
+                self._available.get(queue, set()).discard(agent.extension)
+        self._agents[agent.extension] = agent
+        if agent.status is AgentStatus.AVAILABLE:
+            for queue in agent.queues:
+                self._available.setdefault(queue, set()).add(agent.extension)
+
+    def define_agent(self, extension, name="", queues=(), skills=None):
         with self._lock:
             agent = self._agents.get(extension)
             if agent is None:
-                agent = Agent(extension, name, tuple(queues), AgentStatus.LOGGED_OUT, self.clock())
+                agent = Agent(extension, name, tuple(queues), AgentStatus.LOGGED_OUT, self.clock(),
+                              skills=dict(skills or {}))
             else:
-                agent = dataclasses.replace(agent, name=name, queues=tuple(queues))
-            self._agents[extension] = agent
+                agent = dataclasses.replace(agent, name=name, queues=tuple(queues),
+                                            skills=dict(skills or {}))
+            self._put(agent)
             return dataclasses.replace(agent)
 
     def get_agent(self, extension):
@@ -54,45 +72,51 @@ class MemoryStore(AgentStore):
     def set_status(self, extension, status, *, expected=None):
         with self._lock:
             agent = apply_transition(self._get(extension), status, self.clock(), expected)
-            self._agents[extension] = agent
+            self._put(agent)
             return dataclasses.replace(agent)
 
     def reserve(self, queue, strategy=longest_idle, exclude=()):
         with self._lock:
-            chosen = strategy(list(self._agents.values()), queue, exclude)
+            free = [self._agents[e] for e in self._available.get(queue, ())]
+            chosen = strategy(free, queue, exclude)
             if chosen is None:
                 return None
             agent = moved(chosen, AgentStatus.RESERVED, self.clock())
-            self._agents[agent.extension] = agent
+            self._put(agent)
             return dataclasses.replace(agent)
 
-    def enqueue_caller(self, queue, call_uuid, since=None):
+    def enqueue_caller(self, queue, call_uuid, since=None, priority=0):
         with self._lock:
             line = self._waiting.setdefault(queue, [])
-            for index, entry in enumerate(line):
-                if entry[2] == call_uuid:
-                    return index + 1
-            self._seq += 1
-            entry = (self.clock() if since is None else since, self._seq, call_uuid)
-            bisect.insort(line, entry)
-            return line.index(entry) + 1
+            entries = self._entries.setdefault(queue, {})
+            entry = entries.get(call_uuid)
+            if entry is None:
+                self._seq += 1
+                moment = self.clock() if since is None else since
+                entry = entries[call_uuid] = (rank_key(moment, priority), self._seq, call_uuid)
+                bisect.insort(line, entry)
+            return bisect.bisect_left(line, entry) + 1
 
     def dequeue_caller(self, queue, call_uuid):
         with self._lock:
-            line = self._waiting.get(queue, [])
-            for index, entry in enumerate(line):
-                if entry[2] == call_uuid:
-                    del line[index]
-                    return True
-            return False
+            entry = self._entries.get(queue, {}).pop(call_uuid, None)
+            if entry is None:
+                return False
+            line = self._waiting[queue]
+            del line[bisect.bisect_left(line, entry)]
+            return True
 
     def caller_position(self, queue, call_uuid):
         with self._lock:
-            for index, entry in enumerate(self._waiting.get(queue, [])):
-                if entry[2] == call_uuid:
-                    return index + 1
-            return None
+            entry = self._entries.get(queue, {}).get(call_uuid)
+            if entry is None:
+                return None
+            return bisect.bisect_left(self._waiting[queue], entry) + 1
 
     def waiting_callers(self, queue):
         with self._lock:
             return [entry[2] for entry in self._waiting.get(queue, [])]
+
+    def waiting_head(self, queue, count):
+        with self._lock:
+            return [(entry[2], entry[0]) for entry in self._waiting.get(queue, [])[:count]]

@@ -67,11 +67,15 @@ def run_queued(channel):
                 held.stop_broadcast()
 
 
-def park_loop(channel, fire_events=True):
-    """switch_ivr_park: run queued applications until hangup or another job takes over."""
+def park_loop(channel, fire_events=True, until=None):
+    """switch_ivr_park: run queued applications until hangup or another job takes over.
+
+    ``until()`` true ends it too (the socket application's park once its socket is gone:
+    the listener clears CF_CONTROLLED, mod_event_socket.c).
+    """
     if fire_events:
         channel.fire("CHANNEL_PARK")
-    while True:
+    while until is None or not until():
         reason = channel.wait(queue=True)
         if reason == WakeReason.QUEUE:
             run_queued(channel)
@@ -130,7 +134,8 @@ def _play(channel, path, stop_on_dtmf=False):
         if started is None:
             started = channel.switch.clock.monotonic()
             _playback_event(channel, "PLAYBACK_START", path)
-        reason = _play_one(channel, media_seconds(piece), stop_on_dtmf)
+        reason = _play_one(channel, _limited(channel, media_seconds(piece), started),
+                           stop_on_dtmf)
         if reason != WakeReason.TIMEOUT:
             break
     if started is None:
@@ -151,6 +156,20 @@ def playback_file_path(channel, path):
         return path
     prefix = channel.get_var("sound_prefix")
     return "%s%s%s" % (prefix, os.sep, path) if prefix else path
+
+
+def _limited(channel, seconds, started):
+    """The playback_timeout_sec channel variable caps a playback (switch_ivr_play_file)."""
+    limit = channel.get_var("playback_timeout_sec")
+    try:
+        limit = float(limit) if limit else None
+    except ValueError:
+        limit = None
+    if limit is None or limit <= 0:
+        return seconds
+    elapsed = (channel.switch.clock.monotonic() - started) * channel.switch.clock.speed
+    left = max(0.0, limit - elapsed)
+    return left if seconds is None or seconds == FOREVER or seconds > left else seconds
 
 
 def _playback_event(channel, name, path, status=None):

@@ -12,6 +12,12 @@ _INBOUND_INLINE = [["set", "outside_call=true"], ["export", "RFC2822_DATE=${RFC2
 # as freeswitch_conf's public dialplan: a caller whose agent leaves is hung up, even if the
 # engine that bridged them is gone (docs/freeswitch-semantics.rst)
 _TO_ENGINE = [["set", "hangup_after_bridge=true"]]
+# after `socket`, as freeswitch_conf's public dialplan: no engine (or a dead one) leaves the
+# caller on hold music, marked, for a restarted engine to adopt through fs_cc_adopt
+_ENGINE_LOST = [["set", "fs_cc_engine_lost=true"], ["answer", ""],
+                ["set", "playback_timeout_sec=1800"], ["playback", "local_stream://moh"],
+                ["hangup", "NORMAL_TEMPORARY_FAILURE"]]
+_SOCKET = [["socket", "${fs_cc_socket} async full"]]
 
 
 def default_dialplan(socket_target=None):
@@ -28,15 +34,17 @@ def default_dialplan(socket_target=None):
             "name": "fs_cc_test_numbers_own_engine", "match": r"^(59\d{2})$",
             "conditions": [["${fs_cc_test_numbers}", r"^true$"], ["${fs_cc_test_socket}", TEST_SOCKET]],
             "inline": _INBOUND_INLINE + [["set", "fs_cc_did=$1"]] + _TO_ENGINE,
-            "actions": [["socket", "${fs_cc_test_socket} async full"],
-                        ["hangup", "NORMAL_TEMPORARY_FAILURE"]],
+            "actions": [["set", "fs_cc_socket=${fs_cc_test_socket}"]] + _SOCKET + _ENGINE_LOST,
+        }, {
+            "name": "fs_cc_adopt", "match": r"^fs_cc_adopt$",
+            "conditions": [["${fs_cc_socket}", TEST_SOCKET]],
+            "actions": [["set", "fs_cc_engine_lost=false"]] + _SOCKET + _ENGINE_LOST,
         }, {
             "name": "fs_cc_inbound", "match": r"^(.+)$",
             "inline": _INBOUND_INLINE + [["set", "fs_cc_did=${destination_number}"]] + _TO_ENGINE,
-            # as the overlay's service numbers: reached when the engine cannot be reached, or
-            # when it leaves the call (a bridge that ends without *_after_bridge set)
-            "actions": [["socket", "%s async full" % target],
-                        ["hangup", "NORMAL_TEMPORARY_FAILURE"]],
+            # as the overlay's service numbers: the actions after the socket are reached when
+            # the engine cannot be reached, or when it dies during the call
+            "actions": [["set", "fs_cc_socket=%s" % target]] + _SOCKET + _ENGINE_LOST,
         }],
         "default": [
             {"name": "echo", "match": r"^9196$", "actions": [["answer", ""], ["echo", ""]]},

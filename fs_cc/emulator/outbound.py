@@ -92,10 +92,11 @@ class OutboundConnection(Connection):
         self.close()
 
     def on_peer_gone(self):
+        # the engine died (or closed): FreeSWITCH does not hang the channel up; a channel still
+        # in the socket application goes on with its dialplan, a bridged one stays bridged
+        # (docs/freeswitch-semantics.rst, section 8, measured on 1.10.12)
         self.peer_gone = True
         self.close()
-        if not self.channel.hungup:
-            self.channel.hangup("NORMAL_CLEARING")
         self.channel.wake()
 
 
@@ -118,7 +119,5 @@ def run_socket_app(channel, arg):
         if channel.wait(queue=True) in (WakeReason.HANGUP, WakeReason.TAKEOVER):
             break
     if connection.park_requested and not channel.hungup and not channel.taken_over:
-        park_loop(channel)
-    if connection.peer_gone and not channel.hungup and not channel.taken_over:
-        channel.hangup("NORMAL_CLEARING")
+        park_loop(channel, until=lambda: connection.peer_gone)
     return channel.last_response

@@ -150,3 +150,23 @@ def sendmsg_hangup(cause="NORMAL_CLEARING", uuid=None):
     """A ``sendmsg`` hanging the socket's channel (or `uuid`) up with `cause`."""
     head = "sendmsg" if uuid is None else f"sendmsg {_token(uuid, 'uuid')}"
     return f"{head}\ncall-command: hangup\nhangup-cause: {_token(cause, 'hangup cause')}"
+
+
+def uuid_hold(uuid, off=False):
+    """``uuid_hold [off] uuid``: put the channel's partner on hold music, or take it off."""
+    return f"uuid_hold {'off ' if off else ''}{_token(uuid, 'uuid')}"
+
+
+def uuid_exists(uuid):
+    """``uuid_exists uuid``: answers true or false."""
+    return f"uuid_exists {_token(uuid, 'uuid')}"
+
+
+def uuid_record(uuid, path, stop=False):
+    """``uuid_record uuid start|stop path``."""
+    return f"uuid_record {_token(uuid, 'uuid')} {'stop' if stop else 'start'} {_token(path, 'path')}"
+
+
+def eavesdrop_app(uuid):
+    """``&eavesdrop(uuid)``, the originate application of a supervisor's leg."""
+    return f"&eavesdrop({_token(uuid, 'uuid')})"

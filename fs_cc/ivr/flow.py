@@ -110,16 +110,23 @@ def _check_graph(flow, start_line, queues):
             if target.node_id == node.id and node.type_name != "menu":
                 raise ConfigError(f"node '{node.id}' {target.label} goes to itself", source,
                                   target.line)
-        if queues is not None and node.type_name == "queue" and node.queue not in queues:
-            raise ConfigError(f"node '{node.id}' sends callers to unknown queue '{node.queue}' "
-                              f"(queues: {', '.join(sorted(queues)) or 'none'})", source,
-                              node.queue_line)
+    if queues is not None:
+        check_queues(flow, queues)
     _check_loops(flow)
     reached = _reachable(flow, flow.start)
     for node in flow.nodes.values():
         if node.id not in reached:
             flow.warnings.append(f"{source}:{node.line}: node '{node.id}' can never be reached "
                                  f"from the start node '{flow.start}'")
+
+
+def check_queues(flow, queues):
+    """Raise ConfigError (file:line) at the first queue node naming a queue not in ``queues``."""
+    for node in flow.nodes.values():
+        if node.type_name == "queue" and node.queue not in queues:
+            raise ConfigError(f"node '{node.id}' sends callers to unknown queue '{node.queue}' "
+                              f"(queues: {', '.join(sorted(queues)) or 'none'})", flow.source,
+                              node.queue_line)
 
 
 def _reachable(flow, start):

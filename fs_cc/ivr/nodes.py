@@ -235,17 +235,85 @@ class MenuNode(Node):
 @node_type
 @dataclasses.dataclass(frozen=True)
 class QueueNode(Node):
-    """Hand the caller to the ACD queue ``queue``; the flow ends here."""
+    """Hand the caller to the ACD queue ``queue``.
+
+    An answered call leaves the flow here. The other outcomes (``timeout`` after ``max_wait``
+    seconds, ``exit_key`` when the caller presses ``exit_key``, ``full``, ``no_agents``) go to the
+    node ``outcomes`` names for them; an outcome without a node ends the call.
+    """
 
     queue: str = ""
     queue_line: int = 0
+    priority: int = 0
+    skills: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)
+    max_wait: typing.Optional[float] = None
+    exit_key: typing.Optional[str] = None
+    on: typing.Mapping[str, str] = dataclasses.field(default_factory=dict)  # outcome -> node
+    on_lines: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     type_name: typing.ClassVar[str] = "queue"
     terminal: typing.ClassVar[bool] = True
+    OUTCOMES: typing.ClassVar[typing.Tuple[str, ...]] = ("timeout", "exit_key", "full",
+                                                         "no_agents")
 
     @classmethod
     def parse(cls, node_id, fields):
-        return cls(node_id, fields.node_line, fields.text("queue"), fields.line("queue"))
+        queue = fields.text("queue")
+        priority = fields.integer("priority", 0, minimum=0)
+        max_wait, present = fields._get("max_wait", False, None)
+        if present:
+            max_wait = fields.number("max_wait", None)
+        exit_key = fields._get("exit_key", False, None)[0]
+        if exit_key is not None:
+            exit_key = str(exit_key)
+            if len(exit_key) != 1 or exit_key not in MENU_DIGITS + "#":
+                fields.fail(f"'exit_key' must be one key (0-9, * or #), not {exit_key!r}",
+                            "exit_key")
+        skills = cls._skills(fields)
+        on, lines = cls._outcomes(fields)
+        if "exit_key" in on and exit_key is None:
+            fields.fail("'outcomes: exit_key' needs an 'exit_key'", "outcomes")
+        if "timeout" in on and max_wait is None:
+            fields.fail("'outcomes: timeout' needs a 'max_wait'", "outcomes")
+        return cls(node_id, fields.node_line, queue, fields.line("queue"), priority, skills,
+                   max_wait, exit_key, on, lines)
+
+    @staticmethod
+    def _skills(fields):
+        value, present = fields._get("skills", False, None)
+        if not present:
+            return {}
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+                and 1 <= v <= 10 for k, v in value.items()):
+            fields.fail("'skills' must map skill names to minimum levels 1-10", "skills")
+        return dict(value)
+
+    @classmethod
+    def _outcomes(cls, fields):
+        # not "on": YAML 1.1 reads a bare on as true
+        value, present = fields._get("outcomes", False, None)
+        if not present:
+            return {}, {}
+        if not isinstance(value, dict):
+            fields.fail(f"'outcomes' must map outcomes ({', '.join(cls.OUTCOMES)}) to nodes",
+                        "outcomes")
+        on, lines = {}, {}
+        for outcome, target in value.items():
+            line = value.line_of(outcome) if hasattr(value, "line_of") else fields.line("outcomes")
+            if outcome not in cls.OUTCOMES:
+                raise ConfigError(f"node '{fields.node_id}' (queue): unknown outcome "
+                                  f"'{outcome}' (outcomes: {', '.join(cls.OUTCOMES)})",
+                                  fields.source, line)
+            if not isinstance(target, str):
+                raise ConfigError(f"node '{fields.node_id}' (queue): 'outcomes: {outcome}' must "
+                                  f"name a node", fields.source, line)
+            on[outcome], lines[outcome] = target, line
+        return on, lines
+
+    def targets(self):
+        return [Target(f"outcome {outcome}", node, self.on_lines[outcome])
+                for outcome, node in self.on.items()]
 
 
 @node_type

@@ -1,6 +1,8 @@
-"""Walks an IVR flow on one call, through the call's outbound-socket session.
+"""Walks an IVR flow on one call, through the call's outbound-socket session, as events.
 
-The IVR path (``CallRecord.ivr_path``) lists, in order:
+Each step is a domain event (fs_cc.events): the node entered, every attempt at a menu
+(``IvrInput``), the node left with where it led. The call record's IVR path is folded from them
+(fs_cc.journal) and lists, in order:
 
 - the id of every node entered, e.g. ``"welcome"``, ``"menu"``, ``"sales"``;
 - after a menu node, one entry per attempt: ``"<menu>:<key>"`` for a key that leads somewhere,
@@ -9,6 +11,9 @@ The IVR path (``CallRecord.ivr_path``) lists, in order:
 So "welcome, then 1" reads ``["welcome", "menu", "menu:1", "sales"]`` and "no key three times"
 reads ``["welcome", "menu", "menu:timeout", "menu:timeout", "menu:timeout", "support"]``. When the
 caller hangs up, the last entry is the node they were in.
+
+A queue node hands the call to the ACD by its UUID and waits for the ticket: answered (the call
+is over when the ticket resolves), hung up, or an outcome the node continues from.
 """
 
 import dataclasses
@@ -16,30 +21,37 @@ import enum
 import logging
 import typing
 
+import gevent
+
+from fs_cc import events
 from fs_cc.esl.errors import CallerHungUp
+from fs_cc.events import HangupSide, QueueOutcome
 from fs_cc.ivr.nodes import GotoNode, HangupNode, MenuNode, PlayNode, QueueNode, SetNode
 
 logger = logging.getLogger(__name__)
 
 DIGITS_VARIABLE = "fs_cc_menu_digits"
 MAX_STEPS = 500  # a caller pressing "repeat" forever still ends somewhere
+UNKNOWN_QUEUE_CAUSE = "NORMAL_TEMPORARY_FAILURE"
+HANGUP_WAIT = 5.0  # seconds an answered call's socket waits for the channel's hangup
 
 
 class FlowOutcome(enum.Enum):
     """How a run of a flow ended."""
 
     QUEUED = "queued"  # handed to the ACD, which has finished with the call
-    CALLER_HUNG_UP = "caller_hung_up"  # in the IVR
+    CALLER_HUNG_UP = "caller_hung_up"  # in the IVR (or while waiting in a queue)
     FLOW_HUNG_UP = "flow_hung_up"  # a hangup node (or the step limit)
 
 
 @dataclasses.dataclass
 class FlowResult:
-    """The outcome of one run, the node it ended in and the hangup cause when known."""
+    """The outcome of one run, the node it ended in, the hangup cause and side when known."""
 
     outcome: FlowOutcome
     node_id: typing.Optional[str] = None
     hangup_cause: typing.Optional[str] = None
+    side: typing.Optional[HangupSide] = None
 
 
 def menu_arguments(node, variable=DIGITS_VARIABLE):
@@ -57,12 +69,17 @@ def menu_arguments(node, variable=DIGITS_VARIABLE):
 
 
 class FlowRunner:
-    """Runs a :class:`~fs_cc.ivr.flow.Flow` on calls; hands callers to ``acd.enqueue``."""
+    """Runs a :class:`~fs_cc.ivr.flow.Flow` on calls; hands callers to ``acd.enqueue``.
 
-    def __init__(self, flow, acd, *, max_steps=MAX_STEPS):
+    ``acd`` is a :class:`fs_cc.ivr.ports.Queueing`, ``emitter`` an :class:`fs_cc.emitter.Emitter`.
+    """
+
+    def __init__(self, flow, acd, emitter, *, max_steps=MAX_STEPS):
         self.flow = flow
         self.acd = acd
+        self.emitter = emitter
         self.max_steps = max_steps
+        self._resumed_since = {}  # call uuid -> queued-since of an adopted call, until re-queued
         self._handlers = {
             PlayNode: self._play,
             MenuNode: self._menu,
@@ -72,62 +89,112 @@ class FlowRunner:
             HangupNode: self._hangup,
         }
 
-    def run(self, session, record):
-        """Answer the call and walk the flow; returns a :class:`FlowResult` (never raises on hangup)."""
+    def _emit(self, event_class, session, **fields):
+        return self.emitter.emit(event_class, call_uuid=session.uuid, flow=self.flow.name,
+                                 **fields)
+
+    def run(self, session, resume_at=None, queued_since=None):
+        """Answer the call and walk the flow; returns a :class:`FlowResult` (never raises on hangup).
+
+        ``resume_at`` (a node id) goes on with an adopted call where its engine left it, without
+        entering that node again; a queue node there keeps the caller's place (``queued_since``,
+        epoch seconds).
+        """
         node_id = None
+        if queued_since is not None:
+            self._resumed_since[session.uuid] = queued_since
         try:
             session.execute("answer")
             node_id = self.flow.start
-            for _ in range(self.max_steps):
+            if resume_at is not None and resume_at in self.flow.nodes:
+                node_id = resume_at
+            for step in range(self.max_steps):
                 node = self.flow.node(node_id)
-                record.ivr_path.append(node.id)
-                outcome = self._handlers[type(node)](session, node, record)
+                if not (step == 0 and node_id == resume_at):
+                    self._emit(events.IvrNodeEntered, session, node=node.id)
+                outcome = self._handlers[type(node)](session, node)
                 if isinstance(outcome, FlowResult):
                     return outcome
+                self._emit(events.IvrNodeLeft, session, node=node.id, input=None,
+                           outcome=outcome)
                 node_id = outcome
             logger.warning("call %s: flow %s passed %d steps, hanging up", session.uuid,
                            self.flow.name, self.max_steps)
             session.hangup("NORMAL_CLEARING")
-            return FlowResult(FlowOutcome.FLOW_HUNG_UP, node_id, "NORMAL_CLEARING")
+            return FlowResult(FlowOutcome.FLOW_HUNG_UP, node_id, "NORMAL_CLEARING",
+                              HangupSide.SYSTEM)
         except CallerHungUp as exc:
             logger.info("call %s: caller hung up in IVR node %s (%s)", session.uuid, node_id,
                         exc.cause)
             return FlowResult(FlowOutcome.CALLER_HUNG_UP, node_id,
-                              exc.cause or getattr(session, "hangup_cause", None))
+                              exc.cause or session.hangup_cause, HangupSide.CALLER)
+        finally:
+            self._resumed_since.pop(session.uuid, None)
 
     # each handler returns the next node id, or a FlowResult when the flow is over
-    def _play(self, session, node, record):
+    def _play(self, session, node):
         for prompt in node.prompts:
             session.execute("playback", prompt)
         return node.next
 
-    def _menu(self, session, node, record):
+    def _menu(self, session, node):
         for _ in range(node.max_attempts):
             event = session.execute("play_and_get_digits", menu_arguments(node))
             digit = (event.variable(DIGITS_VARIABLE) or "").strip() if event is not None else ""
             if not digit:
-                record.ivr_path.append(f"{node.id}:timeout")
+                self._emit(events.IvrInput, session, node=node.id, input=None, result="timeout")
                 continue
             if digit in node.options:
-                record.ivr_path.append(f"{node.id}:{digit}")
+                self._emit(events.IvrInput, session, node=node.id, input=digit, result="option")
                 return node.options[digit]
-            record.ivr_path.append(f"{node.id}:invalid")
+            self._emit(events.IvrInput, session, node=node.id, input=digit, result="invalid")
             logger.info("call %s: key %r is not an option of menu %s", session.uuid, digit, node.id)
             for prompt in node.invalid_prompts:
                 session.execute("playback", prompt)
         return node.default
 
-    def _set(self, session, node, record):
+    def _set(self, session, node):
         session.set_var(node.variable, node.value)
         return node.next
 
-    def _goto(self, session, node, record):
+    def _goto(self, session, node):
         return node.to
 
-    def _queue(self, session, node, record):
-        self.acd.enqueue(session, node.queue, record)
-        return FlowResult(FlowOutcome.QUEUED, node.id, record.hangup_cause)
+    def _queue(self, session, node):
+        # the channel's own socket hears its bridge end even while the inbound link is down
+        session.on("CHANNEL_UNBRIDGE", lambda event: self.acd.caller_unbridged(session.uuid,
+                                                                               event))
+        since = self._resumed_since.pop(session.uuid, None)  # an adopted caller keeps its place
+        ticket = self.acd.enqueue(session.uuid, node.queue, priority=node.priority,
+                                  skills=node.skills, caller_number=session.caller_number or "",
+                                  max_wait=node.max_wait, exit_key=node.exit_key, since=since)
+        gevent.wait([ticket, session.hungup], count=1)
+        if not ticket.ready():
+            # the socket heard the hangup first (the inbound link may be down): tell the ACD,
+            # which settles an offer or a connected call before it resolves the ticket
+            self.acd.caller_gone(session.uuid, session.hangup_cause, session.hangup_event)
+        result = ticket.get()
+        outcome = result.outcome
+        if outcome is QueueOutcome.ANSWERED:
+            # the ACD ended the other leg; let the channel's own hangup reach its socket
+            session.hungup.wait(timeout=HANGUP_WAIT)
+            return FlowResult(FlowOutcome.QUEUED, node.id, result.cause, result.side)
+        if outcome is QueueOutcome.HUNG_UP:
+            return FlowResult(FlowOutcome.CALLER_HUNG_UP, node.id,
+                              result.cause or session.hangup_cause, HangupSide.CALLER)
+        if outcome is QueueOutcome.UNKNOWN_QUEUE:
+            session.hangup(UNKNOWN_QUEUE_CAUSE)
+            return FlowResult(FlowOutcome.FLOW_HUNG_UP, node.id, UNKNOWN_QUEUE_CAUSE,
+                              HangupSide.SYSTEM)
+        target = node.on.get(outcome.value)
+        if target is None:
+            logger.info("call %s: queue %s ended with %s and node %s has no 'on' for it;"
+                        " hanging up", session.uuid, node.queue, outcome.value, node.id)
+            session.hangup("NORMAL_CLEARING")
+            return FlowResult(FlowOutcome.FLOW_HUNG_UP, node.id, "NORMAL_CLEARING",
+                              HangupSide.SYSTEM)
+        return target
 
-    def _hangup(self, session, node, record):
+    def _hangup(self, session, node):
         session.hangup(node.cause)
-        return FlowResult(FlowOutcome.FLOW_HUNG_UP, node.id, node.cause)
+        return FlowResult(FlowOutcome.FLOW_HUNG_UP, node.id, node.cause, HangupSide.SYSTEM)

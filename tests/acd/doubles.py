@@ -1,4 +1,4 @@
-"""Hand-written doubles for the ACD tests: a caller's session and a FreeSWITCH behind ESL."""
+"""Hand-written doubles for the ACD tests: a caller held by UUID and a FreeSWITCH behind ESL."""
 
 import re
 import time
@@ -6,8 +6,9 @@ import time
 import gevent
 import gevent.event
 
+from fs_cc import events
 from fs_cc.esl.dispatch import ChannelWatch
-from fs_cc.esl.errors import CallerHungUp, CommandError, NotConnectedError
+from fs_cc.esl.errors import CommandError, NotConnectedError
 from fs_cc.esl.protocol import Event
 
 ORIGINATE_RE = re.compile(r"^originate \{(?P<vars>[^}]*)\}user/(?P<ext>\S+) (?P<app>\S+)$")
@@ -20,63 +21,72 @@ def _event(name, uuid, timestamp=None, **headers):
     return Event(base)
 
 
-class CallerSession:
-    """The CallSession methods the ACD uses, for a caller waiting in a queue."""
+class CallerLine:
+    """A caller the ACD holds by UUID, with the two ways FreeSWITCH tells of its channel.
 
-    def __init__(self, uuid="caller-1", caller_number="5551000"):
+    Its own socket (what the IVR runner relays: ``caller_gone``, ``caller_unbridged``) hears
+    it always; the inbound link (``FakeSwitch`` watches) only while connected. ``call`` gives the
+    facts the ACD emitted about it, and ``result()`` its ticket's QueueResult.
+    """
+
+    def __init__(self, acd, switch, emitter, uuid="caller-1", queue="sales",
+                 caller_number="5551000", **options):
+        self.acd = acd
+        self.switch = switch
+        self.emitter = emitter
         self.uuid = uuid
-        self.call_uuid = uuid
         self.caller_number = caller_number
-        self.caller_name = "Caller"
-        self.destination_number = "8000"
-        self.executed = []
-        self.hungup = gevent.event.Event()
-        self.hangup_cause = None
-        self.hangup_event = None
-        self.hung_up_by_us = None
-        self.handlers = {}  # event name -> handlers given to on()
-        self.variables = {}  # set with set_var
-
-    @property
-    def is_up(self):
-        return not self.hungup.is_set()
+        self.hungup = False
+        self.hung_up_by_us = None  # the cause of the ACD's uuid_kill of this channel
+        switch.callers[uuid] = self
+        self.ticket = acd.enqueue(uuid, queue, caller_number=caller_number, **options)
 
     def caller_hangs_up(self, cause="NORMAL_CLEARING", timestamp=None):
-        if not self.hungup.is_set():
-            self.hangup_cause = cause
-            self.hangup_event = _event("CHANNEL_HANGUP", self.uuid, timestamp,
-                                       Hangup_Cause=cause)
-            self.hungup.set()
-
-    def execute(self, app, arg=None, *, wait=True, timeout=None):
-        if self.hungup.is_set():
-            raise CallerHungUp(self.uuid, self.hangup_cause)
-        self.executed.append((app, arg))
-        return _event("CHANNEL_EXECUTE_COMPLETE", self.uuid, Application=app)
-
-    def execute_async(self, app, arg=None):
-        if self.hungup.is_set():
-            raise CallerHungUp(self.uuid, self.hangup_cause)
-        self.executed.append((app, arg))
-        return "app-uuid"
-
-    def on(self, event_name, handler):
-        self.handlers.setdefault(event_name, []).append(handler)
-
-    def set_var(self, name, value):
-        self.execute("set", f"{name}={value}")
-        self.variables[name] = str(value)
+        """The caller puts the phone down (or FreeSWITCH ends the channel)."""
+        if self.hungup:
+            return
+        self.hungup = True
+        event = _event("CHANNEL_HANGUP", self.uuid, timestamp, Hangup_Cause=cause)
+        self.switch.emit(event)
+        self.acd.caller_gone(self.uuid, cause, event)
 
     def agent_leg_leaves(self, timestamp=None):
         """The caller's channel sees its bridge end (CHANNEL_UNBRIDGE), as when the agent left."""
         event = _event("CHANNEL_UNBRIDGE", self.uuid, timestamp)
-        for handler in self.handlers.get(event.name, []):
-            handler(event)
+        self.switch.emit(event)
+        self.acd.caller_unbridged(self.uuid, event)
 
-    def hangup(self, cause="NORMAL_CLEARING"):
-        if not self.hungup.is_set():
-            self.hung_up_by_us = cause
-            self.caller_hangs_up(cause)
+    def presses(self, digit):
+        """The caller presses a key (a DTMF event on the inbound link)."""
+        self.switch.emit(_event("DTMF", self.uuid, None, DTMF_Digit=digit))
+
+    def result(self, timeout=5):
+        """The ticket's QueueResult (waits for it)."""
+        return self.ticket.get(timeout=timeout)
+
+    def _facts(self, event_class):
+        return [e for e in self.emitter.of_call(self.uuid) if isinstance(e, event_class)]
+
+    @property
+    def agent(self):
+        """The agent who answered, or None."""
+        answered = self._facts(events.AnsweredByAgent)
+        return answered[0].agent if answered else None
+
+    @property
+    def answered_at(self):
+        answered = self._facts(events.AnsweredByAgent)
+        return answered[0].ts if answered else None
+
+    @property
+    def queued_at(self):
+        queued = self._facts(events.CallQueued)
+        return queued[0].ts if queued else None
+
+    @property
+    def queue(self):
+        queued = self._facts(events.CallQueued)
+        return queued[-1].queue if queued else None
 
 
 class FakeSwitch:
@@ -94,11 +104,18 @@ class FakeSwitch:
         self.ringing = {}  # leg uuid -> gevent Event set when the leg is killed
         self.bridges = []
         self.connected = True  # the inbound ESL link; see link_lost / link_back
+        self.callers = {}  # uuid -> CallerLine
         self._watches = {}
+        self.esl = self  # CallControl's view of the inbound client
 
-    def _emit(self, event):
+    def emit(self, event):
+        """Deliver an event to the channel's watches, if the inbound link is up."""
+        if not self.connected:
+            return
         for watch in list(self._watches.get(event.uuid, [])):
             watch._put(event)
+
+    _emit = emit
 
     def watch(self, uuid):
         watch = ChannelWatch(uuid, on_close=lambda w: self._watches[uuid].remove(w))
@@ -146,6 +163,15 @@ class FakeSwitch:
         words = command.split()
         if words[0] == "uuid_exists":
             return "true" if words[1] in self.up else "false"
+        if words[0] in ("uuid_setvar", "uuid_broadcast"):
+            return "+OK\n"
+        if words[0] == "uuid_kill" and words[1] in self.callers:
+            caller = self.callers[words[1]]
+            if caller.hungup:
+                raise CommandError(command, "-ERR No such channel!\n")
+            caller.hung_up_by_us = words[2] if len(words) > 2 else "NORMAL_CLEARING"
+            caller.caller_hangs_up(caller.hung_up_by_us)
+            return "+OK\n"
         if words[0] == "uuid_kill":
             leg = words[1]
             if leg in self.ringing:

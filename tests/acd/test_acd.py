@@ -5,12 +5,15 @@ import time
 import gevent
 import pytest
 
+from fs_cc import events
 from fs_cc.acd import ACD, AgentStatus, InvalidTransition, MemoryStore, Queue, UnknownAgent
 from fs_cc.acd import build_acd
-from fs_cc.calls import CallRecord, HangupSide
+from fs_cc.callctl import CallControl
+from fs_cc.emitter import RecordingEmitter
 from fs_cc.errors import ConfigError
+from fs_cc.events import HangupSide, QueueOutcome
 from tests.acd.conftest import FakeClock
-from tests.acd.doubles import CallerSession, FakeSwitch
+from tests.acd.doubles import CallerLine, FakeSwitch
 from tests.polling import wait_until
 
 A = AgentStatus
@@ -29,8 +32,10 @@ def store(clock):
 
 
 def make_acd(store, switch, clock, logged_in=("1000", "1001", "1002")):
-    acd = ACD(store, switch, [Queue("sales"), Queue("support")], ring_timeout=2,
-              retry_delay=0.05, poll_interval=0.05, hangup_grace=0.05)
+    acd = ACD(store, CallControl(switch), [Queue("sales"), Queue("support")], RecordingEmitter(),
+              ring_timeout=2, retry_delay=0.05, hangup_grace=0.05)
+    acd.start()
+    ROUTERS.append(acd)
     for ext in ("1000", "1001", "1002"):
         store.define_agent(ext, f"Agent {ext}", ["sales"])
     for ext in logged_in:
@@ -39,27 +44,34 @@ def make_acd(store, switch, clock, logged_in=("1000", "1001", "1002")):
     return acd
 
 
-def start_call(acd, uuid="caller-1", queue="sales"):
-    session = CallerSession(uuid)
-    record = CallRecord(uuid=uuid, caller_number=session.caller_number)
-    job = gevent.spawn(acd.enqueue, session, queue, record)
-    return session, record, job
+ROUTERS = []
 
 
-def connected(record):
-    return lambda: record.agent is not None
+@pytest.fixture(autouse=True)
+def _stop_routers():
+    yield
+    while ROUTERS:
+        ROUTERS.pop().stop()
+
+
+def start_call(acd, uuid="caller-1", queue="sales", **options):
+    return CallerLine(acd, acd.ctl.esl, acd._emitter, uuid, queue, **options)
+
+
+def connected(call):
+    return lambda: call.agent is not None
 
 
 def test_given_agents_idle_when_caller_queues_then_longest_idle_rung_and_bridged(store, clock):
     switch = FakeSwitch()
     acd = make_acd(store, switch, clock, logged_in=("1001", "1000", "1002"))
-    session, record, job = start_call(acd)
-    wait_until(connected(record), what="agent connected")
-    assert record.agent == "1001"
-    assert record.queue == "sales" and record.queued_at <= record.answered_at
+    call = start_call(acd)
+    wait_until(connected(call), what="agent connected")
+    assert call.agent == "1001"
+    assert call.queue == "sales" and call.queued_at <= call.answered_at
     # hangup_after_bridge before the music: FreeSWITCH ends the caller when the agent leaves
-    assert session.executed == [("set", "hangup_after_bridge=true"),
-                                ("playback", "local_stream://moh")]
+    setvar = switch.commands.index("uuid_setvar caller-1 hangup_after_bridge true")
+    assert switch.commands[setvar + 1] == "uuid_broadcast caller-1 local_stream://moh aleg"
     ext, variables = switch.originates[0]
     assert ext == "1001"
     assert variables["fs_cc_call_uuid"] == "caller-1"
@@ -69,20 +81,20 @@ def test_given_agents_idle_when_caller_queues_then_longest_idle_rung_and_bridged
     assert "uuid_break caller-1 all" in switch.commands
     assert store.get_agent("1001").status is A.ON_CALL
     switch.agent_hangs_up(variables["origination_uuid"])
-    job.get(timeout=5)
+    result = call.result()
 
 
 def test_given_agent_hangs_up_first_when_call_ends_then_side_agent_and_agent_available(
         store, clock):
     switch = FakeSwitch()
     acd = make_acd(store, switch, clock)
-    session, record, job = start_call(acd)
-    wait_until(connected(record))
-    switch.agent_hangs_up(switch.leg_of(record.agent), "NORMAL_CLEARING")
-    job.get(timeout=5)
-    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "NORMAL_CLEARING")
-    assert session.hung_up_by_us == "NORMAL_CLEARING"
-    agent = store.get_agent(record.agent)
+    call = start_call(acd)
+    wait_until(connected(call))
+    switch.agent_hangs_up(switch.leg_of(call.agent), "NORMAL_CLEARING")
+    result = call.result()
+    assert (result.side, result.cause) == (HangupSide.AGENT, "NORMAL_CLEARING")
+    assert call.hung_up_by_us == "NORMAL_CLEARING"
+    agent = store.get_agent(call.agent)
     assert agent.status is A.AVAILABLE and agent.last_call_ended_at is not None
 
 
@@ -90,85 +102,85 @@ def test_given_caller_hangs_up_during_talk_when_call_ends_then_side_caller_and_l
         store, clock):
     switch = FakeSwitch()
     acd = make_acd(store, switch, clock)
-    session, record, job = start_call(acd)
-    wait_until(connected(record))
-    leg = switch.leg_of(record.agent)
-    session.caller_hangs_up("NORMAL_CLEARING")
-    job.get(timeout=5)
-    assert (record.hangup_side, record.hangup_cause) == (HangupSide.CALLER, "NORMAL_CLEARING")
+    call = start_call(acd)
+    wait_until(connected(call))
+    leg = switch.leg_of(call.agent)
+    call.caller_hangs_up("NORMAL_CLEARING")
+    result = call.result()
+    assert (result.side, result.cause) == (HangupSide.CALLER, "NORMAL_CLEARING")
     assert f"uuid_kill {leg} NORMAL_CLEARING" in switch.commands
     assert leg not in switch.up
-    assert store.get_agent(record.agent).status is A.AVAILABLE
+    assert store.get_agent(call.agent).status is A.AVAILABLE
 
 
 def test_given_caller_hangup_seen_first_but_agent_hung_up_earlier_then_side_agent(store, clock):
     switch = FakeSwitch()
     acd = make_acd(store, switch, clock)
     acd.hangup_grace = 2.0
-    session, record, job = start_call(acd)
-    wait_until(connected(record))
+    call = start_call(acd)
+    wait_until(connected(call))
     now = int(time.time() * 1_000_000)
     # FreeSWITCH hung the caller up because the agent left; the caller's socket was faster
-    session.caller_hangs_up("NORMAL_CLEARING", timestamp=now + 500)
+    call.caller_hangs_up("NORMAL_CLEARING", timestamp=now + 500)
     gevent.sleep(0.01)
-    switch.agent_hangs_up(switch.leg_of(record.agent), "NORMAL_CLEARING", timestamp=now)
-    job.get(timeout=5)
-    assert record.hangup_side == HangupSide.AGENT
+    switch.agent_hangs_up(switch.leg_of(call.agent), "NORMAL_CLEARING", timestamp=now)
+    result = call.result()
+    assert result.side == HangupSide.AGENT
 
 
 def test_given_caller_hangs_up_and_switch_ends_agent_leg_then_side_caller(store, clock):
     switch = FakeSwitch()
     acd = make_acd(store, switch, clock)
     acd.hangup_grace = 2.0
-    session, record, job = start_call(acd)
-    wait_until(connected(record))
+    call = start_call(acd)
+    wait_until(connected(call))
     now = int(time.time() * 1_000_000)
-    session.caller_hangs_up("NORMAL_CLEARING", timestamp=now)
-    switch.agent_hangs_up(switch.leg_of(record.agent), "NORMAL_CLEARING", timestamp=now + 300)
-    job.get(timeout=5)
-    assert record.hangup_side == HangupSide.CALLER
+    call.caller_hangs_up("NORMAL_CLEARING", timestamp=now)
+    switch.agent_hangs_up(switch.leg_of(call.agent), "NORMAL_CLEARING", timestamp=now + 300)
+    result = call.result()
+    assert result.side == HangupSide.CALLER
 
 
 def test_given_agent_leg_end_heard_before_earlier_caller_hangup_then_side_caller(store, clock):
     switch = FakeSwitch()
     acd = make_acd(store, switch, clock)
     acd.hangup_grace = 2.0
-    session, record, job = start_call(acd)
-    wait_until(connected(record))
+    call = start_call(acd)
+    wait_until(connected(call))
     now = int(time.time() * 1_000_000)
     # the caller hung up first and FreeSWITCH then ended the agent leg, but the event socket
     # carrying the agent leg delivered its hangup before the caller's own socket did
-    switch.agent_hangs_up(switch.leg_of(record.agent), "NORMAL_CLEARING", timestamp=now + 300)
+    switch.agent_hangs_up(switch.leg_of(call.agent), "NORMAL_CLEARING", timestamp=now + 300)
     gevent.sleep(0.05)
-    session.caller_hangs_up("NORMAL_CLEARING", timestamp=now)
-    job.get(timeout=5)
-    assert (record.hangup_side, record.hangup_cause) == (HangupSide.CALLER, "NORMAL_CLEARING")
+    call.caller_hangs_up("NORMAL_CLEARING", timestamp=now)
+    result = call.result()
+    assert (result.side, result.cause) == (HangupSide.CALLER, "NORMAL_CLEARING")
 
 
 def test_given_first_agent_busy_when_caller_queues_then_next_agent_rung_and_first_released(
         store, clock):
     switch = FakeSwitch({"1000": "USER_BUSY", "1001": "USER_NOT_REGISTERED"})
     acd = make_acd(store, switch, clock)
-    session, record, job = start_call(acd)
-    wait_until(connected(record))
+    call = start_call(acd)
+    wait_until(connected(call))
     assert [ext for ext, _ in switch.originates] == ["1000", "1001", "1002"]
-    assert record.agent == "1002"
+    assert call.agent == "1002"
     assert store.get_agent("1000").status is A.AVAILABLE
     assert store.get_agent("1001").status is A.AVAILABLE
-    session.caller_hangs_up()
-    job.get(timeout=5)
+    call.caller_hangs_up()
+    result = call.result()
 
 
 def test_given_every_agent_fails_when_caller_waits_then_they_are_rung_again_after_a_delay(
         store, clock):
     switch = FakeSwitch({"1000": "NO_ANSWER"})
     acd = make_acd(store, switch, clock, logged_in=("1000",))
-    session, record, job = start_call(acd)
+    call = start_call(acd)
     wait_until(lambda: len(switch.originates) >= 3, what="three attempts")
-    session.caller_hangs_up("ORIGINATOR_CANCEL")
-    job.get(timeout=5)
-    assert record.agent is None
-    assert record.hangup_side == HangupSide.CALLER
+    call.caller_hangs_up("ORIGINATOR_CANCEL")
+    result = call.result()
+    assert call.agent is None
+    assert result.side == HangupSide.CALLER
     assert store.get_agent("1000").status is A.AVAILABLE
 
 
@@ -176,12 +188,12 @@ def test_given_no_agent_available_when_caller_abandons_then_dequeued_and_side_ca
         store, clock):
     switch = FakeSwitch()
     acd = make_acd(store, switch, clock, logged_in=())
-    session, record, job = start_call(acd)
+    call = start_call(acd)
     wait_until(lambda: acd.queues()[0]["waiting"] == 1, what="caller waiting")
-    session.caller_hangs_up("ORIGINATOR_CANCEL")
-    job.get(timeout=5)
-    assert (record.hangup_side, record.hangup_cause) == (HangupSide.CALLER, "ORIGINATOR_CANCEL")
-    assert record.answered_at is None and record.agent is None
+    call.caller_hangs_up("ORIGINATOR_CANCEL")
+    result = call.result()
+    assert (result.side, result.cause) == (HangupSide.CALLER, "ORIGINATOR_CANCEL")
+    assert call.answered_at is None and call.agent is None
     assert store.waiting_callers("sales") == []
     assert switch.originates == []
 
@@ -190,48 +202,48 @@ def test_given_caller_abandons_while_agent_rings_then_leg_killed_and_agent_relea
         store, clock):
     switch = FakeSwitch({"1000": 30})
     acd = make_acd(store, switch, clock, logged_in=("1000",))
-    session, record, job = start_call(acd)
+    call = start_call(acd)
     wait_until(lambda: switch.ringing, what="agent ringing")
     assert store.get_agent("1000").status is A.RESERVED
     leg = switch.leg_of("1000")
-    session.caller_hangs_up("ORIGINATOR_CANCEL")
-    job.get(timeout=5)
+    call.caller_hangs_up("ORIGINATOR_CANCEL")
+    result = call.result()
     assert f"uuid_kill {leg} ORIGINATOR_CANCEL" in switch.commands
     assert store.get_agent("1000").status is A.AVAILABLE
-    assert record.agent is None and record.hangup_side == HangupSide.CALLER
+    assert call.agent is None and result.side == HangupSide.CALLER
     assert store.waiting_callers("sales") == []
 
 
 def test_given_caller_waiting_when_agent_logs_in_then_agent_rung_at_once(store, clock):
     switch = FakeSwitch()
     acd = make_acd(store, switch, clock, logged_in=())
-    acd.poll_interval = 60  # only the login's wake-up can connect the call in time
-    session, record, job = start_call(acd)
+    # no polling: only the login's wake-up can connect the call
+    call = start_call(acd)
     wait_until(lambda: store.waiting_callers("sales") == ["caller-1"])
     acd.login("1002")
-    wait_until(connected(record), timeout=2)
-    assert record.agent == "1002"
-    session.caller_hangs_up()
-    job.get(timeout=5)
+    wait_until(connected(call), timeout=2)
+    assert call.agent == "1002"
+    call.caller_hangs_up()
+    result = call.result()
 
 
 def test_given_two_callers_and_one_agent_when_agent_frees_then_first_caller_first(store, clock):
     switch = FakeSwitch()
     acd = make_acd(store, switch, clock, logged_in=())
-    first, first_record, first_job = start_call(acd, "caller-1")
+    first = start_call(acd, "caller-1")
     wait_until(lambda: store.waiting_callers("sales") == ["caller-1"])
     clock.advance()
-    second, second_record, second_job = start_call(acd, "caller-2")
+    second = start_call(acd, "caller-2")
     wait_until(lambda: store.waiting_callers("sales") == ["caller-1", "caller-2"])
     acd.login("1000")
-    wait_until(connected(first_record))
-    assert second_record.agent is None
+    wait_until(connected(first))
+    assert second.agent is None
     first.caller_hangs_up()
-    first_job.get(timeout=5)
-    wait_until(connected(second_record))
+    first.result()
+    wait_until(connected(second))
     assert [v["fs_cc_call_uuid"] for _, v in switch.originates] == ["caller-1", "caller-2"]
     second.caller_hangs_up()
-    second_job.get(timeout=5)
+    second.result()
 
 
 def test_given_agent_leg_gone_before_bridge_when_bridging_then_next_agent(store, clock):
@@ -246,20 +258,22 @@ def test_given_agent_leg_gone_before_bridge_when_bridging_then_next_agent(store,
         return reply
 
     switch.bgapi = answer_then_drop_first
-    session, record, job = start_call(acd)
-    wait_until(connected(record))
-    assert record.agent == "1001"
+    call = start_call(acd)
+    wait_until(connected(call))
+    assert call.agent == "1001"
     assert store.get_agent("1000").status is A.AVAILABLE
-    session.caller_hangs_up()
-    job.get(timeout=5)
+    call.caller_hangs_up()
+    result = call.result()
 
 
-def test_given_unknown_queue_when_enqueued_then_system_hangup(store, clock):
+def test_given_unknown_queue_when_enqueued_then_outcome_unknown_queue_and_nothing_waits(
+        store, clock):
     acd = make_acd(store, FakeSwitch(), clock)
-    session, record, job = start_call(acd, queue="billing")
-    job.get(timeout=5)
-    assert record.hangup_side == HangupSide.SYSTEM
-    assert session.hung_up_by_us == "NORMAL_TEMPORARY_FAILURE"
+    call = start_call(acd, queue="billing")
+    assert call.result().outcome is QueueOutcome.UNKNOWN_QUEUE
+    (left,) = acd._emitter.of_type(events.QueueLeft)
+    assert (left.queue, left.outcome) == ("billing", QueueOutcome.UNKNOWN_QUEUE)
+    assert acd.callers == {} and store.waiting_callers("billing") == []
 
 
 def test_given_agents_when_listed_then_control_dicts(store, clock):
@@ -295,11 +309,11 @@ def test_given_control_requests_when_applied_then_checked_and_idempotent(store, 
 
 
 def test_given_config_when_built_then_queues_and_agents_defined(store):
-    acd = build_acd(store, FakeSwitch(), {
+    acd = build_acd(store, CallControl(FakeSwitch()), {
         "queues": [{"name": "sales", "strategy": "longest-idle"},
                    {"name": "support", "moh": "local_stream://default"}],
         "agents": [{"extension": 1000, "name": "Alice", "queues": ["sales", "support"]}],
-        "ring_timeout": 15, "retry_delay": None})
+        "ring_timeout": 15, "retry_delay": None}, RecordingEmitter())
     assert acd.ring_timeout == 15
     assert [q["name"] for q in acd.queues()] == ["sales", "support"]
     assert store.get_agent("1000").queues == ("sales", "support")
@@ -317,5 +331,5 @@ def test_given_config_when_built_then_queues_and_agents_defined(store):
 ])
 def test_given_bad_config_when_built_then_config_error(store, config, message):
     with pytest.raises(ConfigError) as caught:
-        build_acd(store, FakeSwitch(), config)
+        build_acd(store, CallControl(FakeSwitch()), config, RecordingEmitter())
     assert message in str(caught.value)

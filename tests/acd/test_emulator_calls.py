@@ -8,9 +8,12 @@ import os
 
 import pytest
 
+from fs_cc import journal
 from fs_cc.acd import MemoryStore, build_acd
+from fs_cc.callctl import CallControl
 from fs_cc.calls import HangupSide
 from fs_cc.callflow import CallHandler
+from fs_cc.emitter import RecordingEmitter
 from fs_cc.esl.inbound import InboundClient
 from fs_cc.esl.outbound import OutboundServer
 from fs_cc.ivr import FlowRunner, load_flow
@@ -35,18 +38,21 @@ class Stack:
         self.esl = InboundClient(*switch.esl_address, switch.password, events=EVENTS)
         self.esl.start()
         assert self.esl.wait_connected(timeout=5)
-        self.acd = build_acd(self.store, self.esl, {
+        self.emitter = RecordingEmitter()
+        self.acd = build_acd(self.store, CallControl(self.esl), {
             "queues": [{"name": "sales"}, {"name": "support"}],
             "agents": [{"extension": ext, "name": f"Agent {ext}", "queues": ["sales", "support"]}
                        for ext in agents],
-            "ring_timeout": 2, "retry_delay": 0.05, "poll_interval": 0.05})
+            "ring_timeout": 2, "retry_delay": 0.05}, self.emitter)
+        self.acd.start()
         flow = load_flow(os.path.join(REPO, "ivr_flows", "main.yaml"), queues={"sales", "support"})
-        self.handler = CallHandler(FlowRunner(flow, self.acd))
+        runner = FlowRunner(flow, self.acd, self.emitter)
+        self.handler = CallHandler(lambda did: runner, self.emitter)
 
     def _on_call(self, session):
-        record = self.handler.handle(session)
+        self.handler.handle(session)
         self.caller_causes.append(session.hangup_cause)
-        self.records.append(record)
+        self.records.append(journal.fold(self.emitter.of_call(session.uuid)))
 
     def wait_record(self, simulated_seconds):
         """The first finished call record, waiting as long as the scenario lasts on this switch."""
@@ -55,6 +61,7 @@ class Stack:
         return self.records[0]
 
     def stop(self):
+        self.acd.stop()
         self.esl.stop()
         self.outbound.stop(timeout=1)
 

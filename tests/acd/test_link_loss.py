@@ -6,11 +6,13 @@ import pytest
 
 from fs_cc.acd import ACD, AgentStatus, MemoryStore, Queue
 from fs_cc.acd.legs import LegEnd, agent_left_first
-from fs_cc.calls import CallRecord, HangupSide
+from fs_cc.callctl import CallControl
 from fs_cc.channels import Channel
+from fs_cc.emitter import RecordingEmitter
 from fs_cc.esl.protocol import Event
+from fs_cc.events import HangupSide
 from tests.acd.conftest import FakeClock
-from tests.acd.doubles import CallerSession, FakeSwitch
+from tests.acd.doubles import CallerLine, FakeSwitch
 from tests.polling import wait_until
 
 AGENT = "1000"
@@ -31,22 +33,21 @@ def switch():
 
 @pytest.fixture
 def acd(store, switch):
-    acd = ACD(store, switch, [Queue("sales")], ring_timeout=2, retry_delay=0.05,
-              poll_interval=0.05, hangup_grace=0.05, resync_grace=GRACE)
+    acd = ACD(store, CallControl(switch), [Queue("sales")], RecordingEmitter(), ring_timeout=2,
+              retry_delay=0.05, hangup_grace=0.05, resync_grace=GRACE)
+    acd.start()
     store.define_agent(AGENT, "Agent", ["sales"])
     acd.login(AGENT)
-    return acd
+    yield acd
+    acd.stop()
 
 
 @pytest.fixture
 def call(acd, switch, store):
-    """A caller connected to the agent: (session, record, enqueue greenlet, agent leg uuid)."""
-    session = CallerSession("caller-1")
-    record = CallRecord(uuid=session.uuid, caller_number=session.caller_number)
-    job = gevent.spawn(acd.enqueue, session, "sales", record)
+    """A caller connected to the agent: (its line, agent leg uuid)."""
+    line = CallerLine(acd, switch, acd._emitter, "caller-1", "sales")
     wait_until(lambda: store.get_agent(AGENT).status is AgentStatus.ON_CALL, what="agent on call")
-    yield session, record, job, switch.leg_of(AGENT)
-    job.kill()
+    return line, switch.leg_of(AGENT)
 
 
 def vanished_leg(uuid, cause=None, call_uuid="caller-1"):
@@ -69,131 +70,129 @@ def ended(microseconds, sequence=None):
 
 def test_given_link_down_when_resync_reports_agent_leg_gone_then_side_agent_caller_hung_up_agent_available(
         acd, switch, store, call):
-    session, record, job, leg = call
+    line, leg = call
     switch.link_lost()
     switch.agent_hangs_up(leg)  # unseen: the link is down
     switch.link_back()
     assert acd.agent_legs_vanished([vanished_leg(leg)]) == [leg]
-    job.get(timeout=2)
-    assert (record.agent, record.hangup_side, record.hangup_cause) == (
+    result = line.result(timeout=2)
+    assert (result.agent, result.side, result.cause) == (
         AGENT, HangupSide.AGENT, "NORMAL_CLEARING")
-    assert session.hung_up_by_us == "NORMAL_CLEARING"
+    assert line.hung_up_by_us == "NORMAL_CLEARING"
     assert store.get_agent(AGENT).status is AgentStatus.AVAILABLE
     assert f"uuid_exists {leg}" not in switch.commands  # the report came before the fallback
 
 
 def test_given_resync_report_knows_the_cause_when_call_ends_then_record_has_it(acd, switch, call):
-    session, record, job, leg = call
+    line, leg = call
     switch.link_lost()
     switch.link_back()
     acd.agent_legs_vanished([vanished_leg(leg, cause="MEDIA_TIMEOUT")])
-    job.get(timeout=2)
-    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "MEDIA_TIMEOUT")
+    result = line.result(timeout=2)
+    assert (result.side, result.cause) == (HangupSide.AGENT, "MEDIA_TIMEOUT")
 
 
 def test_given_report_of_a_leg_no_call_follows_when_told_then_nothing_changes(acd, switch, store, call):
-    session, record, job, leg = call
+    line, leg = call
     assert acd.agent_legs_vanished([vanished_leg("someone-else", call_uuid="caller-9")]) == []
     gevent.sleep(0)
-    assert not job.ready() and record.hangup_side is None
+    assert not line.ticket.ready()
     assert store.get_agent(AGENT).status is AgentStatus.ON_CALL
     switch.agent_hangs_up(leg)
-    job.get(timeout=2)
+    result = line.result(timeout=2)
 
 
 def test_given_link_down_and_no_resync_report_when_back_then_uuid_exists_false_ends_call_as_agent(
         acd, switch, store, call):
-    session, record, job, leg = call
+    line, leg = call
     switch.link_lost()
     switch.agent_hangs_up(leg)
     gevent.sleep(GRACE * 2)
-    assert not job.ready()  # nothing is decided while the link is down
+    assert not line.ticket.ready()  # nothing is decided while the link is down
     switch.link_back()
-    job.get(timeout=GRACE + 2)
+    result = line.result(timeout=GRACE + 2)
     assert f"uuid_exists {leg}" in switch.commands
-    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "NORMAL_CLEARING")
-    assert session.hung_up_by_us == "NORMAL_CLEARING"
+    assert (result.side, result.cause) == (HangupSide.AGENT, "NORMAL_CLEARING")
+    assert line.hung_up_by_us == "NORMAL_CLEARING"
     assert store.get_agent(AGENT).status is AgentStatus.AVAILABLE
 
 
 def test_given_agent_leg_survives_the_link_loss_when_agent_hangs_up_later_then_side_agent_with_cause(
         acd, switch, store, call):
-    session, record, job, leg = call
+    line, leg = call
     switch.link_lost()
     switch.link_back()
     wait_until(lambda: f"uuid_exists {leg}" in switch.commands, GRACE + 2, "uuid_exists")
-    assert not job.ready()
+    assert not line.ticket.ready()
     switch.agent_hangs_up(leg, "CALL_REJECTED")
-    job.get(timeout=2)
-    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "CALL_REJECTED")
+    result = line.result(timeout=2)
+    assert (result.side, result.cause) == (HangupSide.AGENT, "CALL_REJECTED")
     assert store.get_agent(AGENT).status is AgentStatus.AVAILABLE
 
 
 def test_given_agent_hangs_up_just_after_reconnect_when_call_ends_then_cause_from_its_event(
         acd, switch, call):
-    session, record, job, leg = call
+    line, leg = call
     switch.link_lost()
     switch.link_back()
     switch.agent_hangs_up(leg, "USER_BUSY")  # seen: its event waits in the watch
-    job.get(timeout=GRACE + 2)
-    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "USER_BUSY")
+    result = line.result(timeout=GRACE + 2)
+    assert (result.side, result.cause) == (HangupSide.AGENT, "USER_BUSY")
 
 
 def test_given_link_drops_again_before_uuid_exists_when_back_then_checked_after_that(
         acd, switch, call):
-    session, record, job, leg = call
+    line, leg = call
     switch.link_lost()
     switch.link_back()
     switch.link_lost()
     switch.agent_hangs_up(leg)
     gevent.sleep(GRACE * 2)
-    assert not job.ready()
+    assert not line.ticket.ready()
     switch.link_back()
-    job.get(timeout=GRACE + 2)
-    assert record.hangup_side == HangupSide.AGENT
+    result = line.result(timeout=GRACE + 2)
+    assert result.side == HangupSide.AGENT
 
 
 def test_given_caller_hangs_up_while_link_down_then_side_caller_and_agent_available(
         acd, switch, store, call):
-    session, record, job, leg = call
+    line, leg = call
     switch.link_lost()
-    session.caller_hangs_up("NORMAL_CLEARING")
-    job.get(timeout=2)
-    assert (record.hangup_side, record.hangup_cause) == (HangupSide.CALLER, "NORMAL_CLEARING")
+    line.caller_hangs_up("NORMAL_CLEARING")
+    result = line.result(timeout=2)
+    assert (result.side, result.cause) == (HangupSide.CALLER, "NORMAL_CLEARING")
     assert store.get_agent(AGENT).status is AgentStatus.AVAILABLE
 
 
 def test_given_agent_leaves_while_link_down_and_switch_ends_caller_then_unbridge_order_says_agent(
         acd, switch, store, call):
-    session, record, job, leg = call
+    line, leg = call
     switch.link_lost()
     switch.agent_hangs_up(leg, timestamp=1_000)
-    session.agent_leg_leaves(timestamp=1_100)  # the caller's own socket is still up
-    session.caller_hangs_up("NORMAL_CLEARING", timestamp=1_200)
-    job.get(timeout=2)
-    assert (record.hangup_side, record.hangup_cause) == (HangupSide.AGENT, "NORMAL_CLEARING")
-    assert session.hung_up_by_us is None
+    line.agent_leg_leaves(timestamp=1_100)  # the caller's own socket is still up
+    line.caller_hangs_up("NORMAL_CLEARING", timestamp=1_200)
+    result = line.result(timeout=2)
+    assert (result.side, result.cause) == (HangupSide.AGENT, "NORMAL_CLEARING")
+    assert line.hung_up_by_us is None
     assert store.get_agent(AGENT).status is AgentStatus.AVAILABLE
 
 
 def test_given_two_calls_when_one_agent_leg_vanishes_then_only_that_call_ends(acd, switch, store):
     store.define_agent("1001", "Agent 1001", ["sales"])
     acd.login("1001")
-    first, second = CallerSession("caller-1"), CallerSession("caller-2")
-    records = [CallRecord(uuid=s.uuid) for s in (first, second)]
-    jobs = [gevent.spawn(acd.enqueue, s, "sales", r) for s, r in zip((first, second), records)]
-    wait_until(lambda: all(r.agent for r in records), what="both calls connected")
+    lines = [CallerLine(acd, switch, acd._emitter, uuid, "sales")
+             for uuid in ("caller-1", "caller-2")]
+    wait_until(lambda: all(line.agent for line in lines), what="both calls connected")
     switch.link_lost()
     switch.link_back()
-    gone = next(r for r in records if r.agent == AGENT)
+    gone = next(line for line in lines if line.agent == AGENT)
     acd.agent_legs_vanished([vanished_leg(switch.leg_of(AGENT), call_uuid=gone.uuid)])
-    wait_until(lambda: gone.hangup_side == HangupSide.AGENT, what="first call ended")
-    other = next(r for r in records if r is not gone)
-    assert other.hangup_side is None
+    assert gone.result(timeout=2).side == HangupSide.AGENT
+    other = next(line for line in lines if line is not gone)
+    assert not other.ticket.ready()
     assert store.get_agent(other.agent).status is AgentStatus.ON_CALL
     switch.agent_hangs_up(switch.leg_of(other.agent))
-    gevent.joinall(jobs, timeout=GRACE + 2, raise_error=True)
-    assert other.hangup_side == HangupSide.AGENT
+    assert other.result(timeout=GRACE + 2).side == HangupSide.AGENT
 
 
 @pytest.mark.parametrize("caller_hangup, agent_end, unbridges, agent_first", [

@@ -9,8 +9,11 @@ import os
 
 import pytest
 
+from fs_cc import journal
 from fs_cc.acd import MemoryStore, build_acd
+from fs_cc.callctl import CallControl
 from fs_cc.callflow import CallHandler
+from fs_cc.emitter import RecordingEmitter
 from fs_cc.calls import HangupSide
 from fs_cc.emulator.dialplan import Dialplan, default_dialplan
 from fs_cc.emulator.endpoints import Phone
@@ -43,12 +46,15 @@ class AcdAlone:
         self.store = MemoryStore()
         self.esl = InboundClient("127.0.0.1", proxy.port, emulator.config.password, events=EVENTS,
                                  backoff=(0.05, 0.2), connect_timeout=2)
-        self.acd = build_acd(self.store, self.esl, {
+        self.emitter = RecordingEmitter()
+        self.acd = build_acd(self.store, CallControl(self.esl), {
             "queues": [{"name": "sales"}, {"name": "support"}],
             "agents": [{"extension": AGENT, "queues": ["sales", "support"]}],
-            "ring_timeout": 5, "retry_delay": 0.05, "poll_interval": 0.05, "resync_grace": 0.2})
+            "ring_timeout": 5, "retry_delay": 0.05, "resync_grace": 0.2}, self.emitter)
+        self.acd.start()
         flow = load_flow(os.path.join(REPO, "ivr_flows", "main.yaml"), queues={"sales", "support"})
-        self.handler = CallHandler(FlowRunner(flow, self.acd))
+        runner = FlowRunner(flow, self.acd, self.emitter)
+        self.handler = CallHandler(lambda did: runner, self.emitter)
         self.outbound = OutboundServer("127.0.0.1", 0, self._on_call).start()
         route_calls(emulator, self.outbound.address)
         self.esl.start()
@@ -56,12 +62,14 @@ class AcdAlone:
         self.acd.login(AGENT)
 
     def _on_call(self, session):
-        self.records.append(self.handler.handle(session).to_dict())
+        self.handler.handle(session)
+        self.records.append(journal.fold(self.emitter.of_call(session.uuid)).to_dict())
 
     def agent_status(self):
         return self.store.get_agent(AGENT).status.value
 
     def stop(self):
+        self.acd.stop()
         self.esl.stop()
         self.outbound.stop(timeout=1)
 
@@ -130,7 +138,7 @@ def test_given_call_with_agent_when_agent_hangs_up_while_link_down_then_side_age
     proxy.refusing = False
     (record,) = stack.records
     assert (record["caller_number"], record["queue"], record["agent"]) == ("5551234", "sales", AGENT)
-    assert record["hangup_side"] == HangupSide.AGENT
+    assert record["hangup_side"] == HangupSide.AGENT.value
     assert record["hangup_cause"] == "NORMAL_CLEARING"
     wait_until(lambda: caller not in emulator.channels, 5, "caller hung up")
     wait_until(lambda: stack.agent_status() == "available", 5, "agent available")
@@ -149,6 +157,6 @@ def test_given_link_lost_when_agent_leg_survives_and_hangs_up_later_then_side_ag
 
     wait_until(lambda: stack.records, 10, "call record")
     (record,) = stack.records
-    assert (record["agent"], record["hangup_side"]) == (AGENT, HangupSide.AGENT)
+    assert (record["agent"], record["hangup_side"]) == (AGENT, HangupSide.AGENT.value)
     wait_until(lambda: caller not in emulator.channels, 5, "caller hung up by the ACD")
     wait_until(lambda: stack.agent_status() == "available", 5, "agent available")

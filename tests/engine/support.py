@@ -6,6 +6,7 @@ import gevent
 from gevent import socket
 from gevent.server import StreamServer
 
+from fs_cc import events, journal
 from fs_cc.config import EslTarget, Settings
 
 logger = logging.getLogger(__name__)
@@ -15,14 +16,27 @@ EMULATOR_SPEED = 20.0  # simulated seconds per real second of the `emulator` fix
 
 
 class RecordingPublisher:
-    """Publisher double: keeps every payload the outbox hands it."""
+    """Publisher double: keeps every batch of events the outbox hands it, as the worker would."""
 
     def __init__(self):
-        self.payloads = []
+        self.batches = []
         self.closed = False
 
-    def __call__(self, payload):
-        self.payloads.append(payload)
+    def __call__(self, batch):
+        self.batches.append([events.from_dict(item) for item in batch])
+
+    @property
+    def events(self):
+        """Every event received, in the order sent."""
+        return [event for batch in self.batches for event in batch]
+
+    @property
+    def payloads(self):
+        """The call records the worker would store: one per ended call, folded from its events."""
+        records = journal.fold_many(self.events)
+        ended = {event.call_uuid for event in self.events if isinstance(event, events.CallEnded)}
+        done = [record for uuid, record in records.items() if uuid in ended]
+        return [record.to_dict() for record in sorted(done, key=lambda r: r.ended_at)]
 
     def close(self):
         """The engine closes its publisher on stop."""
@@ -32,7 +46,8 @@ class RecordingPublisher:
 def engine_settings(tmp_path, esl_host, esl_port, **overrides):
     """Settings for an engine on free ports, var files under tmp_path, no broker needed."""
     values = dict(var_dir=tmp_path, database_url="sqlite://", broker_url="memory://",
-                  redis_url=None, secret_key="test", control_port=0, outbound_port=0,
+                  redis_url=None, secret_key="test", control_secret="test-control-secret",
+                  control_port=0, outbound_port=0,
                   esl=EslTarget(esl_host, esl_port, "ClueCon"), ring_timeout=5)
     values.update(overrides)
     return Settings(**values)

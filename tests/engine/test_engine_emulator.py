@@ -52,11 +52,11 @@ def test_given_call_with_agent_when_esl_link_is_cut_then_record_published_agent_
     wait_until(lambda: any(len(call["legs"]) >= 3 for call in engine.calls()), 5, "legs tracked")
 
     def agent_phases():
-        (call,) = [call for call in engine.calls() if call["uuid"] in engine.open_records]
+        (call,) = [call for call in engine.calls() if call["uuid"] in engine.live]
         return [leg["phase"] for leg in call["legs"] if leg["variables"].get("fs_cc_agent") == AGENT]
     # uuid_bridge answers +OK before the switch fires CHANNEL_BRIDGE, as FreeSWITCH does
     wait_until(lambda: agent_phases() == ["bridged"], 5, "agent leg bridged")
-    (call,) = [call for call in engine.calls() if call["uuid"] in engine.open_records]
+    (call,) = [call for call in engine.calls() if call["uuid"] in engine.live]
     agent_legs = [leg for leg in call["legs"] if leg["variables"].get("fs_cc_agent") == AGENT]
     assert call["caller"] == "5551234" and len(agent_legs) == 1
     assert agent_legs[0]["phase"] == "bridged"

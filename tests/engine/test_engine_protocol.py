@@ -75,7 +75,7 @@ def test_given_events_when_pushed_then_calls_show_each_call_with_its_legs(fs, en
     assert [leg["uuid"] for leg in call["legs"]] == ["caller-1", "agent-1"]
     agent_leg = next(leg for leg in call["legs"] if leg["uuid"] == "agent-1")
     assert agent_leg["phase"] == "answered" and agent_leg["variables"]["fs_cc_agent"] == "1000"
-    served = ControlClient("http://%s:%s" % engine.control.address).calls()
+    served = ControlClient("http://%s:%s" % engine.control.address, "test-control-secret").calls()
     assert served == json.loads(json.dumps(engine.calls()))
 
 

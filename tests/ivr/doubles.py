@@ -2,7 +2,9 @@
 
 import gevent.event
 
+from fs_cc.acd import QueueResult
 from fs_cc.esl.errors import CallerHungUp
+from fs_cc.events import HangupSide, QueueOutcome
 from fs_cc.esl.protocol import Event
 from fs_cc.ivr.runner import DIGITS_VARIABLE
 
@@ -27,7 +29,9 @@ class ScriptedSession:
         self.variables = {}
         self.hungup = gevent.event.Event()
         self.hangup_cause = None
+        self.hangup_event = None
         self.hung_up_by_us = None
+        self.handlers = {}  # event name -> handlers given to on()
 
     @property
     def is_up(self):
@@ -67,21 +71,35 @@ class ScriptedSession:
     def get_var(self, name, default=None):
         return self.variables.get(name, default)
 
+    def on(self, event_name, handler):
+        self.handlers.setdefault(event_name, []).append(handler)
+
     def apps(self):
         """Names of the applications executed, in order."""
         return [app for app, _ in self.executed]
 
 
 class RecordingAcd:
-    """Takes enqueued callers and notes them; optionally ends the call like an agent would."""
+    """Takes enqueued callers and notes them; its tickets resolve as told (by default answered
+    by agent 1000, who hangs up), like the ACD's would."""
 
-    def __init__(self, hangup_side=None, hangup_cause=None):
+    def __init__(self, hangup_side=HangupSide.AGENT, hangup_cause="NORMAL_CLEARING",
+                 outcome=QueueOutcome.ANSWERED):
         self.enqueued = []
-        self.hangup_side = hangup_side
-        self.hangup_cause = hangup_cause
+        self.options = []
+        self.gone = []
+        self.result = QueueResult(outcome, "1000" if outcome is QueueOutcome.ANSWERED else None,
+                                  hangup_side, hangup_cause)
 
-    def enqueue(self, session, queue_name, record):
-        self.enqueued.append((session.uuid, queue_name))
-        record.queue = queue_name
-        record.hangup_side = self.hangup_side
-        record.hangup_cause = self.hangup_cause
+    def enqueue(self, call_uuid, queue_name, **options):
+        self.enqueued.append((call_uuid, queue_name))
+        self.options.append(options)
+        ticket = gevent.event.AsyncResult()
+        ticket.set(self.result)
+        return ticket
+
+    def caller_gone(self, call_uuid, cause=None, event=None):
+        self.gone.append((call_uuid, cause))
+
+    def caller_unbridged(self, call_uuid, event):
+        pass

@@ -120,9 +120,39 @@ def test_given_typo_in_field_name_when_loaded_then_unknown_field_error(tmp_path)
 
 def test_given_extra_field_when_loaded_then_unknown_field_error(tmp_path):
     path, error = error_of(tmp_path, GOOD.replace("    queue: sales\n",
-                                                  "    queue: sales\n    priority: 5\n"))
+                                                  "    queue: sales\n    colour: red\n"))
     assert error.line == 17
-    assert "unknown field 'priority'" in str(error)
+    assert "unknown field 'colour'" in str(error)
+    assert "exit_key" in str(error)  # the message lists the queue node's fields
+
+
+def test_given_queue_node_options_when_loaded_then_parsed(tmp_path):
+    flow = load_flow(write(tmp_path, GOOD.replace("    queue: sales\n", """\
+    queue: sales
+    priority: 5
+    skills: {french: 3}
+    max_wait: 90
+    exit_key: "0"
+    outcomes: {timeout: menu, exit_key: menu}
+""")))
+    node = flow.node("sales")
+    assert (node.priority, dict(node.skills), node.max_wait, node.exit_key) == (
+        5, {"french": 3}, 90.0, "0")
+    assert dict(node.on) == {"timeout": "menu", "exit_key": "menu"}
+
+
+@pytest.mark.parametrize("extra, line, message", [
+    ("    outcomes: {busy: menu}\n", 17, "unknown outcome 'busy'"),
+    ("    outcomes: {timeout: menu}\n", 17, "'outcomes: timeout' needs a 'max_wait'"),
+    ("    exit_key: '12'\n", 17, "'exit_key' must be one key"),
+    ("    skills: {french: 11}\n", 17, "'skills' must map skill names to minimum levels 1-10"),
+    ("    max_wait: 30\n    outcomes: {timeout: nowhere}\n", 18, "goes to unknown node 'nowhere'"),
+])
+def test_given_bad_queue_node_options_when_loaded_then_error_with_line(tmp_path, extra, line,
+                                                                         message):
+    path, error = error_of(tmp_path, GOOD.replace("    queue: sales\n", "    queue: sales\n" + extra))
+    assert message in str(error)
+    assert error.line == line
 
 
 def test_given_bad_timeout_when_loaded_then_error_explains(tmp_path):

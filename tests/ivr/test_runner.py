@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from fs_cc.calls import CallRecord
+from fs_cc import events, journal
+from fs_cc.emitter import RecordingEmitter
 from fs_cc.ivr import load_flow, parse_flow
 from fs_cc.ivr.runner import DIGITS_VARIABLE, FlowOutcome, FlowRunner, menu_arguments
 from tests.ivr.doubles import RecordingAcd, ScriptedSession
@@ -17,11 +18,13 @@ def main_flow():
     return load_flow(os.path.join(REPO, "ivr_flows", "main.yaml"))
 
 
-def run(flow, session):
-    acd = RecordingAcd()
-    record = CallRecord(uuid=session.uuid)
-    result = FlowRunner(flow, acd).run(session, record)
-    return result, record, acd
+def run(flow, session, acd=None):
+    """Run the flow; the result, the record the journal folds from its events, and the ACD."""
+    acd = acd or RecordingAcd()
+    emitter = RecordingEmitter()
+    emitter.emit(events.CallStarted, call_uuid=session.uuid, did="8000", caller_number="5551000")
+    result = FlowRunner(flow, acd, emitter).run(session)
+    return result, journal.fold(emitter.events), acd
 
 
 def test_given_caller_presses_1_when_flow_runs_then_sales_queue_and_path(main_flow):
@@ -117,6 +120,6 @@ nodes:
 """, "inline.yaml")
     session = ScriptedSession(keys=["9"] * 100)
     acd = RecordingAcd()
-    result = FlowRunner(flow, acd, max_steps=10).run(session, CallRecord(uuid="call-1"))
+    result = FlowRunner(flow, acd, RecordingEmitter(), max_steps=10).run(session)
     assert result.outcome is FlowOutcome.FLOW_HUNG_UP
     assert session.hung_up_by_us == "NORMAL_CLEARING"

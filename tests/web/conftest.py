@@ -3,8 +3,8 @@
 import pytest
 
 from fs_cc.control import ControlServer
-from tests.web.support import (EngineBackend, app_on, database_url_for, dispose,  # noqa: F401
-                               migrated_databases)
+from tests.web.support import (CONTROL_SECRET, EngineBackend, app_on,  # noqa: F401
+                               database_url_for, dispose, migrated_databases)
 
 
 @pytest.fixture
@@ -15,8 +15,9 @@ def engine():
                  "status": "on_call", "status_since": "2026-03-02T08:01:00+00:00"},
                 {"extension": "1000", "name": "Agent 1000", "queues": ["sales"],
                  "status": "available", "status_since": "2026-03-02T08:00:00+00:00"}],
-        queues=[{"name": "sales", "waiting": 2, "available": 1}])
-    server = ControlServer(backend, host="127.0.0.1", port=0)
+        queues=[{"name": "sales", "strategy": "longest-idle", "waiting": 2,
+                 "agents_available": 1, "agents_logged_in": 2}])
+    server = ControlServer(backend, host="127.0.0.1", port=0, secret=CONTROL_SECRET)
     server.start()
     yield backend, server.address[1]
     server.stop(timeout=1)

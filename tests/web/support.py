@@ -10,7 +10,9 @@ import pytest
 import sqlalchemy as sa
 from psycopg2 import sql
 
+from fs_cc.acd.agents import UnknownAgent
 from fs_cc.config import Settings
+from fs_cc.control import CommandRefused, commands
 from web import create_app, db_upgrade
 from web.auth.models import Role
 from web.auth.services import UserService
@@ -21,6 +23,7 @@ PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 UTC = datetime.timezone.utc
 BASE_TIME = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+CONTROL_SECRET = "test-control-secret"  # the engine fixture's, given to every test app
 
 
 def postgres_available():
@@ -61,7 +64,8 @@ def make_settings(tmp_path, database_url, control_port=8022):
     var_dir.mkdir(parents=True, exist_ok=True)
     return Settings(var_dir=var_dir, database_url=database_url,
                     broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}", redis_url=None,
-                    secret_key="test-secret", control_port=control_port)
+                    secret_key="test-secret", control_secret=CONTROL_SECRET,
+                    control_port=control_port)
 
 
 def make_app(tmp_path, database_url, control_port=8022, **config):
@@ -185,7 +189,7 @@ def login(client, username, password):
 
 
 class EngineBackend:
-    """Stands in for the engine's live state behind the real fs_cc.control server."""
+    """A fs_cc.control.ControlBackend standing in for the engine behind the real control server."""
 
     def __init__(self, agents=(), queues=()):
         self.agent_list = list(agents)
@@ -203,13 +207,15 @@ class EngineBackend:
         """No calls in progress."""
         return []
 
-    def set_agent_status(self, extension, status):
-        """Move an agent to ``status``."""
+    def execute(self, command):
+        """agent.set_status moves an agent; other commands are refused."""
+        if not isinstance(command, commands.SetAgentStatus):
+            raise CommandRefused("type", f"{command.TYPE} is not simulated here")
         for agent in self.agent_list:
-            if agent["extension"] == extension:
-                agent["status"] = status
+            if agent["extension"] == command.agent:
+                agent["status"] = command.status
                 return agent
-        raise KeyError(extension)
+        raise UnknownAgent(command.agent)
 
 
 def closed_port():

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from tests.web.support import count_rows, record_payload
 from web.calls.models import CallRecord
 from web.calls.services import CallRecordService, parse_record
-from web.calls.tasks import retry_delay
+from web.retry import retry_delay
 from web.extensions import db
 
 

@@ -25,7 +25,10 @@ class AgentBoard:
 
 
 class AgentService:
-    """Asks the engine (through a ``ControlClient``) for agent and queue state."""
+    """Asks the engine (through a ``ControlClient``) for agent and queue state.
+
+    The shapes are the engine's: fs_cc.control.commands.AgentView and QueueView.
+    """
 
     def __init__(self, control):
         self.control = control

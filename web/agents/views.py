@@ -1,11 +1,12 @@
-"""The agents page: live status from the engine, refreshed by a small fetch."""
+"""The agents page and its JSON (/api/agents): live state from the engine, kept fresh by push."""
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 
 from web.agents.services import AgentService
 from web.auth.decorators import roles_required
 
-bp = Blueprint("agents", __name__, url_prefix="/agents")
+# the feature owns its page and its JSON route, so the blueprint has no URL prefix
+bp = Blueprint("agents", __name__)
 
 SUPERVISING_ROLES = ("admin", "manager", "supervisor")
 
@@ -15,11 +16,20 @@ def agent_service():
     return AgentService(current_app.extensions["fs_cc_control"])
 
 
-@bp.route("")
+@bp.route("/agents")
 @roles_required(*SUPERVISING_ROLES)
 def index():
     """Each agent's status, since when, and queues; a notice when the engine does not answer."""
     board = agent_service().board()
-    return render_template("agents/index.html", board=board,
-                           refresh_seconds=current_app.config["AGENTS_REFRESH_SECONDS"]), (
+    return render_template("agents/index.html", board=board), (
         200 if board.engine_available else 503)
+
+
+@bp.route("/api/agents")
+@roles_required(*SUPERVISING_ROLES)
+def board_json():
+    """Each agent's live state from the engine; 503 when the engine does not answer."""
+    board = agent_service().board()
+    if board.engine_available:
+        return jsonify(board.to_dict())
+    return jsonify(dict(board.to_dict(), field=None)), 503

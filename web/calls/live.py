@@ -60,7 +60,7 @@ def _time(text):
 
 
 def live_call(call):
-    """A LiveCall from one entry of the engine's ``calls()`` (a session and its legs)."""
+    """A LiveCall from one entry of the engine's ``calls()`` (fs_cc.control.commands.CallView)."""
     legs = call.get("legs") or []
     agent_leg = next((leg for leg in legs if (leg.get("variables") or {}).get("fs_cc_agent")),
                      None)

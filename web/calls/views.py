@@ -1,4 +1,4 @@
-"""The Calls page: calls in progress (from the engine) above the stored call records."""
+"""The Calls page (calls in progress from the engine above the stored records) and its JSON."""
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
@@ -7,10 +7,11 @@ from web.calls.filters import CallFilters, parse_filters
 from web.calls.live import LiveCallService
 from web.calls.services import CallRecordService
 from web.errors import InvalidFilter
-from web import display_timezone
 from web.extensions import db
+from web.timezone import display_timezone
 
-bp = Blueprint("calls", __name__, url_prefix="/calls")
+# the feature owns its page and its JSON routes (/api/calls), so the blueprint has no URL prefix
+bp = Blueprint("calls", __name__)
 
 LIVE_REFRESH_SECONDS = 5
 
@@ -26,7 +27,7 @@ def _live_context():
                                                            LIVE_REFRESH_SECONDS)}
 
 
-@bp.route("")
+@bp.route("/calls")
 @login_required
 def index():
     """Calls in progress, then call records newest first, filtered, paged; agents: their own."""
@@ -47,9 +48,21 @@ def index():
                            queues=calls.queue_names(), **_live_context())
 
 
-@bp.route("/in-progress")
+@bp.route("/calls/in-progress")
 @login_required
 def in_progress():
     """Calls in progress as JSON (the Calls page refreshes from it); 503 when the engine is down."""
     live = live_call_service().in_progress(viewer=g.user)
     return jsonify(live.to_dict()), (200 if live.engine_available else 503)
+
+
+@bp.route("/api/calls")
+@login_required
+def records_json():
+    """Call records, newest first; filters from/to/caller/queue/agent, paging limit/offset."""
+    filters = parse_filters(request.args, default_limit=current_app.config["CALLS_PER_PAGE"],
+                            max_limit=current_app.config["CALLS_MAX_LIMIT"],
+                            tz=display_timezone())
+    rows, total = CallRecordService(db.session).search(filters, viewer=g.user)
+    return jsonify(calls=[row.to_dict() for row in rows], total=total,
+                   limit=filters.limit, offset=filters.offset)

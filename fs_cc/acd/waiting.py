@@ -1,0 +1,72 @@
+"""A caller in the ACD's hands: what it asked for, where it is, and the ticket its owner waits on."""
+
+import dataclasses
+import enum
+import typing
+
+import gevent.event
+
+from fs_cc.events import HangupSide, QueueOutcome
+
+
+class Phase(enum.Enum):
+    """Where a queued caller is inside the ACD."""
+
+    WAITING = "waiting"  # in line, with music
+    OFFERING = "offering"  # an agent's phone rings for it
+    CONNECTED = "connected"  # bridged to an agent
+    DONE = "done"  # its ticket is resolved
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueResult:
+    """How a caller's time in a queue ended; for an answered call, also how the call ended."""
+
+    outcome: QueueOutcome
+    agent: typing.Optional[str] = None
+    side: typing.Optional[HangupSide] = None  # set once the call is over (answered or hung up)
+    cause: typing.Optional[str] = None
+
+
+@dataclasses.dataclass(eq=False)
+class Caller:
+    """One call waiting in (or served from) a queue; only the ACD's greenlets change it."""
+
+    call_uuid: str
+    queue: str
+    priority: int = 0
+    skills: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)
+    caller_number: str = ""
+    since: float = 0.0  # epoch seconds it joined the line (kept when an offer fails)
+    max_wait: typing.Optional[float] = None
+    exit_key: typing.Optional[str] = None
+    phase: Phase = Phase.WAITING
+    tried: typing.Dict[str, float] = dataclasses.field(default_factory=dict)  # ext -> when it failed
+    agent: typing.Optional[str] = None
+    hangup_event: typing.Optional[typing.Mapping] = None  # the caller channel's CHANNEL_HANGUP
+    hangup_cause: typing.Optional[str] = None
+    unbridges: list = dataclasses.field(default_factory=list)  # its CHANNEL_UNBRIDGE events
+    hungup: gevent.event.Event = dataclasses.field(default_factory=gevent.event.Event)
+    ticket: gevent.event.AsyncResult = dataclasses.field(default_factory=gevent.event.AsyncResult)
+    greenlets: list = dataclasses.field(default_factory=list)  # its watch and timer
+
+    def qualifies(self, agent):
+        """Whether ``agent`` has the skills this caller asks for."""
+        return agent.qualifies(self.skills)
+
+    def hung_up(self, cause, event=None):
+        """Note the caller's hangup (first report wins)."""
+        if self.hungup.is_set():
+            return False
+        self.hangup_cause = cause or (event.get("Hangup-Cause") if event is not None else None)
+        self.hangup_event = event
+        self.hungup.set()
+        return True
+
+    def resolve(self, result):
+        """Give the ticket its result once; later results are ignored."""
+        if self.ticket.ready():
+            return False
+        self.phase = Phase.DONE
+        self.ticket.set(result)
+        return True

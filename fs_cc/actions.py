@@ -1,0 +1,171 @@
+"""What the engine does for each control command (fs_cc.control.commands): commands in, events out.
+
+Each handler checks its target, acts through the ACD or call control by UUID, and answers a
+small JSON-safe dict; what it will not do raises the control interface's domain errors.
+"""
+
+import logging
+import math
+import uuid as uuidlib
+
+import gevent
+
+from fs_cc import events
+from fs_cc.acd.agents import AgentStatus, UnknownQueue
+from fs_cc.control import commands as cmd
+from fs_cc.errors import ConfigError
+from fs_cc.esl.errors import CommandError as SwitchRefused, ESLError
+from fs_cc.events import HangupSide, QueueOutcome
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_RING_SECONDS = 45
+
+
+class EngineActions:
+    """The engine's ControlBackend.execute: one method per command type."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self._handlers = {
+            cmd.SetAgentStatus: self.set_agent_status,
+            cmd.AgentLogin: self.agent_login,
+            cmd.AgentLogout: self.agent_logout,
+            cmd.EndWrapUp: self.end_wrap_up,
+            cmd.TransferCall: self.transfer,
+            cmd.HangupCall: self.hangup,
+            cmd.SuperviseCall: self.supervise,
+            cmd.OriginateCallback: self.originate_callback,
+            cmd.ReloadCatalog: self.reload_catalog,
+        }
+
+    def execute(self, command):
+        """Carry out one command; a dict of what it did."""
+        return self._handlers[type(command)](command)
+
+    # agents
+    def set_agent_status(self, command):
+        """Move an agent to a status (UnknownAgent, InvalidStatus, InvalidTransition)."""
+        agent = self.engine.acd.set_status(command.agent, command.status,
+                                           command.reason or "requested")
+        return {"agent": agent}
+
+    def _member(self, agent_id, queue):
+        agent = self.engine.store.get_agent(agent_id)  # UnknownAgent
+        if queue not in self.engine.acd.queue_names():
+            raise UnknownQueue(queue)
+        if queue not in agent.queues:
+            raise cmd.CommandRefused("queue", f"agent {agent_id} is not a member of queue "
+                                              f"{queue!r} (members are set in the catalog)")
+        return agent
+
+    def agent_login(self, command):
+        """Log an agent in to a queue it belongs to: it becomes available."""
+        self._member(command.agent, command.queue)
+        self.engine.emitter.emit(events.AgentLoggedIn, agent=command.agent, queue=command.queue)
+        return {"agent": self.engine.acd.login(command.agent, f"login {command.queue}")}
+
+    def agent_logout(self, command):
+        """Log an agent out (of the queue; the agent stops taking calls)."""
+        self._member(command.agent, command.queue)
+        agent = self.engine.acd.logout(command.agent, f"logout {command.queue}")
+        self.engine.emitter.emit(events.AgentLoggedOut, agent=command.agent, queue=command.queue)
+        return {"agent": agent}
+
+    def end_wrap_up(self, command):
+        """End an agent's wrap-up early: available again."""
+        agent = self.engine.store.get_agent(command.agent)
+        if agent.status is not AgentStatus.WRAP_UP:
+            raise cmd.CommandRefused("agent", f"agent {command.agent} is {agent.status.value},"
+                                              " not in wrap-up")
+        return {"agent": self.engine.acd.set_status(command.agent, AgentStatus.AVAILABLE,
+                                                    "wrap-up ended")}
+
+    # calls
+    def _live_call(self, call_uuid):
+        call = self.engine.live.get(call_uuid)
+        if call is None:
+            raise cmd.UnknownTarget("call_uuid", call_uuid)
+        return call
+
+    def hangup(self, command):
+        """Hang a call in progress up."""
+        self._live_call(command.call_uuid)
+        try:
+            self.engine.ctl.kill(command.call_uuid, command.cause)
+        except SwitchRefused as exc:
+            raise cmd.CommandRefused("call_uuid", f"FreeSWITCH refused: {exc.reason}") from exc
+        return {"call_uuid": command.call_uuid, "cause": command.cause}
+
+    def transfer(self, command):
+        """Transfers need the consult/blind transfer flow of the agent desktop (not built yet)."""
+        self._live_call(command.call_uuid)
+        raise cmd.CommandRefused("target_kind", f"transfer to {command.target_kind.value} is not "
+                                                "available yet on this engine")
+
+    def supervise(self, command):
+        """Ring the supervisor's phone and let it listen to, whisper to or barge into a call."""
+        call = self._live_call(command.call_uuid)
+        if call.get("agent") is None:
+            raise cmd.CommandRefused("call_uuid", f"call {command.call_uuid} is not connected to "
+                                                  "an agent")
+        job = gevent.spawn(self._supervise, command)
+        job.link_exception(lambda g: logger.error("supervision of %s failed: %r",
+                                                  command.call_uuid, g.exception))
+        return {"call_uuid": command.call_uuid, "supervisor": command.supervisor,
+                "mode": command.mode.value, "ringing": True}
+
+    def _supervise(self, command):
+        try:
+            self.engine.ctl.supervise(f"user/{command.supervisor}", command.call_uuid,
+                                      command.mode.value,
+                                      {"fs_cc_supervised_call": command.call_uuid})
+        except ESLError as exc:
+            logger.info("call %s: supervisor %s did not join (%s)", command.call_uuid,
+                        command.supervisor, exc)
+
+    def originate_callback(self, command):
+        """Call a customer back; once answered, the call waits in ``queue`` like any caller."""
+        if command.queue not in self.engine.acd.queue_names():
+            raise UnknownQueue(command.queue)
+        call_uuid = str(uuidlib.uuid4())
+        job = gevent.spawn(self._callback, call_uuid, command)
+        job.link_exception(lambda g: logger.error("callback %s failed: %r", call_uuid,
+                                                  g.exception))
+        return {"call_uuid": call_uuid, "number": command.number, "queue": command.queue}
+
+    def _callback(self, call_uuid, command):
+        engine = self.engine
+        emit = engine.emitter.emit
+        emit(events.CallStarted, call_uuid=call_uuid, did="callback",
+             caller_number=command.number)
+        variables = {"origination_uuid": call_uuid, "fs_cc_callback": "true",
+                     "fs_cc_queue": command.queue,
+                     "originate_timeout": math.ceil(CALLBACK_RING_SECONDS)}
+        if command.caller_id:
+            variables["origination_caller_id_number"] = command.caller_id
+        try:
+            engine.ctl.originate(engine.settings.callback_dial.format(number=command.number),
+                                 "&park()", variables, timeout=CALLBACK_RING_SECONDS + 15)
+        except ESLError as exc:
+            cause = exc.reason.removeprefix("-ERR").strip() if isinstance(exc, SwitchRefused) \
+                else type(exc).__name__
+            logger.info("callback %s to %s not answered: %s", call_uuid, command.number, cause)
+            emit(events.CallEnded, call_uuid=call_uuid, side=HangupSide.SYSTEM,
+                 cause=cause or "NORMAL_TEMPORARY_FAILURE")
+            return
+        ticket = engine.acd.enqueue(call_uuid, command.queue, priority=command.priority,
+                                    caller_number=command.number)
+        result = ticket.get()
+        if result.outcome is not QueueOutcome.ANSWERED and result.outcome is not QueueOutcome.HUNG_UP:
+            engine.acd.kill(call_uuid, "NORMAL_CLEARING")
+        emit(events.CallEnded, call_uuid=call_uuid, side=result.side or HangupSide.SYSTEM,
+             cause=result.cause or "NORMAL_CLEARING")
+
+    # the catalog
+    def reload_catalog(self, command):
+        """Apply the catalog the web just changed; a broken result is refused and the old kept."""
+        try:
+            return self.engine.reload_catalog()
+        except ConfigError as exc:
+            raise cmd.CommandRefused("catalog", str(exc)) from exc

@@ -1,0 +1,139 @@
+"""Frozen dataclasses to JSON-safe dicts and back, strictly: how events and commands are encoded.
+
+A type the codec carries is a dataclass with a ``TYPE`` class attribute (its name on the wire,
+written as ``"type"``). Reading is strict: a field the type does not define, a required field that
+is absent and a value of the wrong type are each refused with an error naming the type and the
+field. Enums travel as their values, datetimes as ISO 8601 with an offset, mappings as objects.
+Pure: no I/O.
+"""
+
+import collections.abc
+import dataclasses
+import datetime
+import enum
+import types
+import typing
+
+from fs_cc.errors import FsCcError
+
+
+class FieldError(FsCcError):
+    """A field of an encoded value is unknown, missing or holds a wrong value."""
+
+    problem = "invalid"
+
+    def __init__(self, kind, field, message=""):
+        self.kind = kind
+        self.field = field
+        self.message = message or self.problem
+        super().__init__(f"{kind}: field {field!r}: {self.message}")
+
+
+class UnknownField(FieldError):
+    """The encoded value has a field its type does not define."""
+
+    problem = "unknown field"
+
+
+class MissingField(FieldError):
+    """The encoded value lacks a field its type requires."""
+
+    problem = "missing field"
+
+
+def to_dict(value):
+    """A JSON-safe dict of a dataclass with its ``"type"`` (enums as values, times ISO 8601)."""
+    out = {"type": value.TYPE}
+    for field in dataclasses.fields(value):
+        out[field.name] = plain(getattr(value, field.name))
+    return out
+
+
+def plain(value):
+    """``value`` as JSON can hold it: an enum's value, an ISO 8601 time, a mapping as a dict."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, typing.Mapping):
+        return dict(value)
+    return value
+
+
+def from_dict(cls, data):
+    """The ``cls`` a dict from :func:`to_dict` describes; FieldError names a bad field.
+
+    The ``"type"`` key is the caller's business (it chose ``cls`` by it) and is skipped here.
+    """
+    kind = getattr(cls, "TYPE", "") or cls.__name__
+    fields = {field.name: field for field in dataclasses.fields(cls)}
+    for key in data:
+        if key != "type" and key not in fields:
+            raise UnknownField(kind, key)
+    field_hints = hints(cls)
+    kwargs = {}
+    for field in fields.values():
+        if field.name not in data:
+            # a field added later with a default still reads what older senders wrote
+            if (field.default is dataclasses.MISSING
+                    and field.default_factory is dataclasses.MISSING):
+                raise MissingField(kind, field.name)
+            continue
+        kwargs[field.name] = parse(kind, field.name, field_hints[field.name], data[field.name])
+    return cls(**kwargs)
+
+
+_HINTS = {}
+
+
+def hints(cls):
+    """The resolved type hints of ``cls`` (cached: they never change)."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def parse(kind, field, hint, value):
+    """``value`` read from JSON as the type ``hint`` of ``field`` of ``kind``."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):  # Optional[X], X | None
+        if value is None and type(None) in args:
+            return None
+        hint = next(arg for arg in args if arg is not type(None))
+        args = typing.get_args(hint)
+    origin = typing.get_origin(hint) or hint
+    if isinstance(origin, type) and issubclass(origin, enum.Enum):
+        try:
+            return origin(value)
+        except ValueError:
+            names = ", ".join(str(member.value) for member in origin)
+            raise FieldError(kind, field, f"{value!r} is not one of {names}") from None
+    if origin is datetime.datetime:
+        return parse_time(kind, field, value)
+    if origin is collections.abc.Mapping or origin is dict:
+        if not isinstance(value, dict):
+            raise FieldError(kind, field, f"needs an object, got {value!r}")
+        key_type, value_type = args
+        return {parse(kind, f"{field}.{key}", key_type, key):
+                parse(kind, f"{field}.{key}", value_type, item)
+                for key, item in value.items()}
+    if origin is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # JSON writes 3.0 as 3
+    # bool is an int in Python, never on the wire
+    if not isinstance(value, origin) or (origin is int and isinstance(value, bool)):
+        raise FieldError(kind, field,
+                         f"needs {origin.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def parse_time(kind, field, value):
+    """An aware datetime from an ISO 8601 text with a UTC offset."""
+    if not isinstance(value, str):
+        raise FieldError(kind, field, f"needs an ISO 8601 text, got {value!r}")
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        raise FieldError(kind, field, f"{value!r} is not ISO 8601") from None
+    if moment.utcoffset() is None:
+        raise FieldError(kind, field, f"{value!r} has no UTC offset")
+    return moment

@@ -1,0 +1,266 @@
+"""What the web app and tasks may ask an engine to do: typed commands, and what the engine answers.
+
+A command is a frozen dataclass named by its ``TYPE`` ("agent.set_status"), encoded with
+:mod:`fs_cc.codec` like the events, so a bad command is refused naming its field. The engine
+implements :class:`ControlBackend`; its domain errors reach the HTTP boundary as the classes
+below (or fs_cc.acd's own), never as built-in ``KeyError``/``ValueError``. Pure: no I/O.
+"""
+
+import dataclasses
+import enum
+import json
+import typing
+
+from fs_cc import codec
+from fs_cc.errors import FsCcError
+from fs_cc.events import TransferKind
+
+
+class SuperviseMode(enum.Enum):
+    """How a supervisor joins a call (FreeSWITCH ``eavesdrop``: whisper is DTMF 2, barge 3)."""
+
+    LISTEN = "listen"  # hears both parties, heard by nobody
+    WHISPER = "whisper"  # heard by the agent only
+    BARGE = "barge"  # heard by both
+
+
+# -- the errors -------------------------------------------------------------------------------
+
+class CommandError(FsCcError):
+    """Base of the errors about commands: each knows its HTTP status and the field at fault."""
+
+    status = 400
+    field = None
+
+
+class MalformedCommand(CommandError):
+    """A body that is not a JSON object with a string ``"type"``."""
+
+    field = "type"
+
+    def __init__(self, reason):
+        self.reason = reason
+        super().__init__(f"malformed command: {reason}")
+
+
+class UnknownCommand(CommandError):
+    """A ``"type"`` that names no command."""
+
+    field = "type"
+
+    def __init__(self, command_type):
+        self.command_type = command_type
+        super().__init__(f"unknown command type {command_type!r}")
+
+
+class UnknownTarget(CommandError):
+    """The agent, call or queue a command names does not exist on this engine."""
+
+    status = 404
+
+    def __init__(self, field, value):
+        self.field = field
+        self.value = value
+        super().__init__(f"no {field} {value!r}")
+
+
+class CommandRefused(CommandError):
+    """The engine knows the target but will not do this now (the call is not bridged...)."""
+
+    status = 409
+
+    def __init__(self, field, reason):
+        self.field = field
+        self.reason = reason
+        super().__init__(reason)
+
+
+# -- the commands -----------------------------------------------------------------------------
+
+COMMAND_TYPES = {}  # "agent.set_status" -> SetAgentStatus
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    """What every command is: a frozen value whose required texts are not empty."""
+
+    TYPE: typing.ClassVar[str] = ""
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.default is dataclasses.MISSING and isinstance(value, str) and not value:
+                raise codec.FieldError(self.TYPE, field.name, "must not be empty")
+
+
+def _command(name):
+    """Make a frozen, slotted, keyword-only dataclass of the class and register it as ``name``."""
+
+    def register(cls):
+        cls = dataclasses.dataclass(frozen=True, slots=True, kw_only=True)(cls)
+        cls.TYPE = name
+        COMMAND_TYPES[name] = cls
+        return cls
+
+    return register
+
+
+@_command("agent.set_status")
+class SetAgentStatus(Command):
+    """Move an agent to a status ("available", "break", "logged_out"...), saying why."""
+
+    agent: str
+    status: str  # the engine parses it (InvalidStatus names what it accepts)
+    reason: str = ""
+
+
+@_command("agent.login")
+class AgentLogin(Command):
+    """Log an agent in to a queue."""
+
+    agent: str
+    queue: str
+
+
+@_command("agent.logout")
+class AgentLogout(Command):
+    """Log an agent out of a queue."""
+
+    agent: str
+    queue: str
+
+
+@_command("agent.end_wrap_up")
+class EndWrapUp(Command):
+    """End an agent's wrap-up: ready for the next call."""
+
+    agent: str
+
+
+@_command("call.transfer")
+class TransferCall(Command):
+    """Send a call to an agent, a queue, an IVR flow or an outside number."""
+
+    call_uuid: str
+    target_kind: TransferKind
+    target: str
+    by_agent: typing.Optional[str] = None  # None: the system (a supervisor's screen, a task)
+
+
+@_command("call.hangup")
+class HangupCall(Command):
+    """Hang up a call with a FreeSWITCH hangup cause."""
+
+    call_uuid: str
+    cause: str = "NORMAL_CLEARING"
+
+
+@_command("call.supervise")
+class SuperviseCall(Command):
+    """Ring a supervisor's extension into a call, listening, whispering or barging."""
+
+    call_uuid: str
+    supervisor: str  # the supervisor's extension
+    mode: SuperviseMode
+
+
+@_command("callback.originate")
+class OriginateCallback(Command):
+    """Call a number back and queue the answered call like a caller."""
+
+    number: str
+    queue: str
+    caller_id: str = ""
+    priority: int = 0
+
+
+@_command("catalog.reload")
+class ReloadCatalog(Command):
+    """Read the queues and agents again from where they are defined."""
+
+
+# -- the encoding -----------------------------------------------------------------------------
+
+def to_dict(command):
+    """A JSON-safe dict of the command with its ``"type"``."""
+    return codec.to_dict(command)
+
+
+def encode(command):
+    """The one JSON text of a command."""
+    return json.dumps(to_dict(command), separators=(",", ":"), sort_keys=True)
+
+
+def from_dict(data):
+    """The command a dict from :func:`to_dict` describes; codec.FieldError names a bad field."""
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise MalformedCommand('not an object with a string "type"')
+    cls = COMMAND_TYPES.get(data["type"])
+    if cls is None:
+        raise UnknownCommand(data["type"])
+    return codec.from_dict(cls, data)
+
+
+def decode(text):
+    """The command a JSON text (str or bytes) from :func:`encode` holds."""
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as exc:  # json's own errors: the body is not JSON
+        raise MalformedCommand(f"not JSON: {exc}") from exc
+    return from_dict(data)
+
+
+# -- what the engine offers -------------------------------------------------------------------
+
+class AgentView(typing.TypedDict):
+    """One agent as ``agents()`` lists it (fs_cc.acd.agents.Agent.to_dict)."""
+
+    extension: str
+    name: str
+    queues: typing.List[str]
+    status: str  # an fs_cc.acd.agents.AgentStatus value
+    status_since: typing.Optional[str]  # ISO 8601 UTC
+    last_call_ended_at: typing.Optional[str]
+    skills: typing.Dict[str, int]  # skill name -> level
+
+
+class QueueView(typing.TypedDict):
+    """One queue as ``queues()`` lists it (fs_cc.acd.acd.ACD.queues)."""
+
+    name: str
+    strategy: str
+    waiting: int
+    agents_available: int
+    agents_logged_in: int
+
+
+class CallView(typing.TypedDict):
+    """One call in progress as ``calls()`` lists it: the session and its legs (Channel.to_dict)."""
+
+    uuid: str
+    caller: str
+    did: str
+    started_at: typing.Optional[str]
+    legs: typing.List[dict]
+
+
+@typing.runtime_checkable
+class ControlBackend(typing.Protocol):
+    """What an engine offers its control interface.
+
+    ``execute`` raises UnknownTarget, CommandRefused or fs_cc.acd.agents' UnknownAgent,
+    UnknownQueue, InvalidStatus, InvalidTransition for what it will not do; anything else it
+    raises is a bug (a 500).
+    """
+
+    def agents(self) -> typing.List[AgentView]:
+        """Each agent's live state."""
+
+    def queues(self) -> typing.List[QueueView]:
+        """Each queue's live figures."""
+
+    def calls(self) -> typing.List[CallView]:
+        """Calls in progress with their legs."""
+
+    def execute(self, command: Command) -> dict:
+        """Carry out ``command``; a JSON-safe dict of what it did (the agent after, the job...)."""

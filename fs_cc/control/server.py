@@ -1,0 +1,229 @@
+"""The engine's side of the control interface: a WSGI app on a loopback port (gevent).
+
+Routes: ``POST /commands`` (a command's JSON), ``GET /agents``, ``/queues``, ``/calls``,
+``/events`` (server-sent events of every domain event on the engine's bus) and ``/health``.
+
+Only programs may talk to it, never a browser: a page on any site could otherwise drive an
+agent's phone from the supervisor's machine. So every request but /health needs the secret
+(``Authorization: Bearer``), anything carrying a browser's marks (``Origin``, ``Sec-Fetch-*``) is
+refused, a body is read only as ``application/json`` (a cross-site form or ``fetch`` without a
+preflight cannot send that type) and no ``Access-Control-*`` header is ever sent.
+"""
+
+import hmac
+import json
+import logging
+import queue
+
+from gevent.pool import Pool
+from gevent.pywsgi import WSGIServer
+
+from fs_cc import codec
+from fs_cc.acd.agents import InvalidStatus, InvalidTransition, UnknownAgent, UnknownQueue
+from fs_cc.control import commands, sse
+from fs_cc.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 15.0
+MAX_BODY = 64 * 1024
+# events a stream may fall behind by before it is cut (its reader reconnects and reloads)
+STREAM_BACKLOG = 10_000
+
+# fs_cc.acd's errors, by class: a built-in KeyError from a bug must read as a 500
+ACD_REFUSALS = {UnknownAgent: (404, "agent"), UnknownQueue: (404, "queue"),
+                InvalidStatus: (400, "status"), InvalidTransition: (409, "status")}
+REFUSALS = (commands.CommandError, *ACD_REFUSALS)
+
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+            404: "Not Found", 405: "Method Not Allowed", 413: "Content Too Large",
+            415: "Unsupported Media Type", 409: "Conflict", 500: "Internal Server Error",
+            503: "Service Unavailable"}
+
+
+class HttpError(Exception):
+    """An answer other than 200, with the JSON error body's message and field."""
+
+    def __init__(self, status, error, field=None, headers=()):
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.field = field
+        self.headers = list(headers)
+
+
+def refusal(exc):
+    """(status, field) of a domain error the backend raised (one of REFUSALS)."""
+    if isinstance(exc, commands.CommandError):
+        return exc.status, exc.field
+    return next(answer for cls, answer in ACD_REFUSALS.items() if isinstance(exc, cls))
+
+
+class ControlApp:
+    """WSGI application serving the control interface over a ControlBackend and a bus."""
+
+    _ALLOWED = {"/commands": "POST", "/events": "GET", "/health": "GET", "/agents": "GET",
+                "/queues": "GET", "/calls": "GET"}
+
+    def __init__(self, backend, secret, bus=None, heartbeat=HEARTBEAT_SECONDS):
+        if not secret:
+            raise ConfigError("the control interface needs a secret (control_secret)")
+        self.backend = backend
+        self.bus = bus
+        self.heartbeat = heartbeat
+        self._secret = secret.encode("utf-8")
+
+    def __call__(self, environ, start_response):
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO", "/")
+        try:
+            self._guard(method, path, environ)
+            if path == "/events":
+                return self._events(start_response)
+            status, body = 200, self._route(method, path, environ)
+            headers = []
+        except HttpError as exc:
+            status, headers = exc.status, exc.headers
+            body = {"error": exc.error, "field": exc.field}
+        except Exception:  # the control loop must outlive any one request
+            logger.exception("control request %s %s failed", method, path)
+            status, body, headers = 500, {"error": "internal error", "field": None}, []
+        payload = json.dumps(body).encode("utf-8")
+        start_response(f"{status} {_REASONS.get(status, 'Error')}",
+                       [("Content-Type", "application/json"),
+                        ("Content-Length", str(len(payload))),
+                        ("Cache-Control", "no-store"),
+                        ("X-Content-Type-Options", "nosniff"), *headers])
+        return [payload]
+
+    def _guard(self, method, path, environ):
+        """Refuse browsers, unknown routes, wrong methods and callers without the secret."""
+        if "HTTP_ORIGIN" in environ or any(key.startswith("HTTP_SEC_FETCH_") for key in environ):
+            raise HttpError(403, "browsers may not use the engine's control interface")
+        if method == "OPTIONS":  # there is no CORS preflight to answer, on any path
+            raise HttpError(405, "OPTIONS is not served", headers=[("Allow", "GET, POST")])
+        allowed = self._ALLOWED.get(path)
+        if allowed is None:
+            raise HttpError(404, f"no such resource {path}")
+        if method != allowed:
+            raise HttpError(405, f"{path} takes {allowed} only", headers=[("Allow", allowed)])
+        if path != "/health" and not self._authorized(environ.get("HTTP_AUTHORIZATION", "")):
+            raise HttpError(401, "the control secret is required (Authorization: Bearer)",
+                            headers=[("WWW-Authenticate", 'Bearer realm="fs_cc control"')])
+
+    def _authorized(self, header):
+        scheme, _, token = header.partition(" ")
+        # compare_digest takes as long whatever prefix matches: the secret cannot be guessed
+        # byte by byte from response times
+        return scheme == "Bearer" and hmac.compare_digest(token.strip().encode("utf-8"),
+                                                          self._secret)
+
+    def _route(self, method, path, environ):
+        if path == "/health":
+            return {"ok": True}
+        if path == "/commands":
+            return {"result": self._execute(self._command(environ))}
+        if path == "/agents":
+            return {"agents": self.backend.agents()}
+        if path == "/queues":
+            return {"queues": self.backend.queues()}
+        return {"calls": self.backend.calls()}
+
+    def _command(self, environ):
+        content_type = environ.get("CONTENT_TYPE", "")
+        if content_type.strip().lower() != "application/json":
+            raise HttpError(415, f"a command is sent as application/json, not {content_type!r}",
+                            "Content-Type")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise HttpError(400, "Content-Length is not a number", "Content-Length") from None
+        if length > MAX_BODY:
+            raise HttpError(413, f"a command is at most {MAX_BODY} bytes", "Content-Length")
+        body = environ["wsgi.input"].read(length)
+        try:
+            return commands.decode(body)
+        except commands.CommandError as exc:
+            raise HttpError(exc.status, str(exc), exc.field) from exc
+        except codec.FieldError as exc:
+            raise HttpError(400, str(exc), exc.field) from exc
+
+    def _execute(self, command):
+        try:
+            result = self.backend.execute(command)
+        except REFUSALS as exc:
+            status, field = refusal(exc)
+            logger.info("control command %s refused (%s, %s): %s", command.TYPE, status, field,
+                        exc)
+            raise HttpError(status, str(exc), field) from exc
+        logger.info("control command %s done", command.TYPE)
+        return result
+
+    def _events(self, start_response):
+        if self.bus is None:
+            raise HttpError(503, "this engine publishes no events")
+        stream = EventStream(self.bus, self.heartbeat)
+        start_response("200 OK", list(sse.HEADERS))
+        return stream
+
+
+class EventStream:
+    """One /events response: every event the bus publishes from now on, as SSE frames.
+
+    Subscribed when built, so nothing published after the response starts is missed. The
+    server calls ``close()`` when the response ends or its client goes away.
+    """
+
+    def __init__(self, bus, heartbeat, backlog=STREAM_BACKLOG):
+        self.heartbeat = heartbeat
+        self._queue = queue.Queue(maxsize=backlog)
+        self._overflowed = False
+        self._subscription = bus.subscribe(self._offer)
+
+    def _offer(self, event):
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:  # a reader that stopped reading must not grow the engine's memory
+            self._overflowed = True
+
+    def __iter__(self):
+        # a first frame at once: the reader knows the stream is open (headers go out with it)
+        yield sse.comment("fs_cc events").encode("utf-8")
+        while not self._overflowed:
+            try:
+                event = self._queue.get(timeout=self.heartbeat)
+            except queue.Empty:
+                yield sse.comment("heartbeat").encode("utf-8")
+                continue
+            yield sse.event_frame(event).encode("utf-8")
+        logger.warning("control /events reader fell %s events behind; stream cut",
+                       self._queue.maxsize)
+
+    def close(self):
+        """Stop the subscription."""
+        self._subscription.close()
+
+
+class ControlServer:
+    """Serves :class:`ControlApp` on a loopback port inside the engine (gevent)."""
+
+    def __init__(self, backend, host="127.0.0.1", port=8022, *, secret, bus=None,
+                 heartbeat=HEARTBEAT_SECONDS):
+        # in a pool, so that stop() ends the event streams too (it kills what is still running)
+        self._server = WSGIServer((host, port), ControlApp(backend, secret, bus, heartbeat),
+                                  spawn=Pool(), log=None,
+                                  error_log=logging.getLogger(__name__ + ".wsgi"))
+
+    def start(self):
+        """Bind and serve in the background."""
+        self._server.start()
+        logger.info("control interface on http://%s:%s", *self.address)
+
+    @property
+    def address(self):
+        """The (host, port) actually bound."""
+        return self._server.address
+
+    def stop(self, timeout=2):
+        """Stop serving."""
+        self._server.stop(timeout=timeout)

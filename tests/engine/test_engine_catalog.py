@@ -1,0 +1,142 @@
+"""The engine's agents, queues and DID routes come from the database's catalog, applied live."""
+
+import dataclasses
+import shutil
+
+import pytest
+
+from fs_cc import events
+from fs_cc.catalog import Catalog
+from fs_cc.control import commands as cmd
+from fs_cc.engine import Engine
+from fs_cc.errors import ConfigError
+from tests.engine.support import RecordingPublisher, engine_settings
+from tests.test_catalog import no_notify, write  # noqa: F401
+from tests.web.support import app_on, database_url_for, dispose, migrated_databases  # noqa: F401
+from web import bootstrap_demo
+
+REPO_FLOWS = __import__("pathlib").Path(__file__).resolve().parents[2] / "ivr_flows"
+
+QUEUE_FLOW = """\
+name: billing_line
+start: wait
+nodes:
+  wait:
+    type: queue
+    queue: billing
+"""
+
+
+@pytest.fixture
+def flows(tmp_path):
+    """A flows directory: main.yaml (the shipped one) and billing.yaml (queue billing)."""
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    shutil.copy(REPO_FLOWS / "main.yaml", folder / "main.yaml")
+    (folder / "billing.yaml").write_text(QUEUE_FLOW, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def database(request, tmp_path, flows, migrated_databases):  # noqa: F811
+    """(app, url): the web app on a migrated SQLite database, its flows those of ``flows``."""
+    url = database_url_for(migrated_databases, "sqlite")
+    app = app_on(tmp_path, url)
+    settings = app.extensions["fs_cc_settings"]
+    app.extensions["fs_cc_settings"] = dataclasses.replace(settings,
+                                                           ivr_flow=flows / "main.yaml")
+    yield app, url
+    dispose(app)
+
+
+def test_given_a_routed_flow_naming_an_unknown_queue_when_engine_starts_then_refused_at_its_line(
+        tmp_path, flows):
+    catalog = Catalog.from_settings(["sales", "support"], [])
+    catalog = Catalog.build(catalog.queues.values(), [], {"4001": "billing"}, "main", 1)
+    settings = engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml")
+
+    with pytest.raises(ConfigError) as caught:
+        Engine(settings, publisher=RecordingPublisher(), catalog=catalog)
+
+    assert caught.value.line == 6 and str(flows / "billing.yaml") in str(caught.value)
+    assert "unknown queue 'billing'" in str(caught.value)
+
+
+def test_given_a_route_to_a_missing_flow_file_when_engine_starts_then_refused_naming_the_number(
+        tmp_path, flows):
+    catalog = Catalog.build(Catalog.from_settings(["sales", "support"], []).queues.values(), [],
+                            {"4002": "nowhere"}, "main", 1)
+    settings = engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml")
+
+    with pytest.raises(ConfigError) as caught:
+        Engine(settings, publisher=RecordingPublisher(), catalog=catalog)
+
+    assert "flow 'nowhere'" in str(caught.value) and "4002" in str(caught.value)
+
+
+def test_given_the_database_catalog_when_engine_starts_then_its_agents_queues_and_routes(
+        tmp_path, flows, database):
+    app, url = database
+    bootstrap_demo(app)
+    write(app, "queues", "create", {"name": "billing"})
+    write(app, "dids", "create", {"number": "4001", "flow": "billing"})
+    engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
+                                    database_url=url), publisher=RecordingPublisher())
+    try:
+        assert sorted(q["name"] for q in engine.queues()) == ["billing", "sales", "support"]
+        assert [a["extension"] for a in engine.agents()] == [str(n) for n in range(1000, 1010)]
+        assert engine.flows.flow_name_for("4001") == "billing"
+        assert engine.flows.flow_name_for("4000") == "main"
+        assert engine.flows.flow_name_for("95123") == "main"  # no route: the default
+    finally:
+        engine.stop()
+
+
+def test_given_catalog_changes_in_the_web_when_reload_commanded_then_applied_without_restart(
+        tmp_path, flows, database):
+    app, url = database
+    bootstrap_demo(app)
+    engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
+                                    database_url=url), publisher=RecordingPublisher())
+    try:
+        write(app, "queues", "create", {"name": "billing"})
+        write(app, "agents", "create", {"extension": "2000", "name": "Wang Fang",
+                                        "queues": {"billing": 1}, "skills": {"mandarin": 8}})
+        write(app, "dids", "create", {"number": "4001", "flow": "billing"})
+        assert "2000" not in {a["extension"] for a in engine.agents()}
+
+        result = engine.execute(cmd.ReloadCatalog())
+
+        assert result["version"] >= 4
+        agents = {a["extension"]: a for a in engine.agents()}
+        assert agents["2000"]["queues"] == ["billing"]
+        assert agents["2000"]["skills"] == {"mandarin": 8}
+        assert "billing" in {q["name"] for q in engine.queues()}
+        assert engine.flows.flow_name_for("4001") == "billing"
+        engine.execute(cmd.AgentLogin(agent="2000", queue="billing"))
+        assert engine.store.get_agent("2000").status.value == "available"
+        logged = [e for e in engine.outbox.pending_events() if isinstance(e, events.AgentLoggedIn)]
+        assert [(e.agent, e.queue) for e in logged] == [("2000", "billing")]
+    finally:
+        engine.stop()
+
+
+def test_given_a_catalog_change_that_breaks_a_flow_when_reloaded_then_refused_and_old_kept(
+        tmp_path, flows, database):
+    app, url = database
+    bootstrap_demo(app)
+    write(app, "queues", "create", {"name": "billing"})
+    write(app, "dids", "create", {"number": "4001", "flow": "billing"})
+    engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
+                                    database_url=url), publisher=RecordingPublisher())
+    try:
+        write(app, "queues", "disable", "billing")
+
+        with pytest.raises(cmd.CommandRefused) as caught:
+            engine.execute(cmd.ReloadCatalog())
+
+        assert caught.value.field == "catalog"
+        assert "unknown queue 'billing'" in caught.value.reason
+        assert "billing" in {q["name"] for q in engine.queues()}  # the old catalog stays
+    finally:
+        engine.stop()

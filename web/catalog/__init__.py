@@ -1,0 +1,1 @@
+"""The catalog feature: queues, agents, memberships and DID routes, edited by admins."""

@@ -1,0 +1,79 @@
+"""The demo catalog: the settings' queues and agents, and DID 4000 to the settings' flow.
+
+Seeded only into an empty catalog (no queue, agent or route, enabled or not), so running it
+again, or after an admin changed anything, changes nothing.
+"""
+
+import logging
+
+import sqlalchemy as sa
+
+from fs_cc.acd.config import parse_agents, parse_queues
+from fs_cc.errors import ConfigError
+from web.auth.models import User
+from web.catalog import rules
+from web.catalog.errors import CatalogError
+from web.catalog.models import Agent, DidRoute, Queue, QueueMember
+from web.catalog.services import CatalogChanges
+
+logger = logging.getLogger(__name__)
+
+DEMO_NUMBER = "4000"
+
+
+def catalog_is_empty(session):
+    """Whether no queue, agent or DID route exists at all."""
+    return not any(session.execute(sa.select(sa.exists().select_from(model))).scalar()
+                   for model in (Queue, Agent, DidRoute))
+
+
+def seed_demo_catalog(session, notify, settings):
+    """Seed an empty catalog from ``settings``; returns whether it did.
+
+    Users whose extension is a seeded agent's (and who are no agent yet) are linked to it.
+    """
+    changes = CatalogChanges(session, notify)
+    queues = parse_queues(settings.queues)
+    agents = parse_agents(settings.agents, queues)
+    flow = settings.ivr_flow.stem
+    if not catalog_is_empty(session):
+        logger.info("catalog not empty: no demo catalog seeded")
+        return False
+    try:
+        with changes.change("demo catalog seeded"):
+            _seed(session, queues, agents, flow)
+    except CatalogError as exc:  # the settings hold what the catalog refuses
+        raise ConfigError(f"the settings' queues and agents cannot seed the catalog: "
+                          f"{exc.message}") from exc
+    except _SeededMeanwhile:
+        logger.info("catalog seeded by another process meanwhile")
+        return False
+    logger.info("demo catalog seeded: %s queues, %s agents, %s -> %s (default)",
+                len(queues), len(agents), DEMO_NUMBER, flow)
+    return True
+
+
+class _SeededMeanwhile(Exception):
+    """Another process filled the catalog between our look and our lock."""
+
+
+def _seed(session, queues, agents, flow):
+    if not catalog_is_empty(session):  # looked again under the version row's lock
+        raise _SeededMeanwhile()
+    by_name = {}
+    for queue in queues.values():
+        by_name[queue.name] = Queue(name=rules.queue_name(queue.name),
+                                    strategy=rules.strategy(queue.strategy),
+                                    moh=queue.moh, enabled=True)
+        session.add(by_name[queue.name])
+    users = {user.extension: user for user in session.execute(
+        sa.select(User).where(User.extension.is_not(None))).scalars()}
+    for item in agents:
+        agent = Agent(extension=rules.extension(item["extension"]), name=item["name"],
+                      skills=rules.skills(item.get("skills") or {}), enabled=True,
+                      user=users.get(item["extension"]))
+        agent.memberships = [QueueMember(queue=by_name[name], level=1)
+                             for name in item["queues"]]
+        session.add(agent)
+    session.add(DidRoute(number=DEMO_NUMBER, flow=flow, description="Demo number",
+                         enabled=True, is_default=True))

@@ -1,0 +1,1 @@
+"""Live events for the browser: the engine's domain events as server-sent events (/api/events)."""

@@ -1,0 +1,83 @@
+"""GET /api/events: the live events the user may see, as server-sent events.
+
+The stream needs a server that serves other requests while it is open: ``fs-cc web`` is
+gevent's WSGIServer in a monkey-patched process, one greenlet a request. The stream holds no
+database connection (the session ends with the request's app context, before streaming).
+"""
+
+import redis
+from flask import Blueprint, Response, current_app, g
+
+from fs_cc.bus import RedisBus
+from fs_cc.control import sse
+from web.auth.decorators import login_required
+from web.events.relay import BACKOFF, BusSource, ControlSource, EventRelay, Notice
+from web.events.scope import scope_for
+
+bp = Blueprint("events", __name__, url_prefix="/api")
+
+HEARTBEAT_SECONDS = 15.0
+RETRY_MS = 3000  # how long a browser waits before reconnecting a dropped stream
+
+
+def engine_bus_is_redis(settings):
+    """Whether the engine publishes on Redis (fs_cc.engine.build_bus's rule, kept in step)."""
+    return bool(settings.redis_url) and settings.state_store == "redis"
+
+
+def event_source(app):
+    """Where this web process reads live events: the engine's Redis stream, else its /events."""
+    settings = app.extensions["fs_cc_settings"]
+    backoff = app.config.get("EVENTS_RECONNECT_BACKOFF", BACKOFF)  # (first, longest) seconds
+    if engine_bus_is_redis(settings):
+        url = settings.redis_url
+        prefix = app.config.get("FS_CC_BUS_PREFIX")  # None: the engine's default
+
+        def make_bus():
+            client = redis.Redis.from_url(url)
+            return RedisBus(client) if prefix is None else RedisBus(client, prefix=prefix)
+
+        return BusSource(make_bus, backoff)
+    return ControlSource(app.extensions["fs_cc_control"], backoff)
+
+
+@bp.record_once
+def _build_relay(state):
+    # one relay per app (per web process), built with the app; it reads nothing until a stream
+    # opens, so CLI commands and tests that build the app connect nowhere
+    state.app.extensions["fs_cc_events"] = EventRelay(event_source(state.app))
+
+
+def relay():
+    """The app's EventRelay."""
+    return current_app.extensions["fs_cc_events"]
+
+
+def frames(events_relay, scope, heartbeat):
+    """The SSE text of one stream: events ``scope`` lets through, notices, heartbeats."""
+    listener = events_relay.listen()
+    try:
+        yield f"retry: {RETRY_MS}\n" + sse.comment("fs_cc live events")
+        while not listener.overflowed:
+            item = listener.get(heartbeat)
+            if item is None:
+                yield sse.comment("heartbeat")
+            elif isinstance(item, Notice):
+                yield sse.named_frame(item.value)
+            elif scope.sees(item):
+                yield sse.event_frame(item)
+    finally:  # the client went away (the server closes the response) or fell too far behind
+        events_relay.forget(listener)
+
+
+@bp.route("/events")
+@login_required
+def stream():
+    """Live events: everything for supervising roles, an agent's own extension and calls."""
+    heartbeat = current_app.config.get("EVENTS_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
+    response = Response(frames(relay(), scope_for(g.user), heartbeat),
+                        content_type=dict(sse.HEADERS)["Content-Type"])
+    for name, value in sse.HEADERS:
+        if name != "Content-Type":
+            response.headers[name] = value
+    return response

@@ -1,0 +1,1 @@
+"""The facts feature: the engines' events, stored once each, and the records folded from them."""
