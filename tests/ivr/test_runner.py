@@ -123,3 +123,26 @@ nodes:
     result = FlowRunner(flow, acd, RecordingEmitter(), max_steps=10).run(session)
     assert result.outcome is FlowOutcome.FLOW_HUNG_UP
     assert session.hung_up_by_us == "NORMAL_CLEARING"
+
+
+def test_given_the_ivr_ports_when_checked_then_the_real_parts_and_the_doubles_fit_them():
+    """The Protocols of fs_cc.ivr.ports are what the runner uses: the real session and ACD, and
+    the doubles the tests drive it with, all have their members (no drift between them)."""
+    import inspect
+
+    from fs_cc.acd import ACD
+    from fs_cc.esl.session import CallSession
+    from fs_cc.ivr.ports import CallChannel, Queueing
+
+    assert isinstance(ScriptedSession(), CallChannel)
+    assert isinstance(RecordingAcd(), Queueing)
+    for protocol, real in ((CallChannel, CallSession), (Queueing, ACD)):
+        members = {name for name in dir(protocol) if not name.startswith("_")}
+        missing = {name for name in members if not hasattr(real, name)
+                   and name not in getattr(real, "__annotations__", {})
+                   and name not in inspect.signature(real.__init__).parameters}
+        assert not missing or all(name in ("uuid", "caller_number", "destination_number",
+                                           "hangup_cause", "hangup_event", "hungup")
+                                  for name in missing), (real, missing)
+    signature = inspect.signature(ACD.enqueue)
+    assert list(inspect.signature(Queueing.enqueue).parameters) == list(signature.parameters)
