@@ -20,7 +20,7 @@ from fs_cc.acd import ACD
 from fs_cc.actions import EngineActions
 from fs_cc.adoption import Adopter
 from fs_cc.acd.config import define_catalog_agents, queues_from_catalog
-from fs_cc.bus import InProcessBus
+from fs_cc.bus import BusUnavailable, InProcessBus
 from fs_cc.callctl import CallControl
 from fs_cc.callflow import CallHandler
 from fs_cc.channels import ChannelTracker, ResyncError
@@ -36,6 +36,7 @@ from fs_cc.ivr.sounds import missing_sounds
 from fs_cc.livecalls import LiveCalls
 from fs_cc.sounds import sound_prefix
 from fs_cc.outbox import CeleryPublisher, Outbox
+from fs_cc.registry import EngineRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,15 @@ def build_bus(settings):
     return InProcessBus()
 
 
+def build_registry(settings):
+    """The engines' registry in Redis when engines share state there (None for one engine)."""
+    if settings.state_store == "redis" and settings.redis_url:
+        import redis
+
+        return EngineRegistry(redis.Redis.from_url(settings.redis_url))
+    return None
+
+
 class Engine:
     """Everything one engine process runs, built from settings (collaborators may be injected)."""
 
@@ -105,8 +115,10 @@ class Engine:
         self.id = engine_id(settings.var_dir)
         self.bus = bus if bus is not None else build_bus(settings)
         self.live = LiveCalls()
+        self.registry = build_registry(settings)
+        listeners = [self.live] if self.registry is None else [self.live, self._note_owner]
         self.emitter = Emitter(events.EventSequencer(self.id, start=self.outbox.last_seq(self.id)),
-                               self.outbox, self.bus, listeners=[self.live])
+                               self.outbox, self.bus, listeners=listeners)
         self.ctl = CallControl(self.esl)
         self.acd = ACD(self.store, self.ctl, queues_from_catalog(self.catalog), self.emitter,
                        ring_timeout=settings.ring_timeout)
@@ -170,6 +182,11 @@ class Engine:
             self._alive.kill()
         if self._bus_feed is not None:
             self._bus_feed.close()
+        if self.registry is not None:
+            try:
+                self.registry.withdraw(self.id)
+            except BusUnavailable as exc:
+                logger.warning("engine %s not withdrawn: %s", self.id, exc)
         self.acd.stop()
         self.control.stop()
         self.esl.stop()
@@ -196,7 +213,22 @@ class Engine:
     def _alive_loop(self):
         while True:
             self.outbox.mark_alive()
+            if self.registry is not None:
+                try:
+                    self.registry.announce(self.id, "http://%s:%s" % self.control.address)
+                except BusUnavailable as exc:
+                    logger.warning("engine %s not announced: %s", self.id, exc)
             gevent.sleep(ALIVE_SECONDS)
+
+    def _note_owner(self, event):
+        # several engines: the web sends a call's commands to the engine that owns it
+        try:
+            if isinstance(event, (events.CallStarted, events.CallAdopted)):
+                self.registry.own_call(event.call_uuid, self.id)
+            elif isinstance(event, events.CallEnded):
+                self.registry.release_call(event.call_uuid)
+        except BusUnavailable as exc:
+            logger.warning("call %s: owner not noted: %s", event.call_uuid, exc)
 
     def _on_bus_event(self, event):
         if event.engine == self.id:

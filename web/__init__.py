@@ -45,6 +45,7 @@ def _config_from_settings(settings):
 def create_app(test_config=None, settings=None):
     """Build the Flask app from fs_cc settings (loaded here when not given), then ``test_config``."""
     from fs_cc.control import ControlClient
+    from fs_cc.control.engines import EngineRouter
 
     if settings is None:
         from fs_cc.config import load_settings
@@ -61,9 +62,11 @@ def create_app(test_config=None, settings=None):
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
-    app.extensions["fs_cc_control"] = ControlClient(
-        app.config["FS_CC_CONTROL_URL"], app.config["FS_CC_CONTROL_SECRET"],
-        timeout=app.config["FS_CC_CONTROL_TIMEOUT"])
+    app.extensions["fs_cc_control"] = EngineRouter(
+        ControlClient(app.config["FS_CC_CONTROL_URL"], app.config["FS_CC_CONTROL_SECRET"],
+                      timeout=app.config["FS_CC_CONTROL_TIMEOUT"]),
+        _engine_registry(settings), app.config["FS_CC_CONTROL_SECRET"],
+        app.config["FS_CC_CONTROL_TIMEOUT"])
 
     from web import models  # noqa: F401  (every model known to the metadata)
     from web.agents.views import bp as agents_bp
@@ -83,6 +86,17 @@ def create_app(test_config=None, settings=None):
     app.register_error_handler(404, _handle_not_found)
     app.add_url_rule("/", "index", lambda: redirect(url_for("calls.index")))
     return app
+
+
+def _engine_registry(settings):
+    """Several engines share Redis state: the registry of their control addresses (else None)."""
+    if not (settings.redis_url and settings.state_store == "redis"):
+        return None
+    import redis
+
+    from fs_cc.registry import EngineRegistry
+
+    return EngineRegistry(redis.Redis.from_url(settings.redis_url))
 
 
 def _timezone(name):

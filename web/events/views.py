@@ -38,7 +38,7 @@ def event_source(app):
             return RedisBus(client) if prefix is None else RedisBus(client, prefix=prefix)
 
         return BusSource(make_bus, backoff)
-    return ControlSource(app.extensions["fs_cc_control"], backoff)
+    return ControlSource(app.extensions["fs_cc_control"].default, backoff)
 
 
 @bp.record_once
