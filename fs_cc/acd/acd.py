@@ -18,10 +18,19 @@ from fs_cc.acd.legs import LegFollower
 from fs_cc.acd.offer import Offers
 from fs_cc.acd.router import Router
 from fs_cc.acd.waiting import Caller, Phase, QueueResult
+from fs_cc.errors import FsCcError
 from fs_cc.esl.errors import ConnectionLost, ESLError, ESLTimeout
 from fs_cc.events import HangupSide, QueueOutcome
 
 logger = logging.getLogger(__name__)
+
+class UnknownCaller(FsCcError, LookupError):
+    """No caller with this call UUID is in the ACD's hands."""
+
+    def __init__(self, call_uuid):
+        self.call_uuid = call_uuid
+        super().__init__(f"no queued call {call_uuid!r}")
+
 
 ACD_OWNED = (AgentStatus.RESERVED, AgentStatus.ON_CALL)  # only the ACD moves agents there
 DEFAULT_MOH = "local_stream://moh"
@@ -209,6 +218,19 @@ class ACD:
         caller = self.callers.get(call_uuid)
         if caller is not None:
             self._hung_up(caller, cause, event)
+
+    def set_priority(self, call_uuid, priority):
+        """Change a waiting caller's priority (its wait so far counts); the router looks again."""
+        caller = self.callers.get(call_uuid)
+        if caller is None:
+            raise UnknownCaller(call_uuid)
+        caller.priority = int(priority)
+        if caller.phase is Phase.WAITING and self.store.dequeue_caller(caller.queue, call_uuid):
+            self.store.enqueue_caller(caller.queue, call_uuid, caller.since, caller.priority)
+        self.emit(events.CallPriorityChanged, call_uuid=call_uuid, queue=caller.queue,
+                  priority=caller.priority)
+        self.router.caller_waiting(caller)
+        return {"call_uuid": call_uuid, "queue": caller.queue, "priority": caller.priority}
 
     def caller_unbridged(self, call_uuid, event):
         """The caller's channel saw its bridge end (told by its socket; the link may be down)."""

@@ -4,7 +4,7 @@ import gevent
 import pytest
 
 from fs_cc import events
-from fs_cc.acd import ACD, AgentStatus, MemoryStore, Queue
+from fs_cc.acd import ACD, AgentStatus, MemoryStore, Queue, RedisStore
 from fs_cc.callctl import CallControl
 from fs_cc.emitter import RecordingEmitter
 from fs_cc.events import OfferFailure, QueueOutcome
@@ -162,11 +162,10 @@ def test_given_a_busy_then_an_answering_agent_when_served_then_the_facts_tell_it
 
 
 def test_given_two_engines_on_one_redis_under_load_then_no_agent_is_offered_two_calls(
-        acds, make_store):
+        acds, redis_prefix):
     """Two ACDs (two engines) share agents in Redis; callers arrive on both; agents free up."""
-    store_a, store_b = make_store(), make_store()
-    if isinstance(store_a, MemoryStore):
-        pytest.skip("two engines share state only through Redis")
+    client, prefix = redis_prefix
+    store_a, store_b = RedisStore(client, prefix=prefix), RedisStore(client, prefix=prefix)
     acd_a, switch_a = make(acds, store_a)
     acd_b, switch_b = make(acds, store_b)
     # what the engines' bus does: an agent freed on one engine wakes the other's router
@@ -209,3 +208,25 @@ def test_given_two_engines_on_one_redis_under_load_then_no_agent_is_offered_two_
     assert sum(len(calls) for calls in by_agent.values()) == 30  # each caller rung exactly once
     assert sorted(c for calls in by_agent.values() for c in calls) == sorted(
         line.uuid for line in lines)
+
+
+def test_given_a_priority_raised_while_waiting_when_an_agent_frees_then_that_caller_first(
+        acds, clock):
+    store = MemoryStore(clock=clock)
+    acd, switch = make(acds, store)
+    store.define_agent("1000", "Ana", ["sales"])
+    first = caller(acd, "first", "sales")
+    clock.advance(30)
+    second = caller(acd, "second", "sales")
+    assert store.waiting_callers("sales") == ["first", "second"]
+
+    assert acd.set_priority("second", 3)["priority"] == 3
+
+    assert store.waiting_callers("sales") == ["second", "first"]
+    (changed,) = acd._emitter.of_type(events.CallPriorityChanged)
+    assert (changed.call_uuid, changed.queue, changed.priority) == ("second", "sales", 3)
+    acd.login("1000")
+    wait_until(lambda: second.agent == "1000")
+    assert first.agent is None
+    second.caller_hangs_up()
+    first.caller_hangs_up()
