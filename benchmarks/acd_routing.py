@@ -8,42 +8,49 @@ the heads of the lines. These figures say what that buys, in three parts:
 1. Decision latency, pure (no sockets), on MemoryStore and on RedisStore (a real Redis, keys
    under a prefix of this run, deleted at the end): 10,000 agents over 20 queues of uneven
    popularity, each in 1-3 queues, every one speaking English (levels 3-9), some also Spanish,
-   French, German or legal (levels 1-9); 2,000 callers waiting with priorities (mostly 0),
-   waits of up to 10 minutes and skill requests (most none or English, some Spanish, French,
-   German, legal). Timed, each call alone, on a ``Router`` whose ``dispatch`` only records
-   the match (the offer's outcome is then applied, untimed, as a real offer would):
+   French, German or legal; 2,000 callers waiting with priorities (mostly 0), waits of up to
+   10 minutes and skill requests (most none or English, some Spanish, French, German, legal).
+   Each decision is timed alone, on a ``Router`` whose ``dispatch`` only records the match;
+   the offer's outcome is then applied, untimed, as a real offer would:
 
-   (a) ``route_agent``: every agent busy (on a call or a break), one becomes available (untimed)
-       and is matched with the best caller of all its queues; it then goes on the call and a
-       new caller replaces the one served, so 2,000 keep waiting. The new caller's own
+   (a) ``route_agent``: every agent busy (on a call or a break), one becomes available and is
+       matched with the best caller of all its queues; it then goes on the call and a new
+       caller replaces the one served, so 2,000 keep waiting. That new caller's
        ``route_caller`` (nobody free) is timed too: (a').
    (b) ``route_caller``: 2,000 English-only agents available, the 2,000 waiting callers all
-       asking for a skill none of them has (a specialist backlog, so they stay in line and the
-       router must look past them), and a caller of the usual mix arrives: most get an agent
-       (who is then put back, available), the rest join the backlog and are taken out again.
+       asking for a skill none of them has (a specialist backlog: they stay in line and the
+       router must look past them), and a caller of the usual mix arrives: most get an agent,
+       who is then put back (available again), the rest are taken out of line again.
+
+   The garbage collector's full collections during each scenario are counted: they make
+   the maxima.
 
 2. Caller queued -> the agent's originate sent, against the emulator in a separate process
-   (speed 10; agent phones answer after 0.2 s and talk 1 s, simulated). This process runs what
-   the engine runs for it: InboundClient (the engine's event subscription) + CallControl + ACD
-   on a MemoryStore with its router, and an Emitter that publishes on an InProcessBus (no
-   outbox, no subscriber), so building and publishing each event is counted. Callers arrive at
-   20/s (Poisson) for 15 s at 10, 100 and 1,000 agents: each is a loopback channel made with
-   an originate on a second connection (``loopback/9196/default``: the B-leg answers, so the
-   originate returns; the A-leg, the caller, is parked); the clock starts when it returned,
-   just before ``acd.enqueue``, and stops when a CallControl subclass's ``originate`` is
-   called for that caller (the bgapi goes onto the socket right after, under the originate
-   limiter). A caller the router did not serve on its arrival (every fitting agent busy, or a
-   caller ahead of it took the agent) is counted as waiting and left out of the latency.
-   Medians of the steps are printed too: enqueue (it sets ``hangup_after_bridge`` and starts the
-   music, two api round trips, before it wakes the router) -> the router's decision ->
-   ``dispatch`` -> originate.
+   (speed 10: agent phones answer after 20 ms and talk 100 ms, real time). This process runs
+   what the engine runs for it: InboundClient (the engine's event subscription) + CallControl
+   + ACD on a MemoryStore with its router, and an Emitter that publishes on an InProcessBus
+   (no outbox, no subscriber), so building and publishing each event is counted. Callers
+   arrive at 20/s (Poisson) for 15 s at 10, 100 and 1,000 agents (in two queues): each is a
+   loopback channel made with an originate on a second connection (``loopback/9196/default``:
+   its B-leg answers, so the originate returns; the emulator's ``park`` extension never
+   answers, and that originate would wait for its timeout); the clock starts when the
+   originate returned, just before ``acd.enqueue``, and stops when a CallControl subclass's
+   ``originate`` is called for that caller (the bgapi goes onto the socket right after, under
+   the originate limiter). A caller who joined a queue with every agent of it busy (the ACD's
+   own status events and the store say so) waited for an agent: it is counted and left out.
+   Printed with the figure: the steps (``acd.enqueue`` itself, which puts the caller in line
+   and wakes the router, while the channel's preparation (``hangup_after_bridge``, the music)
+   runs beside it; -> dispatch; -> originate), and the api round trip of a probe on a
+   connection of its own meanwhile, what the switch takes to answer. The emulator sets
+   TCP_NODELAY on its ESL sockets as FreeSWITCH's mod_event_socket does (without it a reply
+   written right after an event waits for the client's delayed ACK, about 40 ms on Linux).
 
 3. Backlog: 100 callers waiting in one queue, 1,000 agents on break (phones that talk for an
-   hour, so no call ends during the phase); agents are made available one by one, each after
-   the previous one's originate and 50 ms more, so every offer is separate. Latency per offer:
+   hour, so no call ends during the phase); agents are made available one by one, each 50 ms
+   after the previous one's originate, so every offer is separate. Latency per offer:
    ``acd.set_status(ext, "available")`` -> originate sent for a caller; and this process's CPU
    seconds (``time.process_time``) over the phase divided by the offers: everything the
-   process did meanwhile, the answers and bridges of the offers and their events included.
+   process did meanwhile, the answers, bridges and events of the offers included.
 
 Logging stays at WARNING (an engine writing INFO lines would add their cost). ``--quick`` runs
 smaller sizes for a fast check. Prints figures; asserts nothing.
@@ -57,6 +64,7 @@ monkey.patch_all()  # the ACD, the ESL clients and redis-py all run as greenlets
 
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
+import gc  # noqa: E402
 import math  # noqa: E402
 import pathlib  # noqa: E402
 import random  # noqa: E402
@@ -78,7 +86,7 @@ sys.path.insert(0, str(ROOT))
 from fs_cc import events  # noqa: E402
 from fs_cc.acd import ACD, AgentStatus, MemoryStore, Queue, RedisStore  # noqa: E402
 from fs_cc.acd.router import Router  # noqa: E402
-from fs_cc.acd.waiting import Caller  # noqa: E402
+from fs_cc.acd.waiting import Caller, Phase  # noqa: E402
 from fs_cc.bus import InProcessBus  # noqa: E402
 from fs_cc.callctl import CallControl  # noqa: E402
 from fs_cc.emitter import Emitter  # noqa: E402
@@ -116,7 +124,7 @@ class BenchmarkFailed(Exception):
 
 
 def wait_until(predicate, seconds, what):
-    """Poll ``predicate`` until it holds; after ``seconds`` raise BenchmarkFailed naming ``what``."""
+    """Poll ``predicate`` until it holds; after ``seconds``, BenchmarkFailed naming ``what``."""
     deadline = time.monotonic() + seconds
     while not predicate():
         if time.monotonic() >= deadline:
@@ -128,14 +136,20 @@ def figures(seconds):
     """'median … p99 … max …' of durations in seconds, shown in ms."""
     if not seconds:
         return "no samples"
-    ms = sorted(s * 1000.0 for s in seconds)
-    p99 = ms[max(0, math.ceil(0.99 * len(ms)) - 1)]
-    return f"median {ms[len(ms) // 2]:7.3f} ms  p99 {p99:7.3f} ms  max {ms[-1]:7.3f} ms"
+    return (f"median {median_ms(seconds):7.3f} ms  p99 {p99_ms(seconds):7.3f} ms"
+            f"  max {max(seconds) * 1000.0:7.3f} ms")
 
 
 def median_ms(seconds):
     """The median of durations in seconds, in ms (nan when there are none)."""
     return sorted(seconds)[len(seconds) // 2] * 1000.0 if seconds else float("nan")
+
+
+def p99_ms(seconds):
+    """The 99th percentile (nearest rank) of durations in seconds, in ms (nan when none)."""
+    if not seconds:
+        return float("nan")
+    return sorted(seconds)[max(0, math.ceil(0.99 * len(seconds)) - 1)] * 1000.0
 
 
 # -- a population -------------------------------------------------------------------------------
@@ -244,7 +258,7 @@ class PureRouting:
         self.callers.clear()
 
     def agent_frees(self, samples, waiting):
-        """(a): every agent busy, one at a time becomes available; (route_agent, route_caller) times."""
+        """(a): every agent busy, one at a time becomes free; route_agent, route_caller times."""
         for _ in range(waiting):
             self.enqueue(self.population.caller())
         rng = self.population.rng
@@ -298,6 +312,33 @@ class PureRouting:
         return times, served, len(chosen)
 
 
+class GcPauses:
+    """The garbage collector's pauses while in the ``with`` block (gc.callbacks)."""
+
+    def __init__(self):
+        self.full = []  # seconds of each generation-2 collection
+        self._started = None
+
+    def __enter__(self):
+        gc.callbacks.append(self._note)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self._note)
+        return False
+
+    def _note(self, phase, info):
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif info["generation"] == 2 and self._started is not None:
+            self.full.append(time.perf_counter() - self._started)
+
+    def __str__(self):
+        if not self.full:
+            return "no full GC"
+        return f"{len(self.full)} full GC, longest {max(self.full) * 1000:.0f} ms"
+
+
 def decision_latency(label, store, size):
     """Part 1 on one store: prints (a), (a') and (b)."""
     population = Population(size["queues"])
@@ -306,14 +347,17 @@ def decision_latency(label, store, size):
     setup = time.monotonic() - started
     print(f"{label} ({size['agents']:,} agents over {size['queues']} queues, "
           f"{size['waiting']:,} waiting; setup {setup:.1f} s):")
-    freed, arrived, unmatched = bench.agent_frees(size["samples"], size["waiting"])
+    with GcPauses() as pauses:
+        freed, arrived, unmatched = bench.agent_frees(size["samples"], size["waiting"])
     print(f"  (a)  route_agent, an agent frees, all busy  n={len(freed):5}  {figures(freed)}"
           f"  ({len(freed) - unmatched} matched)")
-    print(f"  (a') route_caller, arrival, all busy        n={len(arrived):5}  {figures(arrived)}")
-    times, served, available = bench.caller_arrives(size["samples"], size["waiting"],
-                                                    size["available"])
-    print(f"  (b)  route_caller, arrival, {available:,} available  n={len(times):5}  "
-          f"{figures(times)}  ({served} matched)")
+    print(f"  (a') route_caller, arrival, all busy        n={len(arrived):5}  {figures(arrived)}"
+          f"  ({pauses} in (a))")
+    with GcPauses() as pauses:
+        times, served, available = bench.caller_arrives(size["samples"], size["waiting"],
+                                                        size["available"])
+    print(f"  (b)  route_caller, arrival, {available:,} available n={len(times):5}  "
+          f"{figures(times)}  ({served} matched; {pauses})")
     bench.clear_line()
 
 
@@ -364,22 +408,23 @@ def port_open(port):
 
 
 class EmulatorProcess:
-    """``fs-cc emulator`` on a free port with short-call and long-call phones; a context manager."""
+    """The emulator (``fs-cc emulator``) on a free port with short-call and long-call phones;
+    a context manager."""
 
     def __init__(self, short_phones, long_phones, workdir):
         self.port = free_port()
-        config = pathlib.Path(workdir) / "phones.yaml"
+        config = pathlib.Path(workdir) / f"phones-{self.port}.yaml"
         lines = [f"  - {{extension: '{SHORT_PHONES + n}', answer_delay: 0.2, talk_seconds: 1}}"
                  for n in range(short_phones)]
         lines += [f"  - {{extension: '{LONG_PHONES + n}', answer_delay: 0.2, talk_seconds: 3600}}"
                   for n in range(long_phones)]
         config.write_text("phones:\n" + "\n".join(lines) + "\n", encoding="utf-8")
-        self._log = open(pathlib.Path(workdir) / "emulator.log", "wb")
+        self._log = open(pathlib.Path(workdir) / f"emulator-{self.port}.log", "wb")
+        command = [sys.executable, "-m", "fs_cc.cli", "emulator"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fs_cc.cli", "emulator", "--host", "127.0.0.1", "--port",
-             str(self.port), "--password", PASSWORD, "--socket", f"127.0.0.1:{free_port()}",
-             "--speed", str(SPEED), "--traffic-cpm", "0", "--config", str(config),
-             "--log-level", "WARNING"],
+            command + ["--host", "127.0.0.1", "--port", str(self.port), "--password", PASSWORD,
+                       "--socket", f"127.0.0.1:{free_port()}", "--speed", str(SPEED),
+                       "--traffic-cpm", "0", "--config", str(config), "--log-level", "WARNING"],
             cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
 
     def __enter__(self):
@@ -428,52 +473,57 @@ class StampingCallControl(CallControl):
         return super().originate(dial_string, app, variables, timeout)
 
 
-class DecisionLog:
-    """Wraps a Router's route_caller and dispatch: when each caller was routed, and who was
-    served by the decision its own arrival woke (the others waited for an agent)."""
+class DispatchLog:
+    """Wraps a Router's dispatch to note when each caller was dispatched (its first offer)."""
 
     def __init__(self, router):
-        self.routed = {}  # call_uuid -> perf_counter when its first route_caller began
-        self.dispatched = {}  # call_uuid -> perf_counter of its dispatch
-        self.on_arrival = set()
-        self._arrival = None
-        self._route_caller, self._dispatch = router.route_caller, router.dispatch
-        router.route_caller = self.route_caller
+        self.dispatched = {}  # call_uuid -> perf_counter
+        self._dispatch = router.dispatch
         router.dispatch = self.dispatch
 
-    def route_caller(self, call_uuid):
-        """The router's decision for a caller, noting whether it is the caller's first."""
-        first = call_uuid not in self.routed
-        if first:
-            self.routed[call_uuid] = time.perf_counter()
-        self._arrival = call_uuid if first else None
-        try:
-            return self._route_caller(call_uuid)
-        finally:
-            self._arrival = None
-
     def dispatch(self, caller, agent):
-        """The router's dispatch, noting when and in which decision."""
+        """The router's dispatch, stamped."""
         self.dispatched.setdefault(caller.call_uuid, time.perf_counter())
-        if caller.call_uuid == self._arrival:
-            self.on_arrival.add(caller.call_uuid)
         return self._dispatch(caller, agent)
 
 
 class LiveACD:
-    """InboundClient + StampingCallControl + ACD (MemoryStore) + router, as the engine wires them."""
+    """InboundClient + StampingCallControl + ACD (MemoryStore) + router, as the engine wires them.
+
+    The emitter's listener follows the agents' status events, so the benchmark knows, without
+    asking the store, whether an agent of a queue was free when a caller joined it.
+    """
 
     def __init__(self, port, queues, agents):
         self.esl = client(port, ENGINE_EVENTS)
         self.ctl = StampingCallControl(self.esl)
         self.store = MemoryStore()
-        emitter = Emitter(events.EventSequencer("bench-acd"), bus=InProcessBus())
+        self.members = dict(agents)  # extension -> its queues
+        self.available = set()
+        emitter = Emitter(events.EventSequencer("bench-acd"), bus=InProcessBus(),
+                          listeners=[self._agent_moved])
         self.acd = ACD(self.store, self.ctl, [Queue(name) for name in queues], emitter,
                        ring_timeout=20)
-        self.log = DecisionLog(self.acd.router)
+        self.log = DispatchLog(self.acd.router)
         for extension, agent_queues in agents:
             self.store.define_agent(extension, extension, agent_queues)
         self.acd.start()
+
+    def _agent_moved(self, event):
+        # the router reserves in the store without an event: an offer tells it (or the store)
+        if isinstance(event, events.AgentStatusChanged):
+            if event.new is events.AgentState.AVAILABLE:
+                self.available.add(event.agent)
+            else:
+                self.available.discard(event.agent)
+        elif isinstance(event, events.OfferedToAgent):
+            self.available.discard(event.agent)
+
+    def agent_free_in(self, queue):
+        """Whether an agent of ``queue`` is available now."""
+        return any(queue in self.members[extension]
+                   and self.store.get_agent(extension).status is S.AVAILABLE
+                   for extension in self.available)
 
     def stop(self):
         self.acd.stop()
@@ -483,10 +533,13 @@ class LiveACD:
 class CallerMaker:
     """Makes caller channels on its own connection and hands them to the ACD."""
 
-    def __init__(self, port, acd):
+    def __init__(self, port, live):
         self.esl = client(port, ("BACKGROUND_JOB",))
-        self.acd = acd
+        self.live = live
         self.queued = {}  # call_uuid -> perf_counter just before acd.enqueue
+        self.enqueued = {}  # call_uuid -> perf_counter when acd.enqueue returned
+        self.no_agent_free = set()  # callers who joined a queue with every agent busy
+        self.probes = []
         self.tickets = {}
         self.failed = 0
 
@@ -500,9 +553,24 @@ class CallerMaker:
             self.failed += 1
             print(f"  caller {call_uuid} not created: {exc}", file=sys.stderr)
             return
+        if not self.live.agent_free_in(queue):
+            self.no_agent_free.add(call_uuid)
         self.queued[call_uuid] = time.perf_counter()
-        self.tickets[call_uuid] = self.acd.enqueue(call_uuid, queue, priority=priority,
+        self.tickets[call_uuid] = self.live.acd.enqueue(call_uuid, queue, priority=priority,
                                                    caller_number=number)
+        self.enqueued[call_uuid] = time.perf_counter()
+
+    def probe(self):
+        """Every 20 ms, time an api round trip on a connection of its own (BACKGROUND_JOB only)."""
+        esl = client(self.esl.port, ("BACKGROUND_JOB",))
+        try:
+            while True:
+                started = time.perf_counter()
+                esl.api("uuid_exists 00000000-0000-0000-0000-000000000000")
+                self.probes.append(time.perf_counter() - started)
+                gevent.sleep(0.02)
+        finally:
+            esl.stop()
 
     def wait_all(self, seconds):
         """Wait for every ticket; how many did not resolve in time."""
@@ -526,7 +594,7 @@ def queued_to_originate(port, agents, seconds, rng):
     members = [(str(SHORT_PHONES + n), queues if rng.random() < 0.5 else (rng.choice(queues),))
                for n in range(agents)]
     live = LiveACD(port, queues, members)
-    maker = CallerMaker(port, live.acd)
+    maker = CallerMaker(port, live)
     try:
         for extension, _ in members:
             live.acd.login(extension)
@@ -535,6 +603,7 @@ def queued_to_originate(port, agents, seconds, rng):
         while at < seconds:
             arrivals.append(at)
             at += rng.expovariate(ARRIVALS_PER_SECOND)
+        probe = gevent.spawn(maker.probe)
         started = time.monotonic()
         jobs = []
         for n, moment in enumerate(arrivals):
@@ -543,21 +612,26 @@ def queued_to_originate(port, agents, seconds, rng):
             priority = rng.choices((0, 1, 2), (90, 7, 3))[0]
             jobs.append(gevent.spawn(maker.call, queue, priority, f"+3361{n:07d}"))
         gevent.joinall(jobs, timeout=60)
+        probe.kill()
         unresolved = maker.wait_all(60)
-        log, stamped = live.log, live.ctl.by_caller
-        served = [u for u in maker.queued if u in log.on_arrival and u in stamped]
-        waited = len(maker.queued) - len(served)
-        latency = [stamped[u] - maker.queued[u] for u in served]
-        steps = (median_ms([log.routed[u] - maker.queued[u] for u in served]),
-                 median_ms([log.dispatched[u] - log.routed[u] for u in served]),
-                 median_ms([stamped[u] - log.dispatched[u] for u in served]))
+        dispatched, stamped, queued = live.log.dispatched, live.ctl.by_caller, maker.queued
+        waited = maker.no_agent_free
+        found = [u for u in queued if u not in waited]
+        served = [u for u in found if u in stamped and u in dispatched]
+        latency = [stamped[u] - queued[u] for u in served]
+        steps = ([maker.enqueued[u] - queued[u] for u in served],
+                 [dispatched[u] - maker.enqueued[u] for u in served],
+                 [stamped[u] - dispatched[u] for u in served])
         extra = f", {maker.failed} not created" if maker.failed else ""
         extra += f", {unresolved} unresolved after 60 s" if unresolved else ""
-        print(f"  {agents:5,} agents: {len(maker.queued)} callers, {waited} waited for an agent"
-              f" (excluded){extra}; {len(latency)} served on arrival: {figures(latency)}")
-        print(f"               median steps: enqueue -> router {steps[0]:.3f} ms, decision"
-              f" {steps[1]:.3f} ms, dispatch -> originate {steps[2]:.3f} ms;"
-              f" {live.acd.router.decisions} decisions")
+        extra += f", {len(found) - len(served)} never rung" if len(found) > len(served) else ""
+        print(f"  {agents:5,} agents: {len(queued)} callers, {len(waited)} found every agent"
+              f" busy (excluded){extra}; the {len(served)} others: {figures(latency)}")
+        print("        steps, median / p99 ms: acd.enqueue"
+              " %.3f / %.3f, then -> dispatch %.3f / %.3f, dispatch -> originate %.3f / %.3f"
+              % tuple(v for step in steps for v in (median_ms(step), p99_ms(step))))
+        print(f"        meanwhile, an api round trip on a connection of its own:"
+              f" {figures(maker.probes)}")
     finally:
         maker.hang_up_all()
         maker.stop()
@@ -565,9 +639,6 @@ def queued_to_originate(port, agents, seconds, rng):
 
 
 def part_latency(port, size):
-    print(f"== 2. caller queued -> agent's originate sent (emulator process, speed {SPEED},"
-          f" {ARRIVALS_PER_SECOND:.0f} callers/s for {size['seconds']:.0f} s each)")
-    print("  " + REFERENCES["latency"])
     rng = random.Random(SEED)
     for agents in size["sizes"]:
         queued_to_originate(port, agents, size["seconds"], rng)
@@ -582,7 +653,7 @@ def part_backlog(port, size):
     rng = random.Random(SEED + 1)
     extensions = [str(LONG_PHONES + n) for n in range(agents)]
     live = LiveACD(port, ("backlog",), [(ext, ("backlog",)) for ext in extensions])
-    maker = CallerMaker(port, live.acd)
+    maker = CallerMaker(port, live)
     offered = {}
     arrived = gevent.event.Event()
 
@@ -615,6 +686,8 @@ def part_backlog(port, size):
             latency.append(offered[extension] - started)
             gevent.sleep(OFFER_SPACING)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        wait_until(lambda: all(c.phase is not Phase.OFFERING for c in live.acd.callers.values()),
+                   20, "the last offers to be answered and bridged")
         offers = len(latency)
         half = max(1, offers // 4)
         print(f"  {offers} offers{f' ({missing} agents got none)' if missing else ''}:"
@@ -632,6 +705,7 @@ def part_backlog(port, size):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, a fast check")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="Redis URL for part 1")
@@ -640,8 +714,12 @@ def main(argv=None):
     started = time.monotonic()
     try:
         part_pure(size, args.redis)
+        print(f"== 2. caller queued -> agent's originate sent (emulator process, speed {SPEED},"
+              f" {ARRIVALS_PER_SECOND:.0f} callers/s for {size['seconds']:.0f} s each)")
+        print("  " + REFERENCES["latency"])
         with tempfile.TemporaryDirectory(prefix="acd_routing_") as workdir:
-            with EmulatorProcess(max(size["sizes"]), size["backlog_agents"], workdir) as emulator:
+            with EmulatorProcess(max(size["sizes"]), size["backlog_agents"],
+                                 workdir) as emulator:
                 part_latency(emulator.port, size)
                 part_backlog(emulator.port, size)
     except BenchmarkFailed as exc:

@@ -126,10 +126,10 @@ class ACD:
         """Apply a status change in the store, emit it, wake the router if the agent is free."""
         before = self.store.get_agent(extension)
         agent = self.store.set_status(extension, status, expected=expected)
-        self._status_changed(extension, before.status, agent.status, reason)
+        self.status_changed(extension, before.status, agent.status, reason)
         return agent
 
-    def _status_changed(self, extension, old, new, reason):
+    def status_changed(self, extension, old, new, reason):
         logger.info("agent %s: %s -> %s (%s)", extension, old.value, new.value, reason)
         self.emit(events.AgentStatusChanged, agent=extension, old=events.AgentState(old.value),
                   new=events.AgentState(new.value), reason=reason)
@@ -147,7 +147,7 @@ class ACD:
         except InvalidTransition as exc:
             logger.warning("agent %s not released: %s", extension, exc)
             return
-        self._status_changed(extension, AgentStatus.RESERVED, AgentStatus.AVAILABLE,
+        self.status_changed(extension, AgentStatus.RESERVED, AgentStatus.AVAILABLE,
                              "offer ended")
 
     def agent_legs_vanished(self, legs):
@@ -175,17 +175,26 @@ class ACD:
         self.emit(events.CallQueued, call_uuid=call_uuid, queue=queue_name,
                   priority=caller.priority, skills=caller.skills, position=position)
         logger.info("call %s: queued in %s at position %s", call_uuid, queue_name, position)
-        try:
-            # once uuid_bridge ends because the agent left, FreeSWITCH hangs the caller up with
-            # the agent's cause; without it the caller would go on with its dialplan
-            self.ctl.set_var(call_uuid, "hangup_after_bridge", "true")
-            self.ctl.play(call_uuid, self._queues[queue_name].moh or self.moh)
-        except ESLError as exc:
-            logger.warning("call %s: music on hold not started: %s", call_uuid, exc)
+        # the channel is prepared beside the routing, not before it: an offer rings the agent
+        # meanwhile and waits for the preparation only before it bridges
+        caller.greenlets.append(self._spawn(self._prepare, caller,
+                                            self._queues[queue_name].moh or self.moh))
         if max_wait is not None:
             caller.greenlets.append(self._spawn_later(max_wait, self._timed_out, caller))
         self.router.caller_waiting(caller)
         return caller.ticket
+
+    def _prepare(self, caller, moh):
+        try:
+            # once uuid_bridge ends because the agent left, FreeSWITCH hangs the caller up with
+            # the agent's cause; without it the caller would go on with its dialplan
+            self.ctl.set_var(caller.call_uuid, "hangup_after_bridge", "true")
+            if caller.phase is Phase.WAITING or caller.phase is Phase.OFFERING:
+                self.ctl.play(caller.call_uuid, moh)
+        except ESLError as exc:
+            logger.warning("call %s: music on hold not started: %s", caller.call_uuid, exc)
+        finally:
+            caller.prepared.set()
 
     def adopt_connected(self, call_uuid, agent, leg, queue=None):
         """Follow a call an earlier run connected to ``agent`` on ``leg``; its ticket resolves at the end.
@@ -205,7 +214,7 @@ class ACD:
             # the router must not offer this agent a call meanwhile
             reserved = self.store.reserve_agent(agent)
             if reserved is not None:
-                self._status_changed(agent, AgentStatus.AVAILABLE, AgentStatus.RESERVED,
+                self.status_changed(agent, AgentStatus.AVAILABLE, AgentStatus.RESERVED,
                                      "adopted call")
                 status = AgentStatus.RESERVED
         if status is AgentStatus.RESERVED:

@@ -41,6 +41,14 @@ class AgentStore(abc.ABC):
     def reserve(self, queue, strategy=longest_idle, exclude=()):
         """Atomically pick an agent of ``queue`` with ``strategy`` and mark it RESERVED."""
 
+    @abc.abstractmethod
+    def reserve_first(self, queue, accept):
+        """Atomically reserve the agent of ``queue`` idle the longest that ``accept(agent)`` takes.
+
+        The stores keep the available agents of each queue in idle order, so this looks at as
+        few agents as it must (longest-idle with skills and exclusions), not at all of them.
+        """
+
     def reserve_longest_idle(self, queue, exclude=()):
         """Atomically reserve the AVAILABLE agent of ``queue`` idle the longest, or None."""
         return self.reserve(queue, longest_idle, exclude)
@@ -75,6 +83,14 @@ class AgentStore(abc.ABC):
     @abc.abstractmethod
     def waiting_callers(self, queue):
         """Call UUIDs waiting in ``queue``, first in line first."""
+
+    def waiting_heads(self, queues, count):
+        """``waiting_head`` of several queues, merged best first (one round trip where it can)."""
+        heads = []
+        for queue in queues:
+            heads.extend(self.waiting_head(queue, count))
+        heads.sort(key=lambda entry: entry[1])
+        return heads
 
     @abc.abstractmethod
     def waiting_head(self, queue, count):

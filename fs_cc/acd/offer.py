@@ -91,6 +91,8 @@ class Offers:
     def _run(self, caller, ext):
         acd = self.acd
         leg = self._new_uuid()
+        # the router reserved the agent in the store; the fact is told here, in the offer's order
+        acd.status_changed(ext, AgentStatus.AVAILABLE, AgentStatus.RESERVED, "offered")
         acd.emit(events.OfferedToAgent, call_uuid=caller.call_uuid, agent=ext, leg_uuid=leg,
                  queue=caller.queue)
         variables = {
@@ -158,6 +160,7 @@ class Offers:
     def _bridge(self, caller, ext, leg):
         """Join caller and agent; False (agent leg killed, offer failed) if it fails."""
         ctl = self.acd.ctl
+        caller.prepared.wait(timeout=self.acd.ring_timeout)
         try:
             ctl.stop_media(caller.call_uuid)  # the music on hold
         except ESLError as exc:

@@ -62,6 +62,26 @@ def _encode(agent):
     }
 
 
+# AVAILABLE -> RESERVED in one step on the server: the agent's hash and its queues' availability
+# sets change together or not at all (a script runs alone), in one round trip instead of the
+# WATCH/MULTI's three. ARGV: the time, the key prefix, the extension, a queue it must be in ("").
+_RESERVE = """
+local key = KEYS[1]
+if redis.call('HGET', key, 'status') ~= 'available' then return false end
+local queues = cjson.decode(redis.call('HGET', key, 'queues') or '[]')
+if ARGV[4] ~= '' then
+  local member = false
+  for _, queue in ipairs(queues) do if queue == ARGV[4] then member = true end end
+  if not member then return false end
+end
+redis.call('HSET', key, 'status', 'reserved', 'status_since', ARGV[1])
+for _, queue in ipairs(queues) do
+  redis.call('ZREM', ARGV[2] .. 'queue:' .. queue .. ':available', ARGV[3])
+end
+return redis.call('HGETALL', key)
+"""
+
+
 class RedisStore(AgentStore):
     """Live ACD state in Redis (redis-py client given by the caller)."""
 
@@ -71,6 +91,7 @@ class RedisStore(AgentStore):
         super().__init__(clock)
         self.client = client
         self.prefix = prefix
+        self._reserve = client.register_script(_RESERVE)
 
     def _agent_key(self, extension):
         return f"{self.prefix}agent:{extension}"
@@ -175,6 +196,43 @@ class RedisStore(AgentStore):
                 except redis.WatchError:
                     continue
         raise StoreContention(f"(queue {queue})", self.max_attempts)
+
+    def waiting_heads(self, queues, count):
+        with self.client.pipeline(transaction=False) as pipe:
+            for queue in queues:
+                pipe.zrange(self._waiting_key(queue), 0, count - 1, withscores=True)
+            results = pipe.execute()
+        heads = [(_text(uuid), score) for entries in results for uuid, score in entries]
+        heads.sort(key=lambda entry: entry[1])
+        return heads
+
+    def reserve_first(self, queue, accept, chunk=4):
+        start = 0
+        while True:
+            # the available agents in idle order (equal times: by extension, as longest_idle)
+            extensions = [_text(e) for e in self.client.zrange(self._available_key(queue), start,
+                                                               start + chunk - 1)]
+            if not extensions:
+                return None
+            for agent in self._load(extensions):
+                if not accept(agent):
+                    continue
+                reserved = self._reserve_if_available(agent.extension, queue)
+                if reserved is not None:
+                    return reserved
+            start += chunk
+            chunk = min(chunk * 4, 256)  # the first few usually fit: look further in bigger steps
+
+    def _reserve_if_available(self, extension, queue=""):
+        """RESERVED if still AVAILABLE (and in ``queue``, if given); None if taken meanwhile."""
+        raw = self._reserve(keys=[self._agent_key(extension)],
+                            args=[repr(self.clock()), self.prefix, extension, queue or ""])
+        if not raw:
+            return None
+        return _decode(dict(zip(raw[::2], raw[1::2])))
+
+    def reserve_agent(self, extension):
+        return self._reserve_if_available(extension)
 
     def enqueue_caller(self, queue, call_uuid, since=None, priority=0):
         key = self._waiting_key(queue)

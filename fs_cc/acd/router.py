@@ -19,6 +19,7 @@ from fs_cc.acd.waiting import Phase
 
 logger = logging.getLogger(__name__)
 
+LONGEST_IDLE = "longest-idle"
 HEAD = 50  # callers looked at per queue for a freed agent (skills may rule out the first ones)
 
 
@@ -83,12 +84,17 @@ class Router:
         if queue is None:
             return False
         exclude = self._excluded(caller)
+        if queue.strategy == LONGEST_IDLE:
+            # the store's idle order is this strategy: look only as far as the first fit
+            agent = self.store.reserve_first(
+                caller.queue,
+                lambda agent: agent.extension not in exclude and caller.qualifies(agent))
+        else:
+            def choose(agents, name, excluded):
+                fit = [agent for agent in agents if caller.qualifies(agent)]
+                return queue.choose(fit, name, excluded)
 
-        def choose(agents, name, excluded):
-            fit = [agent for agent in agents if caller.qualifies(agent)]
-            return queue.choose(fit, name, excluded)
-
-        agent = self.store.reserve(caller.queue, choose, exclude=exclude)
+            agent = self.store.reserve(caller.queue, choose, exclude=exclude)
         if agent is None:
             return False
         best = self._best_caller_for(agent)
@@ -138,12 +144,7 @@ class Router:
             self.route_caller(caller.call_uuid)
 
     def _best_first(self, queues):
-        heads = []
-        for name in queues:
-            if name in self.queues:
-                heads.extend(self.store.waiting_head(name, HEAD))
-        heads.sort(key=lambda entry: entry[1])
-        return heads
+        return self.store.waiting_heads([name for name in queues if name in self.queues], HEAD)
 
     def _excluded(self, caller):
         # agents that failed this caller lately; after the retry delay they are rung again

@@ -29,19 +29,27 @@ class MemoryStore(AgentStore):
         self._lock = threading.Lock()
         self._agents = {}
         self._available = {}  # queue -> set of extensions AVAILABLE in it
+        self._idle = {}  # queue -> sorted list of (status_since, extension) of those agents
         self._waiting = {}  # queue -> sorted list of (rank key, seq, call_uuid)
         self._entries = {}  # queue -> {call_uuid: its entry in _waiting}
         self._seq = 0
 
     def _put(self, agent):
         before = self._agents.get(agent.extension)
-        if before is not None:
+        if before is not None and before.status is AgentStatus.AVAILABLE:
+            entry = (before.status_since, before.extension)
             for queue in before.queues:
                 self._available.get(queue, set()).discard(agent.extension)
+                idle = self._idle.get(queue, [])
+                index = bisect.bisect_left(idle, entry)
+                if index < len(idle) and idle[index] == entry:
+                    del idle[index]
         self._agents[agent.extension] = agent
         if agent.status is AgentStatus.AVAILABLE:
+            entry = (agent.status_since, agent.extension)
             for queue in agent.queues:
                 self._available.setdefault(queue, set()).add(agent.extension)
+                bisect.insort(self._idle.setdefault(queue, []), entry)
 
     def define_agent(self, extension, name="", queues=(), skills=None):
         with self._lock:
@@ -84,6 +92,16 @@ class MemoryStore(AgentStore):
             agent = moved(chosen, AgentStatus.RESERVED, self.clock())
             self._put(agent)
             return dataclasses.replace(agent)
+
+    def reserve_first(self, queue, accept):
+        with self._lock:
+            for _, extension in self._idle.get(queue, ()):
+                agent = self._agents[extension]
+                if accept(agent):
+                    reserved = moved(agent, AgentStatus.RESERVED, self.clock())
+                    self._put(reserved)
+                    return dataclasses.replace(reserved)
+            return None
 
     def enqueue_caller(self, queue, call_uuid, since=None, priority=0):
         with self._lock:

@@ -47,6 +47,8 @@ class Caller:
     hangup_cause: typing.Optional[str] = None
     unbridges: list = dataclasses.field(default_factory=list)  # its CHANNEL_UNBRIDGE events
     hungup: gevent.event.Event = dataclasses.field(default_factory=gevent.event.Event)
+    # set once hangup_after_bridge is set and the music started: an offer bridges only then
+    prepared: gevent.event.Event = dataclasses.field(default_factory=gevent.event.Event)
     ticket: gevent.event.AsyncResult = dataclasses.field(default_factory=gevent.event.AsyncResult)
     greenlets: list = dataclasses.field(default_factory=list)  # its watch and timer
 

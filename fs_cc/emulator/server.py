@@ -1,6 +1,7 @@
 """The inbound ESL server: auth, then the commands of mod_event_socket."""
 
 import logging
+import socket
 
 from gevent.server import StreamServer
 
@@ -78,6 +79,8 @@ class InboundServer:
             connection.close()
 
     def _handle(self, sock, _address):
+        # as mod_event_socket's listener_run: no Nagle delay on the event socket
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         connection = InboundConnection(self.switch, sock, self.password)
         self.connections.add(connection)
         try:

@@ -135,3 +135,27 @@ def test_given_many_greenlets_and_two_engines_when_reserving_at_once_then_no_age
     taken = [job.value.extension for job in jobs if job.value is not None]
     assert sorted(taken) == [str(1000 + i) for i in range(8)]
     assert all(a.status is A.RESERVED for a in engines[1].list_agents())
+
+
+def test_given_agents_idle_for_different_times_when_reserving_the_first_fit_then_idle_order(
+        store, clock):
+    login(store, clock, "1002", "1000", "1001")  # 1002 idle longest, then 1000, then 1001
+    store.define_agent("1000", "Agent 1000", ["sales"], {"french": 3})
+    taken = store.reserve_first("sales", lambda agent: agent.skills.get("french", 0) >= 2)
+    assert taken.extension == "1000" and store.get_agent("1000").status is A.RESERVED
+    assert store.reserve_first("sales", lambda agent: True).extension == "1002"
+    assert store.reserve_first("sales", lambda agent: agent.extension != "1001") is None
+    assert store.reserve_first("support", lambda agent: True) is None
+    store.release("1002")  # idle from now: last in line
+    assert [store.reserve_first("sales", lambda agent: True).extension for _ in range(2)] == [
+        "1001", "1002"]
+
+
+def test_given_two_engines_when_both_reserve_the_first_fit_then_each_gets_another(make_store,
+                                                                                 clock):
+    first, second = make_store(), make_store()
+    login(first, clock, "1000", "1001")
+    a = first.reserve_first("sales", lambda agent: True)
+    b = second.reserve_first("sales", lambda agent: True)
+    assert {a.extension, b.extension} == {"1000", "1001"}
+    assert first.reserve_first("sales", lambda agent: True) is None
