@@ -140,3 +140,36 @@ def test_given_a_catalog_change_that_breaks_a_flow_when_reloaded_then_refused_an
         assert "billing" in {q["name"] for q in engine.queues()}  # the old catalog stays
     finally:
         engine.stop()
+
+
+def test_given_two_numbers_routed_to_two_flows_when_called_then_each_runs_its_own_flow(
+        emulator, tmp_path, flows):
+    """DID routing end to end: 5901 runs the shipped menu, 5902 the flow that queues at once."""
+    from fs_cc.emulator.dialplan import Dialplan, default_dialplan
+    from tests.switch import wait_until
+
+    base = Catalog.from_settings(["sales", "support", "billing"],
+                                 [{"extension": "1000", "queues": ["sales", "billing"]}])
+    catalog = Catalog.build(base.queues.values(), base.agents.values(), {"5902": "billing"},
+                            "main", 1)
+    settings = engine_settings(tmp_path, *emulator.esl_address, ivr_flow=flows / "main.yaml",
+                               agents_auto_login=True)
+    publisher = RecordingPublisher()
+    engine = Engine(settings, publisher=publisher, catalog=catalog)
+    engine.start()
+    try:
+        target = "%s:%s" % engine.outbound.address
+        emulator.config.socket_target = target
+        emulator.dialplan = Dialplan(default_dialplan(target))
+        assert engine.esl.wait_connected(5)
+        emulator.place_call("5901", caller_number="5551001", dtmf="1", talk_seconds=5)
+        emulator.place_call("5902", caller_number="5551002", dtmf="", talk_seconds=5)
+        records = wait_until(lambda: len(publisher.payloads) == 2 and publisher.payloads, 30,
+                             "two records")
+        by_did = {record["did"]: record for record in records}
+        assert by_did["5901"]["ivr_path"] == ["welcome", "menu", "menu:1", "sales"]
+        assert (by_did["5901"]["queue"], by_did["5901"]["agent"]) == ("sales", "1000")
+        assert by_did["5902"]["ivr_path"] == ["wait"]
+        assert (by_did["5902"]["queue"], by_did["5902"]["agent"]) == ("billing", "1000")
+    finally:
+        engine.stop()
