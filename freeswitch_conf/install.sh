@@ -7,13 +7,17 @@
 #   FS_CC_CONF_DIR         FreeSWITCH configuration directory   (/etc/freeswitch)
 #   FS_CC_SOUNDS_DIR       the switch's $${sounds_dir}  (from FS_CC_CONF_DIR: /usr/share/freeswitch/sounds, <prefix>/sounds)
 #   FS_CC_ESL_PASSWORD     event socket password                (kept, else generated)
-#   FS_CC_AGENT_PASSWORD_<ext>  SIP password of agent <ext>     (kept, else generated)
+#   FS_CC_CONTROL_SECRET   the engine's control secret: mod_xml_curl's credentials for the
+#                          agents' directory, and the key the agents' SIP passwords derive from
+#                                                                (kept, else generated)
+#   FS_CC_CONTROL_PORT     the engine's control port, where the directory binding posts (kept, else 8022)
 #   FS_CC_DEFAULT_PASSWORD vanilla default_password override   (kept, else generated)
 #   FS_CC_AGENT_ENDPOINT   sofia (SIP phones) | loopback (simulated phones, tests)  (kept, else sofia)
 #   FS_CC_TEST_NUMBERS     true enables the 59xx test numbers in context public     (kept, else false)
 #   FS_CC_SIP_AGENTS       with loopback: agents that stay SIP phones, e.g. "1019" or "1018,1019";
 #                          "none" for no SIP agent                                   (kept, else 1019)
 #   FS_CC_ENV_FILE         the engine's FS_CC_ESL_URL is written here    (/etc/fs_cc/freeswitch.env)
+#   FS_CC_CONTROL_ENV_FILE the engine's FS_CC_CONTROL_SECRET and _PORT     (control.env beside it)
 #   FS_CC_FS_CLI_CONF      fs_cli's configuration, "" to skip    (/etc/fs_cli.conf)
 #   FS_CC_OWNER            owner:group of the written configuration (freeswitch:freeswitch if it exists)
 set -euo pipefail
@@ -21,19 +25,24 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CONF_DIR="${FS_CC_CONF_DIR:-/etc/freeswitch}"
 ENV_FILE="${FS_CC_ENV_FILE:-/etc/fs_cc/freeswitch.env}"
+CONTROL_ENV_FILE="${FS_CC_CONTROL_ENV_FILE:-$(dirname "$ENV_FILE")/control.env}"
 FS_CLI_CONF="${FS_CC_FS_CLI_CONF-/etc/fs_cli.conf}"
 SOUNDS_DIR="${FS_CC_SOUNDS_DIR:-}"
 VARS_FILE="$CONF_DIR/vars_fs_cc.xml"
 AGENTS=$(seq 1000 1019)
 OVERLAY_FILES=(
     autoload_configs/event_socket.conf.xml
+    autoload_configs/xml_curl.conf.xml
     dialplan/public/00_fs_cc.xml
     dialplan/default/00_fs_cc.xml
-    directory/default/fs_cc_agents.xml
 )
+# The agents' directory entries come from the engine (xml_curl.conf.xml). This static file is
+# only a test switch's fallback for its loopback agents 1000-1019 while no engine answers there;
+# a production switch has none, or a disabled agent would still be found in it.
 AGENT_DIRECTORY=directory/default/fs_cc_agents.xml
 # Test switches ring simulated agent phones (dialplan/default's fs_cc_test_agent_phone); SIP
-# phones use the vanilla sofia_contact() string the committed directory file holds.
+# phones use the vanilla sofia_contact() string the committed directory file holds. The engine
+# answers by the same rule (fs_cc/directory.py, EndpointMode).
 LOOPBACK_DIAL_STRING='loopback/fs_cc_agent_${dialed_user}/default'
 # ...except these, which keep the sofia_contact() string so a test can register a real SIP phone
 # (sipp) and have the ACD ring it through the directory as a production switch does.
@@ -83,6 +92,8 @@ TEST_NUMBERS="${FS_CC_TEST_NUMBERS:-$(existing_var fs_cc_test_numbers)}"
 TEST_NUMBERS="${TEST_NUMBERS:-false}"
 SIP_AGENTS="${FS_CC_SIP_AGENTS:-$(existing_var fs_cc_sip_agents)}"
 SIP_AGENTS="${SIP_AGENTS:-$DEFAULT_SIP_AGENTS}"
+CONTROL_PORT="${FS_CC_CONTROL_PORT:-$(existing_var fs_cc_control_port)}"
+CONTROL_PORT="${CONTROL_PORT:-8022}"
 
 if [ ! -f "$CONF_DIR/freeswitch.xml" ]; then
     # a source build keeps its configuration under its prefix: name what is there
@@ -103,6 +114,14 @@ case "$TEST_NUMBERS" in
     true|false) ;;
     *) die "FS_CC_TEST_NUMBERS must be true or false, not $TEST_NUMBERS" ;;
 esac
+[[ "$CONTROL_PORT" =~ ^[1-9][0-9]{0,4}$ ]] && [ "$CONTROL_PORT" -le 65535 ] \
+    || die "FS_CC_CONTROL_PORT must be a port number, not $CONTROL_PORT"
+# SIP passwords derive from the control secret now; one set for a single agent would be ignored.
+for name in $(compgen -e); do
+    case "$name" in
+        FS_CC_AGENT_PASSWORD_*) die "$name is no longer read: agents' SIP passwords derive from FS_CC_CONTROL_SECRET (README, Secrets)" ;;
+    esac
+done
 # A comma- or space-separated list of agents (1000-1019), stored comma-separated; or "none".
 if [ "$SIP_AGENTS" != none ]; then
     normalized=""
@@ -126,13 +145,29 @@ fi
 
 # 1. Secrets, computed before anything is written so a bad value changes nothing.
 ESL_PASSWORD="$(secret_for fs_cc_esl_password FS_CC_ESL_PASSWORD)"
+CONTROL_SECRET="$(secret_for fs_cc_control_secret FS_CC_CONTROL_SECRET)"
 DEFAULT_PASSWORD="$(secret_for default_password FS_CC_DEFAULT_PASSWORD)"
 declare -A AGENT_PASSWORD
-for ext in $AGENTS; do
-    AGENT_PASSWORD[$ext]="$(secret_for "fs_cc_agent_${ext}_password" "FS_CC_AGENT_PASSWORD_${ext}")"
-done
+if [ "$AGENT_ENDPOINT" = loopback ]; then
+    # The static fallback's passwords, by fs_cc's own rule (fs_cc/directory.py, sip_password):
+    # an agent's password is the same whether the engine or the file answers.
+    [ -f "$HERE/../fs_cc/directory.py" ] \
+        || die "a test switch's agent passwords are derived by fs_cc: run install.sh from the fs_cc checkout"
+    command -v python3 >/dev/null || die "python3 is needed to derive the agents' SIP passwords"
+    # the secret goes through the environment: a command line is visible to every user
+    derived="$(cd "$HERE/.." && FS_CC_CONTROL_SECRET="$CONTROL_SECRET" \
+        python3 -E -s -m fs_cc.directory sip-passwords $AGENTS)" \
+        || die "fs_cc.directory could not derive the agents' SIP passwords"
+    while read -r ext password; do
+        AGENT_PASSWORD[$ext]="$password"
+    done <<< "$derived"
+    for ext in $AGENTS; do
+        [[ "${AGENT_PASSWORD[$ext]:-}" =~ ^[a-z2-7]{24}$ ]] || die "no SIP password derived for agent $ext"
+    done
+fi
 
-# 2. The overlay files. The agents' dial-string is written into the directory file itself:
+# 2. The overlay files, the static agents only on a test switch. The agents' dial-string is
+# written into the directory file itself:
 # FreeSWITCH stores every "${" of a global variable's value as "%{" (switch_core_set_variable),
 # so a dial string passed through vars_fs_cc.xml would never expand.
 overlay_source() {
@@ -155,6 +190,12 @@ overlay_source() {
         cat "$HERE/$rel"
     fi
 }
+if [ "$AGENT_ENDPOINT" = loopback ]; then
+    OVERLAY_FILES+=("$AGENT_DIRECTORY")
+elif [ -f "$CONF_DIR/$AGENT_DIRECTORY" ]; then
+    rm -f "$CONF_DIR/$AGENT_DIRECTORY"   # fs_cc's own file, written by an earlier run
+    log "removed $AGENT_DIRECTORY: the engine's catalog serves the agents (xml_curl.conf.xml)"
+fi
 for rel in "${OVERLAY_FILES[@]}"; do
     target="$CONF_DIR/$rel"
     mkdir -p "$(dirname "$target")"
@@ -183,12 +224,15 @@ tmp="$(mktemp "$CONF_DIR/.vars_fs_cc.XXXXXX")"
     echo '<!-- Generated by fs_cc freeswitch_conf/install.sh: secrets of this deployment. Do not commit. -->'
     echo '<include>'
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_esl_password=$ESL_PASSWORD\"/>"
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_control_secret=$CONTROL_SECRET\"/>"
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_control_port=$CONTROL_PORT\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"default_password=$DEFAULT_PASSWORD\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_agent_endpoint=$AGENT_ENDPOINT\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_test_numbers=$TEST_NUMBERS\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_sip_agents=$SIP_AGENTS\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_test_agent_answer_delay_ms=0\"/>"
     for ext in $AGENTS; do
+        [ -n "${AGENT_PASSWORD[$ext]:-}" ] || continue   # a test switch's static agents only
         echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_agent_${ext}_password=${AGENT_PASSWORD[$ext]}\"/>"
     done
     echo '</include>'
@@ -205,11 +249,18 @@ if ! grep -q 'data="vars_fs_cc.xml"' "$CONF_DIR/vars.xml"; then
 fi
 
 # 6. The engine's connection settings, and fs_cli's (it would try ClueCon otherwise).
-mkdir -p "$(dirname "$ENV_FILE")"
+mkdir -p "$(dirname "$ENV_FILE")" "$(dirname "$CONTROL_ENV_FILE")"
 umask 077
 # fs_cc's settings read FS_CC_ESL_URL as HOST:PORT:PASSWORD (fs_cc/config.py).
 cat > "$ENV_FILE" <<EOF
 FS_CC_ESL_URL=127.0.0.1:8021:$ESL_PASSWORD
+EOF
+# The engine's control interface as the directory binding reaches it. The engine reads these
+# (and so does a web on this host, which signs its commands with the same secret): switch and
+# engine agree on the credentials, and the SIP passwords the engine derives are the web's.
+cat > "$CONTROL_ENV_FILE" <<EOF
+FS_CC_CONTROL_SECRET=$CONTROL_SECRET
+FS_CC_CONTROL_PORT=$CONTROL_PORT
 EOF
 if [ -n "$FS_CLI_CONF" ]; then
     mkdir -p "$(dirname "$FS_CLI_CONF")"
@@ -234,8 +285,15 @@ while IFS= read -r -d '' file; do
 done < <(find "$HERE/sounds" -name '*.wav' -print0 | sort -z)
 log "sounds: $added file(s) added to $SOUNDS_DIR"
 
-# 8. Modules fs_cc needs, as the switch's modules.conf.xml loads them.
+# 8. Modules fs_cc needs, as the switch's modules.conf.xml loads them. Vanilla leaves
+# mod_xml_curl commented out, and without it no agent can register or be rung: turn it on.
 MODULES_CONF="$CONF_DIR/autoload_configs/modules.conf.xml"
+XML_CURL_OFF='^([[:space:]]*)<!--[[:space:]]*(<load module="mod_xml_curl"/>)[[:space:]]*-->[[:space:]]*$'
+if [ -f "$MODULES_CONF" ] && grep -Eq "$XML_CURL_OFF" "$MODULES_CONF"; then
+    [ -f "$MODULES_CONF.fs_cc-orig" ] || cp -p "$MODULES_CONF" "$MODULES_CONF.fs_cc-orig"
+    sed -i -E "s%$XML_CURL_OFF%\\1\\2%" "$MODULES_CONF"
+    log "modules.conf.xml now loads mod_xml_curl"
+fi
 if [ -f "$MODULES_CONF" ]; then
     missing=""
     for mod in $(grep -o 'module="mod_[a-z0-9_]*"' "$HERE/fragments/modules.conf.xml" | cut -d'"' -f2); do
@@ -254,4 +312,4 @@ if [ -n "$OWNER" ]; then
     for rel in "${OVERLAY_FILES[@]}"; do chown "$OWNER" "$CONF_DIR/$rel"; done
 fi
 
-log "done: restart FreeSWITCH (or 'reloadxml', 'reload mod_event_socket' and, for new hold music, 'reload mod_local_stream') to apply"
+log "done: restart FreeSWITCH (or 'reloadxml', 'reload mod_event_socket', 'reload mod_xml_curl' and, for new hold music, 'reload mod_local_stream') to apply; start the engine with $ENV_FILE and $CONTROL_ENV_FILE"

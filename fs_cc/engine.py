@@ -132,7 +132,9 @@ class Engine:
         self.outbound = OutboundServer(settings.outbound_host, settings.outbound_port,
                                        self._on_call)
         self.control = ControlServer(self, settings.control_host, settings.control_port,
-                                     secret=settings.control_secret, bus=self.bus)
+                                     secret=settings.control_secret, bus=self.bus,
+                                     # read at each request: catalog.reload applies at once
+                                     catalog=lambda: self.catalog)
         self.actions = EngineActions(self)
         self._alive = None
         self._bus_feed = None

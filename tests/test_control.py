@@ -1,8 +1,10 @@
 """The engine's control interface over real HTTP on a loopback port: commands, secret, events."""
 
+import base64
 import http.client
 import json
 import time
+import xml.etree.ElementTree as ET
 
 import gevent
 import pytest
@@ -11,8 +13,10 @@ from fs_cc import events
 from fs_cc.acd.agents import (Agent, AgentStatus, InvalidStatus, InvalidTransition, UnknownAgent,
                               UnknownQueue, check_transition)
 from fs_cc.bus import InProcessBus
+from fs_cc.catalog import AgentDef, Catalog
 from fs_cc.control import (CommandRefused, ControlBackend, ControlClient, ControlRefused,
                            ControlServer, ControlUnavailable, UnknownTarget, commands)
+from fs_cc.directory import LOOPBACK_DIAL_STRING, sip_password
 from fs_cc.errors import ConfigError
 from tests.polling import wait_until
 
@@ -499,3 +503,159 @@ def test_given_an_engine_without_a_bus_when_streaming_then_503():
     finally:
         server.stop(timeout=1)
     assert status == 503 and json.loads(body)["error"] == "this engine publishes no events"
+
+
+# -- the directory mod_xml_curl fetches -------------------------------------------------------
+
+DIRECTORY = "/freeswitch/directory?domain=127.0.0.1&agent_endpoint=loopback&sip_agents=1019"
+# what mod_xml_curl 1.10.12 posted for `originate user/1050` (measured, docs/freeswitch-semantics)
+LOOKUP = ("hostname=vm&section=directory&tag_name=domain&key_name=name&key_value=127.0.0.1"
+          "&action=user_call&key=id&user=1050&domain=127.0.0.1")
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def directory_catalog(*extensions):
+    """A catalog holding (enabled) agents ``extensions``."""
+    return Catalog.build([], [AgentDef(ext, f"Agent {ext}", ("sales",), {}, {"sales": 1})
+                              for ext in extensions], {}, None, 1)
+
+
+def basic(user="fs_cc", password=SECRET, **headers):
+    """Headers with HTTP Basic credentials, as mod_xml_curl's gateway-credentials send them."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}", **FORM, **headers}
+
+
+@pytest.fixture
+def switch_facing():
+    """(server, catalogs): a control server whose directory reads ``catalogs[-1]`` each time."""
+    catalogs = [directory_catalog("1050")]
+    server = ControlServer(MemoryEngine(), "127.0.0.1", 0, secret=SECRET,
+                           catalog=lambda: catalogs[-1])
+    server.start()
+    yield server, catalogs
+    server.stop(timeout=1)
+
+
+def test_given_the_switchs_credentials_when_a_catalog_agent_is_looked_up_then_its_entry(
+        switch_facing):
+    server, _ = switch_facing
+
+    status, headers, body = raw(server, "POST", DIRECTORY, LOOKUP, basic())
+
+    assert status == 200
+    assert headers["content-type"].startswith("text/xml")
+    assert headers["cache-control"] == "no-store"
+    user = ET.fromstring(body).find(
+        "section[@name='directory']/domain[@name='127.0.0.1']/groups/group/users/user[@id='1050']")
+    params = {p.get("name"): p.get("value") for p in user.iter("param")}
+    assert params == {"password": sip_password(SECRET, "1050"),
+                      "dial-string": LOOPBACK_DIAL_STRING}
+
+
+@pytest.mark.parametrize("form", [
+    LOOKUP.replace("user=1050", "user=1051"),                 # not in the catalog
+    LOOKUP.replace("key_value=127.0.0.1", "key_value=example.com"),
+    LOOKUP.replace("section=directory", "section=dialplan"),
+    "hostname=vm&section=directory&tag_name=domain&key_name=name&key_value=127.0.0.1"
+    "&purpose=gateways",
+])
+def test_given_a_lookup_of_no_catalog_agent_when_posted_then_the_not_found_document(
+        switch_facing, form):
+    server, _ = switch_facing
+
+    status, _, body = raw(server, "POST", DIRECTORY, form, basic())
+
+    assert status == 200
+    assert ET.fromstring(body).find("section[@name='result']/result").get("status") == "not found"
+
+
+def test_given_the_catalog_reloaded_when_looked_up_again_then_the_new_catalog_answers(
+        switch_facing):
+    server, catalogs = switch_facing
+    assert b'id="1050"' in raw(server, "POST", DIRECTORY, LOOKUP, basic())[2]
+
+    catalogs.append(directory_catalog("1051"))  # what catalog.reload does to engine.catalog
+
+    assert b"not found" in raw(server, "POST", DIRECTORY, LOOKUP, basic())[2]
+
+
+@pytest.mark.parametrize("headers", [
+    FORM,                                                     # no credentials
+    basic(password="wrong-secret"),
+    basic(user="admin"),
+    basic(password=SECRET + "x"),
+    {"Authorization": f"Bearer {SECRET}", **FORM},            # the other routes' scheme
+    {"Authorization": "Basic not-base64!", **FORM},
+])
+def test_given_no_or_wrong_credentials_when_the_directory_is_asked_then_401_and_no_entry(
+        switch_facing, headers):
+    server, _ = switch_facing
+
+    status, answer_headers, body = raw(server, "POST", DIRECTORY, LOOKUP, headers)
+
+    assert status == 401
+    assert b"password" not in body and b"1050" not in body
+    # no Basic challenge: a browser would offer to remember what its user types
+    assert "basic" not in answer_headers.get("www-authenticate", "").lower()
+
+
+def test_given_the_directorys_basic_credentials_when_used_elsewhere_then_401(switch_facing):
+    server, _ = switch_facing
+
+    status, _, _ = raw(server, "GET", "/agents", headers=basic())
+
+    assert status == 401
+
+
+@pytest.mark.parametrize("browser_header", [{"Origin": "null"},
+                                            {"Origin": "http://127.0.0.1:5000"},
+                                            {"Sec-Fetch-Site": "cross-site"},
+                                            {"Sec-Fetch-Mode": "navigate"}])
+def test_given_a_browsers_form_even_with_the_credentials_when_posted_then_403(
+        switch_facing, browser_header):
+    server, _ = switch_facing
+
+    status, _, body = raw(server, "POST", DIRECTORY, LOOKUP, basic(**browser_header))
+
+    assert status == 403 and b"1050" not in body
+
+
+@pytest.mark.parametrize("method, content_type, status", [
+    ("GET", None, 405),
+    ("POST", "application/json", 415),
+    ("POST", "multipart/form-data; boundary=x", 415),
+    ("POST", "application/x-www-form-urlencoded; charset=utf-8", 200),
+])
+def test_given_the_directory_route_when_asked_another_way_then_refused_or_served(
+        switch_facing, method, content_type, status):
+    server, _ = switch_facing
+    headers = basic()
+    if content_type is None:
+        del headers["Content-Type"]
+    else:
+        headers["Content-Type"] = content_type
+
+    answered, _, _ = raw(server, method, DIRECTORY, LOOKUP if method == "POST" else None, headers)
+
+    assert answered == status
+
+
+def test_given_a_binding_url_describing_the_switch_wrongly_when_posted_then_400_naming_it(
+        switch_facing):
+    server, _ = switch_facing
+
+    status, _, body = raw(server, "POST", "/freeswitch/directory?agent_endpoint=pigeon", LOOKUP,
+                          basic())
+
+    assert status == 400 and json.loads(body)["field"] == "agent_endpoint"
+
+
+def test_given_an_engine_without_a_catalog_when_the_directory_is_asked_then_503():
+    server, _ = serve(MemoryEngine())
+    try:
+        status, _, _ = raw(server, "POST", DIRECTORY, LOOKUP, basic())
+    finally:
+        server.stop(timeout=1)
+
+    assert status == 503

@@ -9,10 +9,14 @@ import glob
 import os
 import re
 import subprocess
+import urllib.parse
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from fs_cc.catalog import AgentDef, Catalog
+from fs_cc.directory import SwitchBinding, answer, sip_password
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAY = ROOT / "freeswitch_conf"
@@ -228,10 +232,28 @@ def installed(conf, tmp_path, **env):
     return Preprocessed(conf)
 
 
-def env_file(tmp_path):
+def env_file(tmp_path, name="freeswitch.env"):
     """The engine's settings install.sh wrote, as a dict."""
-    lines = (tmp_path / "fs_cc/freeswitch.env").read_text().splitlines()
+    lines = (tmp_path / "fs_cc" / name).read_text().splitlines()
     return dict(line.split("=", 1) for line in lines if line)
+
+
+def control_env(tmp_path):
+    """The engine's control settings install.sh wrote beside freeswitch.env."""
+    return env_file(tmp_path, "control.env")
+
+
+def params(element):
+    """The <param> name/value pairs of a directory user or domain."""
+    return {p.get("name"): p.get("value") for p in element.iterfind("params/param")}
+
+
+def directory_binding(fs):
+    """The params of xml_curl.conf's bindings, by binding name: {name: [(param, value, bindings)]}."""
+    conf = fs.section("configuration").find("configuration[@name='xml_curl.conf']")
+    return {binding.get("name"): [(p.get("name"), p.get("value"), p.get("bindings"))
+                                  for p in binding.iterfind("param")]
+            for binding in conf.iterfind("bindings/binding")}
 
 
 # --- the files as committed ----------------------------------------------------------
@@ -247,8 +269,9 @@ def test_given_overlay_file_when_parsed_then_well_formed_and_readable_by_the_pre
 
 def test_given_overlay_when_listed_then_holds_each_production_file():
     names = {str(p.relative_to(OVERLAY)) for p in XML_FILES}
-    assert {"autoload_configs/event_socket.conf.xml", "dialplan/public/00_fs_cc.xml",
-            "dialplan/default/00_fs_cc.xml", "directory/default/fs_cc_agents.xml"} <= names
+    assert {"autoload_configs/event_socket.conf.xml", "autoload_configs/xml_curl.conf.xml",
+            "dialplan/public/00_fs_cc.xml", "dialplan/default/00_fs_cc.xml",
+            "directory/default/fs_cc_agents.xml"} <= names
     assert "vars_fs_cc.xml" not in names, "secrets are generated per deployment, never committed"
 
 
@@ -285,7 +308,7 @@ def test_given_modules_fragment_when_read_then_names_every_module_fs_cc_uses():
     modules = {load.get("module") for load in conf.iter("load")}
     assert {"mod_event_socket", "mod_sofia", "mod_loopback", "mod_dptools", "mod_commands",
             "mod_local_stream", "mod_sndfile", "mod_tone_stream", "mod_say_en", "mod_dialplan_xml",
-            "mod_conference", "mod_hash"} <= modules
+            "mod_conference", "mod_hash", "mod_xml_curl"} <= modules
 
 
 # --- installed on a vanilla configuration --------------------------------------------
@@ -305,17 +328,28 @@ def test_given_vanilla_conf_when_installed_then_every_variable_resolves_and_esl_
         VANILLA["autoload_configs/event_socket.conf.xml"]
 
 
-def test_given_vanilla_conf_when_installed_then_each_agent_exists_once_with_a_distinct_secret(vanilla, tmp_path):
+def test_given_vanilla_conf_when_installed_then_no_static_agent_the_engine_serves_them(vanilla, tmp_path):
     fs = installed(vanilla, tmp_path)
+
+    # a static copy would answer for an agent the catalog disabled, with a second password
+    assert fs.users() == {}
+    assert not (vanilla / "directory/default/fs_cc_agents.xml").exists()
+    assert (vanilla / "directory/default/1000.xml.fs_cc-disabled").exists()
+    assert not [name for name in fs.globals if name.startswith("fs_cc_agent_1")]
+
+
+def test_given_a_test_switch_when_installed_then_each_static_agent_exists_once_with_its_derived_password(
+        vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback")
 
     users = fs.users()
     assert sorted(users) == AGENTS
-    passwords = [{p.get("name"): p.get("value") for p in users[ext].iter("param")}["password"] for ext in AGENTS]
-    assert all(re.fullmatch(r"[A-Za-z0-9]{24}", pw) for pw in passwords)
-    assert len(set(passwords)) == len(AGENTS)
+    secret = control_env(tmp_path)["FS_CC_CONTROL_SECRET"]
+    passwords = {ext: params(users[ext])["password"] for ext in AGENTS}
+    # the engine's rule: the static fallback and the engine give a phone the same password
+    assert passwords == {ext: sip_password(secret, ext) for ext in AGENTS}
+    assert len(set(passwords.values())) == len(AGENTS)
     assert (vanilla / "directory/default/1000.xml.fs_cc-disabled").exists()
-    dial_string = {p.get("name"): p.get("value") for p in users["1000"].iter("param")}["dial-string"]
-    assert dial_string == SOFIA_DIAL_STRING
 
 
 def test_given_preprocessor_set_with_a_variable_when_read_then_stored_as_freeswitch_does(tmp_path):
@@ -610,6 +644,136 @@ def test_given_sofia_agents_when_test_agent_extension_dialled_then_not_answered(
     fs = installed(vanilla, tmp_path)
 
     assert route(fs.context("default"), "fs_cc_agent_1007", fs.globals) == (None, [])
+
+
+# --- the agents' directory from the engine (mod_xml_curl) -----------------------------
+
+def test_given_xml_curl_conf_when_read_then_one_binding_of_the_directory_to_the_engine():
+    conf = ET.parse(OVERLAY / "autoload_configs/xml_curl.conf.xml").getroot()
+    assert conf.get("name") == "xml_curl.conf"
+    (binding,) = conf.iterfind("bindings/binding")
+    urls = [p for p in binding.iterfind("param") if p.get("name") == "gateway-url"]
+    assert [u.get("bindings") for u in urls] == ["directory"]
+    assert urls[0].get("value").startswith("http://127.0.0.1:$${fs_cc_control_port}/freeswitch/directory?")
+    assert "ClueCon" not in (OVERLAY / "autoload_configs/xml_curl.conf.xml").read_text()
+
+
+@pytest.mark.parametrize("endpoint, sip_agents", [("sofia", "none"), ("loopback", "1019")])
+def test_given_vanilla_conf_when_installed_then_the_directory_binding_reaches_the_engine_with_its_secret(
+        vanilla, tmp_path, endpoint, sip_agents):
+    fs = installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT=endpoint)
+
+    assert fs.unresolved == []
+    (name,) = directory_binding(fs)
+    binding = {param: (value, bindings) for param, value, bindings in directory_binding(fs)[name]}
+    control = control_env(tmp_path)
+    secret, port = control["FS_CC_CONTROL_SECRET"], control["FS_CC_CONTROL_PORT"]
+    url, sections = binding["gateway-url"]
+    assert sections == "directory"
+    sip = fs.globals["fs_cc_sip_agents"]
+    assert url == (f"http://127.0.0.1:{port}/freeswitch/directory?domain=192.0.2.10"
+                   f"&agent_endpoint={endpoint}&sip_agents={sip}")
+    # the engine reads the same secret and port (control.env): mod_xml_curl's Basic credentials
+    assert binding["gateway-credentials"][0] == f"fs_cc:{secret}"
+    assert binding["auth-scheme"][0] == "basic"
+    assert port == "8022" and len(secret) >= 24 and secret != env_file(tmp_path)["FS_CC_ESL_URL"]
+    # without a timeout mod_xml_curl waits for ever: every REGISTER and user/ call would
+    assert 1 <= int(binding["timeout"][0]) <= 5
+    assert oct((tmp_path / "fs_cc/control.env").stat().st_mode & 0o777) == "0o600"
+
+
+def test_given_a_binding_url_when_the_engine_reads_its_query_then_it_describes_the_installed_switch(
+        vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback", FS_CC_SIP_AGENTS="1018 1019")
+    (name,) = directory_binding(fs)
+    url = next(value for param, value, _ in directory_binding(fs)[name] if param == "gateway-url")
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True))
+
+    switch = SwitchBinding.from_query(query)
+
+    assert switch.domain == fs.globals["domain"]
+    assert (switch.mode.endpoint, switch.mode.sip_agents) == ("loopback", {"1018", "1019"})
+
+
+def test_given_a_test_switch_when_installed_then_its_static_agents_are_what_the_engine_would_serve(
+        vanilla, tmp_path):
+    # one rule for both: install.sh's static fallback and fs_cc.directory agree user for user
+    fs = installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback", FS_CC_SIP_AGENTS="1018,1019")
+    secret = control_env(tmp_path)["FS_CC_CONTROL_SECRET"]
+    (name,) = directory_binding(fs)
+    url = next(value for param, value, _ in directory_binding(fs)[name] if param == "gateway-url")
+    switch = SwitchBinding.from_query(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)))
+    domain = fs.globals["domain"]
+
+    for ext, static in fs.users().items():
+        variables = {v.get("name"): v.get("value") for v in static.iterfind("variables/variable")}
+        catalog = Catalog.build([], [AgentDef(ext, variables["effective_caller_id_name"], (), {}, {})],
+                                {}, None, 1)
+        served = ET.fromstring(answer(catalog, {
+            "section": "directory", "tag_name": "domain", "key_name": "name", "key_value": domain,
+            "key": "id", "user": ext, "domain": domain}, switch, secret))
+        user = served.find(f"section/domain/groups/group/users/user[@id='{ext}']")
+        assert params(user) == params(static), ext
+        assert {v.get("name"): v.get("value") for v in user.iterfind("variables/variable")} \
+            == variables, ext
+
+
+def test_given_control_secret_and_port_in_environment_when_installed_then_switch_and_engine_use_them(
+        vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path, FS_CC_CONTROL_SECRET="engine-secret.from-vault_01",
+                   FS_CC_CONTROL_PORT="18022")
+    again = installed(vanilla, tmp_path)  # not given: kept
+
+    for read in (fs, again):
+        (name,) = directory_binding(read)
+        binding = {param: value for param, value, _ in directory_binding(read)[name]}
+        assert binding["gateway-credentials"] == "fs_cc:engine-secret.from-vault_01"
+        assert binding["gateway-url"].startswith("http://127.0.0.1:18022/")
+    assert control_env(tmp_path) == {"FS_CC_CONTROL_SECRET": "engine-secret.from-vault_01",
+                                     "FS_CC_CONTROL_PORT": "18022"}
+
+
+@pytest.mark.parametrize("env, name", [
+    ({"FS_CC_CONTROL_SECRET": "ClueCon"}, "FS_CC_CONTROL_SECRET"),
+    ({"FS_CC_CONTROL_SECRET": "with:colon-in-it"}, "FS_CC_CONTROL_SECRET"),
+    ({"FS_CC_CONTROL_PORT": "80a"}, "FS_CC_CONTROL_PORT"),
+    ({"FS_CC_CONTROL_PORT": "70000"}, "FS_CC_CONTROL_PORT"),
+    ({"FS_CC_AGENT_PASSWORD_1000": "my-old-phone-password"}, "FS_CC_AGENT_PASSWORD_1000"),
+])
+def test_given_an_unusable_control_setting_when_installed_then_refused_and_nothing_written(
+        vanilla, tmp_path, env, name):
+    result = run_install(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback", **env)
+
+    assert result.returncode != 0
+    assert name in result.stderr
+    assert not (vanilla / "vars_fs_cc.xml").exists()
+    assert not (tmp_path / "fs_cc/control.env").exists()
+
+
+def test_given_a_test_switch_made_a_production_switch_when_installed_then_the_static_agents_go(
+        vanilla, tmp_path):
+    installed(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="loopback")
+
+    result = run_install(vanilla, tmp_path, FS_CC_AGENT_ENDPOINT="sofia")
+
+    assert result.returncode == 0, result.stderr
+    assert "removed directory/default/fs_cc_agents.xml" in result.stdout
+    assert Preprocessed(vanilla).users() == {}
+
+
+def test_given_vanilla_modules_without_xml_curl_when_installed_then_it_is_loaded(vanilla, tmp_path):
+    modules = vanilla / "autoload_configs/modules.conf.xml"
+    vanilla_text = modules.read_text().replace('    <load module="mod_xml_curl"/>',
+                                               '    <!-- <load module="mod_xml_curl"/> -->')
+    modules.write_text(vanilla_text)
+
+    result = run_install(vanilla, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stdout
+    loads = {load.get("module") for load in ET.parse(modules).iter("load")}
+    assert "mod_xml_curl" in loads
+    assert (vanilla / "autoload_configs/modules.conf.xml.fs_cc-orig").read_text() == vanilla_text
 
 
 # --- the Vagrantfile -----------------------------------------------------------------

@@ -1,24 +1,34 @@
 """The engine's side of the control interface: a WSGI app on a loopback port (gevent).
 
 Routes: ``POST /commands`` (a command's JSON), ``GET /agents``, ``/queues``, ``/calls``,
-``/events`` (server-sent events of every domain event on the engine's bus) and ``/health``.
+``/events`` (server-sent events of every domain event on the engine's bus), ``/health``, and
+``POST /freeswitch/directory``, where the switch's mod_xml_curl fetches the agents' directory
+entries (:mod:`fs_cc.directory`).
 
 Only programs may talk to it, never a browser: a page on any site could otherwise drive an
 agent's phone from the supervisor's machine. So every request but /health needs the secret
 (``Authorization: Bearer``), anything carrying a browser's marks (``Origin``, ``Sec-Fetch-*``) is
 refused, a body is read only as ``application/json`` (a cross-site form or ``fetch`` without a
 preflight cannot send that type) and no ``Access-Control-*`` header is ever sent.
+
+The directory route is the one exception, because mod_xml_curl can do no other: it sends HTTP
+Basic credentials (user ``fs_cc``, the control secret as password) and a form body. Browsers are
+refused there as everywhere, it answers no 401 with a Basic challenge (a browser would offer to
+remember the credentials), and Bearer is not taken there nor Basic anywhere else.
 """
 
+import base64
+import binascii
 import hmac
 import json
 import logging
 import queue
+import urllib.parse
 
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIServer
 
-from fs_cc import codec
+from fs_cc import codec, directory
 from fs_cc.acd.agents import InvalidStatus, InvalidTransition, UnknownAgent, UnknownQueue
 from fs_cc.control import commands, sse
 from fs_cc.errors import ConfigError
@@ -29,6 +39,9 @@ HEARTBEAT_SECONDS = 15.0
 MAX_BODY = 64 * 1024
 # events a stream may fall behind by before it is cut (its reader reconnects and reloads)
 STREAM_BACKLOG = 10_000
+DIRECTORY_PATH = "/freeswitch/directory"
+DIRECTORY_USER = "fs_cc"  # the user of the binding's gateway-credentials
+FORM = "application/x-www-form-urlencoded"
 
 # fs_cc.acd's errors, by class: a built-in KeyError from a bug must read as a 500
 ACD_REFUSALS = {UnknownAgent: (404, "agent"), UnknownQueue: (404, "queue"),
@@ -63,14 +76,17 @@ class ControlApp:
     """WSGI application serving the control interface over a ControlBackend and a bus."""
 
     _ALLOWED = {"/commands": "POST", "/events": "GET", "/health": "GET", "/agents": "GET",
-                "/queues": "GET", "/calls": "GET"}
+                "/queues": "GET", "/calls": "GET", DIRECTORY_PATH: "POST"}
 
-    def __init__(self, backend, secret, bus=None, heartbeat=HEARTBEAT_SECONDS):
+    def __init__(self, backend, secret, bus=None, heartbeat=HEARTBEAT_SECONDS, catalog=None):
+        """``catalog``: a function returning the engine's current Catalog, for the directory."""
         if not secret:
             raise ConfigError("the control interface needs a secret (control_secret)")
         self.backend = backend
         self.bus = bus
         self.heartbeat = heartbeat
+        self.catalog = catalog
+        self._secret_text = secret
         self._secret = secret.encode("utf-8")
 
     def __call__(self, environ, start_response):
@@ -80,6 +96,8 @@ class ControlApp:
             self._guard(method, path, environ)
             if path == "/events":
                 return self._events(start_response)
+            if path == DIRECTORY_PATH:
+                return self._directory(environ, start_response)
             status, body = 200, self._route(method, path, environ)
             headers = []
         except HttpError as exc:
@@ -107,7 +125,14 @@ class ControlApp:
             raise HttpError(404, f"no such resource {path}")
         if method != allowed:
             raise HttpError(405, f"{path} takes {allowed} only", headers=[("Allow", allowed)])
-        if path != "/health" and not self._authorized(environ.get("HTTP_AUTHORIZATION", "")):
+        if path == DIRECTORY_PATH:
+            if not self._basic_authorized(environ.get("HTTP_AUTHORIZATION", "")):
+                logger.warning("directory request from %s refused: no or wrong credentials "
+                               "(the binding's gateway-credentials must be %s:<control secret>)",
+                               environ.get("REMOTE_ADDR"), DIRECTORY_USER)
+                raise HttpError(401, f"{DIRECTORY_PATH} needs the control secret "
+                                     f"(HTTP Basic, user {DIRECTORY_USER})")
+        elif path != "/health" and not self._authorized(environ.get("HTTP_AUTHORIZATION", "")):
             raise HttpError(401, "the control secret is required (Authorization: Bearer)",
                             headers=[("WWW-Authenticate", 'Bearer realm="fs_cc control"')])
 
@@ -117,6 +142,18 @@ class ControlApp:
         # byte by byte from response times
         return scheme == "Bearer" and hmac.compare_digest(token.strip().encode("utf-8"),
                                                           self._secret)
+
+    def _basic_authorized(self, header):
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(token.strip(), validate=True).partition(b":")
+        except binascii.Error:
+            return False
+        # both compared, always: the time taken tells nothing of which one was wrong
+        return (hmac.compare_digest(user, DIRECTORY_USER.encode("utf-8"))
+                & hmac.compare_digest(password, self._secret))
 
     def _route(self, method, path, environ):
         if path == "/health":
@@ -130,23 +167,50 @@ class ControlApp:
         return {"calls": self.backend.calls()}
 
     def _command(self, environ):
-        content_type = environ.get("CONTENT_TYPE", "")
-        if content_type.strip().lower() != "application/json":
-            raise HttpError(415, f"a command is sent as application/json, not {content_type!r}",
-                            "Content-Type")
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise HttpError(400, "Content-Length is not a number", "Content-Length") from None
-        if length > MAX_BODY:
-            raise HttpError(413, f"a command is at most {MAX_BODY} bytes", "Content-Length")
-        body = environ["wsgi.input"].read(length)
+        body = self._body(environ, "application/json", "a command")
         try:
             return commands.decode(body)
         except commands.CommandError as exc:
             raise HttpError(exc.status, str(exc), exc.field) from exc
         except codec.FieldError as exc:
             raise HttpError(400, str(exc), exc.field) from exc
+
+    @staticmethod
+    def _body(environ, wanted, what):
+        content_type = environ.get("CONTENT_TYPE", "")
+        # parameters (a charset) allowed for the form only: mod_xml_curl sends none, curl may
+        media_type = content_type.partition(";")[0] if wanted == FORM else content_type
+        if media_type.strip().lower() != wanted:
+            raise HttpError(415, f"{what} is sent as {wanted}, not {content_type!r}",
+                            "Content-Type")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise HttpError(400, "Content-Length is not a number", "Content-Length") from None
+        if length > MAX_BODY:
+            raise HttpError(413, f"{what} is at most {MAX_BODY} bytes", "Content-Length")
+        return environ["wsgi.input"].read(length)
+
+    def _directory(self, environ, start_response):
+        if self.catalog is None:
+            raise HttpError(503, "this engine serves no directory")
+        query = _fields(environ.get("QUERY_STRING", ""))
+        try:
+            switch = directory.SwitchBinding.from_query(query)
+        except directory.BadDirectoryQuery as exc:
+            raise HttpError(400, str(exc), exc.field) from exc
+        fields = _fields(self._body(environ, FORM, "a directory request")
+                         .decode("utf-8", errors="replace"))
+        document = directory.answer(self.catalog(), fields, switch, self._secret_text)
+        logger.debug("directory %s %s@%s (%s): %s", fields.get("section"), fields.get("user"),
+                     fields.get("key_value"), fields.get("action"),
+                     "not found" if document is directory.NOT_FOUND else "found")
+        payload = document.encode("utf-8")
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
+                                  ("Content-Length", str(len(payload))),
+                                  ("Cache-Control", "no-store"),
+                                  ("X-Content-Type-Options", "nosniff")])
+        return [payload]
 
     def _execute(self, command):
         try:
@@ -165,6 +229,12 @@ class ControlApp:
         stream = EventStream(self.bus, self.heartbeat)
         start_response("200 OK", list(sse.HEADERS))
         return stream
+
+
+def _fields(text):
+    """The first value of each field of a form or query string, percent-decoded as UTF-8."""
+    return {name: values[0] for name, values in
+            urllib.parse.parse_qs(text, keep_blank_values=True, errors="replace").items()}
 
 
 class EventStream:
@@ -208,9 +278,10 @@ class ControlServer:
     """Serves :class:`ControlApp` on a loopback port inside the engine (gevent)."""
 
     def __init__(self, backend, host="127.0.0.1", port=8022, *, secret, bus=None,
-                 heartbeat=HEARTBEAT_SECONDS):
+                 heartbeat=HEARTBEAT_SECONDS, catalog=None):
         # in a pool, so that stop() ends the event streams too (it kills what is still running)
-        self._server = WSGIServer((host, port), ControlApp(backend, secret, bus, heartbeat),
+        self._server = WSGIServer((host, port),
+                                  ControlApp(backend, secret, bus, heartbeat, catalog),
                                   spawn=Pool(), log=None,
                                   error_log=logging.getLogger(__name__ + ".wsgi"))
 

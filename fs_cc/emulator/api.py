@@ -10,7 +10,7 @@ from fs_cc.emulator.dialplan import ENGINE_SOCKET_VAR
 from fs_cc.emulator.events import channel_data
 from fs_cc.emulator.expansion import expand_headers, header_lookup
 from fs_cc.emulator.originate import OriginateError, dial
-from fs_cc.emulator.originate import _domains as directory_domains
+from fs_cc.emulator.directory import locate_user
 from fs_cc.emulator.recording import api_uuid_record
 from fs_cc.emulator.show import show
 
@@ -207,8 +207,7 @@ class Api:
         if len(parts) < 3:
             return "false"
         key, user, domain = parts[:3]
-        found = (key == "id" and self.switch.phones.get(user) is not None
-                 and domain in directory_domains(self.switch))
+        found = key == "id" and locate_user(self.switch, user, domain) is not None
         return "true" if found else "false"
 
     def api_reloadxml(self, _args):

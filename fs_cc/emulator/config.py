@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from fs_cc.emulator.dialplan import default_dialplan
+from fs_cc.emulator.directory import XmlCurlBinding
 from fs_cc.emulator.endpoints import Gateway, Phone, default_phones
 from fs_cc.emulator.traffic import TrafficProfile
 from fs_cc.sounds import SHIPPED_SOUNDS
@@ -28,6 +29,9 @@ class EmulatorConfig:
     # $${sounds_dir}: relative sounds are read from its en/us/callie (sound_prefix), and a file
     # missing there fails as on FreeSWITCH; by default the prompts install.sh puts on a switch
     sounds_dir: str = str(SHIPPED_SOUNDS)
+    # the directory section's mod_xml_curl binding (freeswitch_conf's xml_curl.conf.xml points it
+    # at the engine); None: the static directory (phones) alone
+    xml_curl: XmlCurlBinding = None
 
     def __post_init__(self):
         if self.dialplan is None:
@@ -50,5 +54,9 @@ def load_config(path, **overrides):
         kwargs["traffic"] = TrafficProfile(**data["traffic"])
     if "dialplan" in data:
         kwargs["dialplan"] = data["dialplan"]
+    if data.get("xml_curl"):
+        # the binding's params by their xml_curl.conf.xml names: gateway-url, gateway-credentials
+        kwargs["xml_curl"] = XmlCurlBinding(**{k.replace("-", "_"): v
+                                               for k, v in data["xml_curl"].items()})
     kwargs.update({k: v for k, v in overrides.items() if v is not None})
     return EmulatorConfig(**kwargs)

@@ -6,6 +6,7 @@ import re
 import gevent
 
 from fs_cc.emulator.channel import CallerProfile, Channel, ChannelState, WakeReason
+from fs_cc.emulator.directory import locate_user
 from fs_cc.emulator.endpoints import gateway_outcome, run_caller, run_customer, run_phone
 
 logger = logging.getLogger(__name__)
@@ -19,9 +20,6 @@ class OriginateError(Exception):
         self.cause = cause
 
 
-# vanilla directory/default.xml's domain dial-string, which users without their own inherit
-DOMAIN_DIAL_STRING = ("{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
-                      "${sofia_contact(*/${dialed_user}@${dialed_domain})}")
 _DIAL_VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _DIAL_FUNCTION = re.compile(r"\$\{([A-Za-z0-9_]+)\(([^)]*)\)\}")
 
@@ -121,25 +119,25 @@ def _sofia_contact(switch, argument):
     return "sofia/internal/sip:%s@127.0.0.1:5062" % user
 
 
-def _domains(switch):
-    """The directory's domains: vanilla's one is $${domain}, the host's address."""
-    return {switch.global_var("domain", "127.0.0.1"), switch.global_var("local_ip_v4", "127.0.0.1")}
-
-
 def _user_leg(switch, rest, variables):
     """user/<id>[@domain] as user_outgoing_channel (mod_dptools.c): the user's dial-string, dialled.
 
-    A user the directory does not hold fails with SUBSCRIBER_ABSENT; the dial-string (the user's
-    own, else the domain's) is expanded with dialed_user and dialed_domain and dialled as the leg.
+    A user the directory (fs_cc.emulator.directory: an xml_curl binding, then the phones) does
+    not hold fails with SUBSCRIBER_ABSENT, one without a dial-string with MANDATORY_IE_MISSING;
+    the dial-string is expanded with dialed_user and dialed_domain and dialled as the leg, which
+    then gets the user's directory variables.
     """
     user, _, domain = rest.partition("@")
-    phone = switch.phones.get(user)
-    if phone is None or domain and domain not in _domains(switch):
+    domain = domain or switch.global_var("domain", "127.0.0.1")
+    found = locate_user(switch, user, domain, action="user_call")
+    if found is None:
         raise OriginateError("SUBSCRIBER_ABSENT")
+    dest = found.dial_string
+    if not dest:
+        raise OriginateError("MANDATORY_IE_MISSING")
     variables = dict(variables)
     variables.setdefault("dialed_user", user)
-    variables.setdefault("dialed_domain", domain or switch.global_var("domain", "127.0.0.1"))
-    dest = phone.dial_string or DOMAIN_DIAL_STRING
+    variables.setdefault("dialed_domain", domain)
     if "presence_id=" not in dest:  # user_outgoing_channel's own presence_id (Channel-Presence-ID)
         variables.setdefault("presence_id", "%s@%s" % (user, variables["dialed_domain"]))
     dial_string = expand_dial_string(switch, dest, variables)
@@ -149,7 +147,10 @@ def _user_leg(switch, rest, variables):
     local_vars, endpoint = legs[0]
     variables.update(global_vars)
     variables.update(local_vars)
-    return create_leg(switch, endpoint, variables)
+    channel = create_leg(switch, endpoint, variables)
+    for name, value in found.variables.items():
+        channel.set_var(name, value)
+    return channel
 
 
 def _new_outbound(switch, name, variables, profile, endpoint_kind, initial_name=None):

@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from fs_cc.acd.strategy import STRATEGIES
+from fs_cc.directory import sip_password
 from web.auth.decorators import roles_required
 from web.catalog import forms
 from web.catalog.dids import MAX_FILE_BYTES, DidService
@@ -119,7 +120,18 @@ def _agent_form(agent, values, error=None, status=200):
     service = agent_service()
     return render_template("catalog/agent_form.html", agent=agent, values=values, error=error,
                            queues=queue_service().list(), users=service.linkable_users(agent),
-                           can_edit=_can_edit()), status
+                           can_edit=_can_edit(), sip_password=_sip_password(agent)), status
+
+
+def _sip_password(agent):
+    """The agent's SIP password, for admins only: what the engine gives FreeSWITCH's directory.
+
+    Derived from the control secret the web shares with the engine (fs_cc.directory), so the
+    web never stores it and a web on another host holds no SIP secret of its own.
+    """
+    if agent is None or not _can_edit():
+        return None
+    return sip_password(current_app.config["FS_CC_CONTROL_SECRET"], agent.extension)
 
 
 def _agent_values(agent):
