@@ -17,7 +17,7 @@ from fs_cc.errors import FsCcError
 
 logger = logging.getLogger(__name__)
 
-VARIABLE_PREFIX = "variable_fs_cc_"
+ENGINE_VARIABLES = "fs_cc_"  # prefix of the channel variables the engine sets, kept on each Channel
 ENDED_MEMORY = 4096  # how many destroyed uuids we remember, so late events do not revive them
 
 
@@ -39,9 +39,20 @@ TRANSITIONS = {
     Phase.HUNGUP: frozenset(),
 }
 
+# TRANSITIONS as Channel.move_to reads them: by the phase's _name_, as tuples, because an Enum
+# member hashes in Python code (hash(self._name_)), on every event
+_NEXT = {phase._name_: tuple(targets) for phase, targets in TRANSITIONS.items()}
+
 # `show channels` callstate -> our phase
 _CALLSTATE_PHASE = {"ACTIVE": Phase.ANSWERED, "HELD": Phase.ANSWERED, "HANGUP": Phase.HUNGUP}
 _ENDED_STATES = frozenset({"CS_HANGUP", "CS_REPORTING", "CS_DESTROY"})
+# what the tracker reads of every event about a channel, and of one that makes it
+_STATE_HEADERS = ("Unique-ID", "Channel-State", "Channel-Call-State", "Answer-State")
+_NEW_HEADERS = ("Channel-Name", "Call-Direction", "Channel-State", "Channel-Call-State", "Answer-State",
+                "Caller-Caller-ID-Number", "Caller-Caller-ID-Name", "Caller-Destination-Number",
+                "Channel-Call-UUID", "variable_other_loopback_leg_uuid", "Caller-Channel-Created-Time",
+                "Caller-Channel-Answered-Time")
+_BRIDGE_HEADERS = ("Bridge-A-Unique-ID", "Bridge-B-Unique-ID")
 
 
 class ResyncError(FsCcError):
@@ -66,10 +77,6 @@ def _iso(epoch):
     if epoch is None:
         return None
     return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).isoformat()
-
-
-def _fs_cc_variables(headers):
-    return {key[9:]: value for key, value in headers.items() if key.startswith(VARIABLE_PREFIX)}
 
 
 @dataclasses.dataclass(slots=True, eq=False)
@@ -105,7 +112,7 @@ class Channel:
         """Change phase when TRANSITIONS allow it; True if it moved."""
         if phase is self.phase:
             return False
-        if phase not in TRANSITIONS[self.phase]:
+        if phase not in _NEXT[self.phase._name_]:
             return False
         self.phase = phase
         return True
@@ -190,79 +197,78 @@ class ChannelTracker:
         return [_primary_first(legs) for legs in groups.values()]
 
     # -- events (hot path) ------------------------------------------------------------------
+    # Handlers read the headers they need (event.get, get_many): a parsed event decodes only those.
 
     def handle(self, event):
         """Apply one channel event; others are ignored."""
         self.events_seen += 1
-        route = self._routes.get(event.headers.get("Event-Name"))
+        route = self._routes.get(event.get("Event-Name"))
         if route is not None:
-            route(event.headers)
+            route(event)
 
-    def _new(self, uuid, headers):
+    def _new(self, uuid, event):
         self._seq += 1
+        (name, direction, state, call_state, answer_state, caller_number, caller_name,
+         destination_number, call_uuid, partner, created, answered) = event.get_many(_NEW_HEADERS)
         channel = Channel(
-            uuid, name=headers.get("Channel-Name"), direction=headers.get("Call-Direction"),
-            state=headers.get("Channel-State"), call_state=headers.get("Channel-Call-State"),
-            answer_state=headers.get("Answer-State"),
-            caller_number=headers.get("Caller-Caller-ID-Number"),
-            caller_name=headers.get("Caller-Caller-ID-Name"),
-            destination_number=headers.get("Caller-Destination-Number"),
-            call_uuid=headers.get("Channel-Call-UUID"),
-            partner=headers.get("variable_other_loopback_leg_uuid"),
-            created_at=_seconds(headers.get("Caller-Channel-Created-Time")),
-            answered_at=_seconds(headers.get("Caller-Channel-Answered-Time")),
-            variables=_fs_cc_variables(headers), seq=self._seq)
+            uuid, name=name, direction=direction, state=state, call_state=call_state,
+            answer_state=answer_state, caller_number=caller_number, caller_name=caller_name,
+            destination_number=destination_number, call_uuid=call_uuid, partner=partner,
+            created_at=_seconds(created), answered_at=_seconds(answered),
+            variables=event.variables(ENGINE_VARIABLES), seq=self._seq)
         self._channels[uuid] = channel
         return channel
 
-    def _known(self, headers, adopt=True):
+    def _known(self, event, adopt=True):
         """The channel an event is about; a channel first seen now is adopted from the event."""
-        uuid = headers.get("Unique-ID")
+        uuid, state, call_state, answer_state = event.get_many(_STATE_HEADERS)
         channel = self._channels.get(uuid)
         if channel is not None:
             self._seq += 1
             channel.seq = self._seq
-            channel.state = headers.get("Channel-State", channel.state)
-            channel.call_state = headers.get("Channel-Call-State", channel.call_state)
-            channel.answer_state = headers.get("Answer-State", channel.answer_state)
+            if state is not None:
+                channel.state = state
+            if call_state is not None:
+                channel.call_state = call_state
+            if answer_state is not None:
+                channel.answer_state = answer_state
             return channel
-        if (not adopt or not uuid or uuid in self._ended
-                or headers.get("Answer-State") == "hangup"
-                or headers.get("Channel-State") in _ENDED_STATES):
+        if (not adopt or not uuid or uuid in self._ended or answer_state == "hangup"
+                or state in _ENDED_STATES):
             self.unknown_events += 1
-            logger.debug("ignoring %s for unknown channel %s", headers.get("Event-Name"), uuid)
+            logger.debug("ignoring %s for unknown channel %s", event.get("Event-Name"), uuid)
             return None
         # Created while we were not listening (or its CREATE was lost): events carry it all.
-        logger.info("channel %s first seen on %s", uuid, headers.get("Event-Name"))
-        return self._new(uuid, headers)
+        logger.info("channel %s first seen on %s", uuid, event.get("Event-Name"))
+        return self._new(uuid, event)
 
-    def _on_create(self, headers):
-        uuid = headers.get("Unique-ID")
+    def _on_create(self, event):
+        uuid = event.get("Unique-ID")
         if not uuid:
             self.unknown_events += 1
             return
         self._ended.pop(uuid, None)
         channel = self._channels.get(uuid)
         if channel is None:
-            self._new(uuid, headers)
+            self._new(uuid, event)
         else:
-            self._known(headers)
+            self._known(event)
 
-    def _on_answer(self, headers):
-        channel = self._known(headers)
+    def _on_answer(self, event):
+        channel = self._known(event)
         if channel is None:
             return
         channel.move_to(Phase.ANSWERED)
-        channel.answered_at = (_seconds(headers.get("Caller-Channel-Answered-Time"))
-                               or channel.answered_at)
-        channel.variables.update(_fs_cc_variables(headers))
+        channel.answered_at = _seconds(event.get("Caller-Channel-Answered-Time")) or channel.answered_at
+        channel.variables.update(event.variables(ENGINE_VARIABLES))
 
-    def _on_bridge(self, headers):
-        channel = self._known(headers)
+    def _on_bridge(self, event):
+        channel = self._known(event)
         if channel is None:
             return
-        a_uuid = headers.get("Bridge-A-Unique-ID") or channel.uuid
-        b_uuid = headers.get("Bridge-B-Unique-ID") or headers.get("Other-Leg-Unique-ID")
+        a_uuid, b_uuid = event.get_many(_BRIDGE_HEADERS)
+        a_uuid = a_uuid or channel.uuid
+        b_uuid = b_uuid or event.get("Other-Leg-Unique-ID")
         # FreeSWITCH sends CHANNEL_BRIDGE for the A leg only: link both sides here.
         a_leg, b_leg = self._channels.get(a_uuid), self._channels.get(b_uuid)
         if a_leg is not None:
@@ -271,29 +277,30 @@ class ChannelTracker:
         if b_leg is not None:
             b_leg.bridged_to = a_uuid
             b_leg.move_to(Phase.BRIDGED)
-        channel.variables.update(_fs_cc_variables(headers))
+        channel.variables.update(event.variables(ENGINE_VARIABLES))
 
-    def _on_unbridge(self, headers):
-        channel = self._known(headers, adopt=False)
+    def _on_unbridge(self, event):
+        channel = self._known(event, adopt=False)
         if channel is None:
             return
-        a_uuid = headers.get("Bridge-A-Unique-ID") or channel.uuid
-        b_uuid = headers.get("Bridge-B-Unique-ID") or headers.get("Other-Leg-Unique-ID")
+        a_uuid, b_uuid = event.get_many(_BRIDGE_HEADERS)
+        a_uuid = a_uuid or channel.uuid
+        b_uuid = b_uuid or event.get("Other-Leg-Unique-ID")
         for uuid, other in ((a_uuid, b_uuid), (b_uuid, a_uuid)):
             leg = self._channels.get(uuid)
             if leg is not None and leg.bridged_to == other:
                 leg.bridged_to = None
                 leg.move_to(Phase.ANSWERED)
 
-    def _on_hangup(self, headers):
-        channel = self._known(headers, adopt=False)
+    def _on_hangup(self, event):
+        channel = self._known(event, adopt=False)
         if channel is None:
             return
         channel.move_to(Phase.HUNGUP)
-        channel.hangup_cause = headers.get("Hangup-Cause") or channel.hangup_cause
+        channel.hangup_cause = event.get("Hangup-Cause") or channel.hangup_cause
 
-    def _on_destroy(self, headers):
-        uuid = headers.get("Unique-ID")
+    def _on_destroy(self, event):
+        uuid = event.get("Unique-ID")
         channel = self._channels.pop(uuid, None)
         if channel is None:
             self.unknown_events += 1
@@ -301,13 +308,13 @@ class ChannelTracker:
         self._seq += 1
         self._remember_ended(uuid)
 
-    def _on_park(self, headers):
-        channel = self._known(headers)
+    def _on_park(self, event):
+        channel = self._known(event)
         if channel is not None:
             channel.parked = True
 
-    def _on_unpark(self, headers):
-        channel = self._known(headers, adopt=False)
+    def _on_unpark(self, event):
+        channel = self._known(event, adopt=False)
         if channel is not None:
             channel.parked = False
 

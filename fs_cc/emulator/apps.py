@@ -1,13 +1,16 @@
-"""Dialplan applications and their execution (CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE)."""
+"""Dialplan applications (mod_dptools' and mod_event_socket's), registered in execution.APPS."""
 
 import logging
 import os
 import re
-import uuid as uuidlib
 
 from fs_cc.emulator.channel import ChannelState, WakeReason
+from fs_cc.emulator.eavesdrop import app_eavesdrop
 from fs_cc.emulator.events import now_us
+# execute, park_loop and run_queued are the core's too, which imports them from here
+from fs_cc.emulator.execution import APPS, RESPONSE_VAR, execute, park_loop, run_queued  # noqa: F401
 from fs_cc.emulator.originate import OriginateError, dial
+from fs_cc.emulator.outbound import run_socket_app
 from fs_cc.emulator.recording import start_recording
 from fs_cc.sounds import candidates, is_file, pieces
 
@@ -16,74 +19,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_PROMPT_SECONDS = 2.0
 FOREVER = None
 NOT_FOUND = "not found"  # what _play returns for a sound the switch cannot open
-RESPONSE_VAR = "current_application_response"  # SWITCH_CURRENT_APPLICATION_RESPONSE_VARIABLE
-
-
-def execute(channel, app, arg="", app_uuid=None):
-    """Run one application on the channel's session greenlet; returns its response."""
-    app_uuid = app_uuid or str(uuidlib.uuid4())
-    if arg:
-        channel.set_var("current_application_data", arg)
-    channel.set_var("current_application", app)
-    channel.set_var(RESPONSE_VAR, None)
-    channel.application, channel.application_data = app, arg
-    data = [("Application", app)] + ([("Application-Data", arg)] if arg else [])
-    channel.fire("CHANNEL_EXECUTE", post=data + [("Application-UUID", app_uuid)])
-    func = APPS.get(app)
-    if func is None:
-        logger.warning("%s: application %s is not emulated; treated as a no-op", channel.uuid, app)
-        response = None
-    else:
-        response = func(channel, arg)
-    if response and response != "_none_":
-        channel.set_var(RESPONSE_VAR, response)
-    # switch_core_session_exec reads the variable back: an application that sets none (park)
-    # reports what the last application run inside it (a sendmsg playback) left there
-    response = channel.variables.get(RESPONSE_VAR) or "_none_"
-    channel.last_response = response
-    channel.fire("CHANNEL_EXECUTE_COMPLETE",
-                 post=data + [("Application-Response", response), ("Application-UUID", app_uuid)])
-    return response
-
-
-def run_queued(channel):
-    """Execute the applications queued by sendmsg, in order (switch_ivr_parse_event)."""
-    while channel.app_queue and not channel.hungup and not channel.taken_over:
-        app, arg, app_uuid, loops, lock, hold_bleg = channel.app_queue.pop(0)
-        outer_lock, channel.event_lock = channel.event_lock, lock
-        outer_broadcast, channel.broadcasting, channel.broadcast_stopped = channel.broadcasting, True, False
-        held = channel.switch.hold_partner(channel) if hold_bleg else None
-        try:
-            count = 0
-            while loops < 0 or count < max(1, loops):
-                if channel.hungup or channel.broadcast_stopped or channel.taken_over:
-                    break
-                execute(channel, app, arg, app_uuid)
-                count += 1
-        finally:
-            channel.event_lock = outer_lock
-            channel.broadcasting, channel.broadcast_stopped = outer_broadcast, False
-            if held is not None:
-                held.stop_broadcast()
-
-
-def park_loop(channel, fire_events=True, until=None):
-    """switch_ivr_park: run queued applications until hangup or another job takes over.
-
-    ``until()`` true ends it too (the socket application's park once its socket is gone:
-    the listener clears CF_CONTROLLED, mod_event_socket.c).
-    """
-    if fire_events:
-        channel.fire("CHANNEL_PARK")
-    while until is None or not until():
-        reason = channel.wait(queue=True)
-        if reason == WakeReason.QUEUE:
-            run_queued(channel)
-            continue
-        if reason in (WakeReason.HANGUP, WakeReason.TAKEOVER):
-            break
-    if fire_events:
-        channel.fire("CHANNEL_UNPARK")
 
 
 def media_seconds(path, default=DEFAULT_PROMPT_SECONDS):
@@ -489,7 +424,6 @@ def bridge_b_side(b_leg, a_leg, from_park=False):
 
 def app_socket(channel, arg):
     """socket host:port [async] [full]: hand the call to an outbound ESL server."""
-    from fs_cc.emulator.outbound import run_socket_app
     return run_socket_app(channel, arg)
 
 
@@ -498,9 +432,7 @@ def app_park(channel, _arg):
     park_loop(channel)
 
 
-from fs_cc.emulator.eavesdrop import app_eavesdrop  # noqa: E402 - registered below
-
-APPS = {
+APPS.update({
     "answer": lambda ch, arg: ch.answer(),
     "pre_answer": lambda ch, arg: ch.pre_answer(),
     "ring_ready": lambda ch, arg: ch.ring_ready(),
@@ -525,4 +457,4 @@ APPS = {
     "socket": app_socket,
     "log": lambda ch, arg: None,
     "info": lambda ch, arg: None,
-}
+})

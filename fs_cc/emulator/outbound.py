@@ -6,10 +6,10 @@ import gevent
 import gevent.event
 from gevent import socket
 
-from fs_cc.emulator.apps import park_loop
 from fs_cc.emulator.channel import WakeReason
 from fs_cc.emulator.connection import Connection
 from fs_cc.emulator.events import profile_headers
+from fs_cc.emulator.execution import park_loop
 from fs_cc.emulator.protocol import (command_reply, disconnect_notice, linger_notice, url_encode)
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,8 @@ def run_socket_app(channel, arg):
     try:
         sock = socket.create_connection((host or "127.0.0.1", int(port)), timeout=5)
         sock.settimeout(None)
+        # socket_function (mod_event_socket.c) sets SWITCH_SO_TCP_NODELAY on the engine's socket
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except OSError as exc:
         logger.warning("%s: socket %s failed: %s", channel.uuid, parts[0], exc)
         return "_none_"

@@ -144,7 +144,7 @@ class Connection:
                 gevent.sleep(0)
 
     def _route(self, message):
-        content_type = message.content_type
+        content_type = message.headers.get("Content-Type")
         if content_type == EVENT_PLAIN or content_type == EVENT_JSON:
             try:
                 event = parse_event(message)

@@ -57,7 +57,8 @@ class Dispatcher:
     def __init__(self, label="esl"):
         self._label = label
         self._workers = {}  # handler -> _Worker
-        self._routes = {}  # event name -> tuple of workers
+        self._routes = {}  # event name -> its workers, then the "*" ones it lacks
+        self._any = ()  # the workers of "*": what an event of any other name goes to
 
     def on(self, event_name, handler):
         """Call handler(event) for every event named event_name ("*" for all), in order."""
@@ -84,17 +85,16 @@ class Dispatcher:
         for worker in self._workers.values():
             for name in worker.names:
                 routes.setdefault(name, []).append(worker)
-        self._routes = {name: tuple(workers) for name, workers in routes.items()}
+        every = tuple(routes.get(ANY, ()))
+        # worked out here, once per on/off, so that dispatch is one look-up per event
+        self._routes = {name: tuple(workers) + tuple(w for w in every if w not in workers)
+                        for name, workers in routes.items()}
+        self._any = every
 
     def dispatch(self, event):
         """Queue the event to every interested handler; never blocks."""
-        routes = self._routes
-        named = routes.get(event.name, ())
-        for worker in named:
+        for worker in self._routes.get(event.name, self._any):
             worker.put(event)
-        for worker in routes.get(ANY, ()):
-            if worker not in named:
-                worker.put(event)
 
     def stop(self):
         """End every worker after it has drained what it was given."""
@@ -102,6 +102,7 @@ class Dispatcher:
             worker.stop()
         self._workers.clear()
         self._routes = {}
+        self._any = ()
 
 
 _LOST = object()

@@ -180,3 +180,33 @@ def test_given_garbage_when_resync_then_resync_error_carries_the_text(text):
     with pytest.raises(ResyncError) as info:
         ChannelTracker().resync(text)
     assert info.value.text == text[:200]
+
+
+def _recorded_event_messages():
+    """Every text/event-plain message of every transcript, framed as the engine frames them."""
+    from tests.fixtures import transcripts
+    from fs_cc.esl.protocol import EVENT_PLAIN, Parser
+    for path in transcripts():
+        parser = Parser()
+        for line in path.read_text().splitlines()[1:]:
+            message = json.loads(line)
+            if message["dir"] == "recv":
+                for framed in parser.feed(message["data"].encode()):
+                    if framed.content_type == EVENT_PLAIN:
+                        yield path.name, framed
+
+
+def _state(tracker):
+    channels = [channel.to_dict() | {"seq": channel.seq, "partner": channel.partner}
+                for channel in tracker.channels()]
+    return channels, tracker.seq, tracker.events_seen, tracker.unknown_events
+
+
+def test_given_every_recorded_event_when_read_lazily_or_from_a_dict_then_the_tracker_moves_the_same():
+    from fs_cc.esl.protocol import parse_event
+    lazy, eager = {}, {}
+    for name, message in _recorded_event_messages():
+        eager.setdefault(name, ChannelTracker()).handle(Event(dict(parse_event(message).headers)))
+        lazy.setdefault(name, ChannelTracker()).handle(parse_event(message))
+        assert _state(lazy[name]) == _state(eager[name]), name  # after every event
+    assert len(lazy) > 10 and sum(tracker.seq for tracker in lazy.values()) > 100

@@ -163,3 +163,32 @@ def test_given_json_event_when_parsed_then_headers_and_body_come_out():
     body = '{"Event-Name": "BACKGROUND_JOB", "Job-UUID": "j1", "_body": "+OK done\\n"}'
     event = parse_event(Message({"Content-Type": "text/event-json"}, body))
     assert event.name == "BACKGROUND_JOB" and event.body == "+OK done\n" and event.get("Job-UUID") == "j1"
+
+
+def test_given_chunks_that_end_on_message_boundaries_when_fed_then_each_comes_out_and_nothing_is_left():
+    texts = _messages()
+    parser = Parser()
+    parsed = []
+    for text in texts:  # the buffer is empty before each: the parser reads the bytes where they are
+        parsed.extend(parser.feed(text.encode()))
+        assert parser.pending_bytes == 0
+    _check(parsed, texts)
+
+
+def test_given_bytearray_and_memoryview_chunks_when_fed_then_messages_are_the_same():
+    texts = _messages()[:40]
+    data = "".join(texts).encode()
+    parser = Parser()
+    parsed = []
+    for pos in range(0, len(data), 777):
+        chunk = data[pos:pos + 777]
+        parsed.extend(parser.feed(bytearray(chunk) if pos % 2 else memoryview(chunk)))
+    _check(parsed, texts)
+
+
+def test_given_an_event_head_with_odd_spacing_when_fed_then_the_general_reading_takes_it():
+    body = b"Event-Name: HEARTBEAT\n\n"
+    data = b"Content-Length:  %d \nContent-Type: text/event-plain\n\n" % len(body) + body
+    (message,) = Parser().feed(data)
+    assert message.headers == {"Content-Length": str(len(body)), "Content-Type": "text/event-plain"}
+    assert parse_event(message).name == "HEARTBEAT"
