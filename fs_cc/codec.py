@@ -41,11 +41,24 @@ class MissingField(FieldError):
     problem = "missing field"
 
 
+_FIELD_NAMES = {}  # dataclass -> its field names (dataclasses.fields is slow on a hot path)
+_AS_IS = (str, int, float, bool, type(None))
+
+
+def field_names(cls):
+    """The names of a dataclass's fields, in order (cached per class)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in dataclasses.fields(cls))
+    return names
+
+
 def to_dict(value):
     """A JSON-safe dict of a dataclass with its ``"type"`` (enums as values, times ISO 8601)."""
     out = {"type": value.TYPE}
-    for field in dataclasses.fields(value):
-        out[field.name] = plain(getattr(value, field.name))
+    for name in field_names(type(value)):
+        item = getattr(value, name)
+        out[name] = item if type(item) in _AS_IS else plain(item)
     return out
 
 
@@ -55,7 +68,7 @@ def plain(value):
         return value.value
     if isinstance(value, datetime.datetime):
         return value.isoformat()
-    if isinstance(value, typing.Mapping):
+    if isinstance(value, collections.abc.Mapping):  # typing.Mapping's check is much slower
         return dict(value)
     return value
 

@@ -438,9 +438,13 @@ def to_dict(event):
     return codec.to_dict(event)
 
 
+# one encoder for every event: json.dumps with options would build a new one each time
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+
 def encode(event):
     """The one JSON text of an event."""
-    return json.dumps(to_dict(event), separators=(",", ":"), sort_keys=True)
+    return _ENCODER.encode(to_dict(event))
 
 
 def decode(text):
