@@ -92,6 +92,10 @@ class RedisStore(AgentStore):
         self.client = client
         self.prefix = prefix
         self._reserve = client.register_script(_RESERVE)
+        # agents' definitions (name, queues, skills) as this process last wrote or read them:
+        # they change with the catalog, not with each call, so a reservation can judge who fits
+        # without loading every free agent's hash
+        self._definitions = {}
 
     def _agent_key(self, extension):
         return f"{self.prefix}agent:{extension}"
@@ -150,7 +154,9 @@ class RedisStore(AgentStore):
             agent.name, agent.queues, agent.skills = name, tuple(queues), dict(skills or {})
             return agent
 
-        return self._update(extension, change, missing_ok=True)
+        agent = self._update(extension, change, missing_ok=True)
+        self._definitions[extension] = (agent.name, agent.queues, dict(agent.skills))
+        return agent
 
     def get_agent(self, extension):
         raw = self.client.hgetall(self._agent_key(extension))
@@ -214,7 +220,7 @@ class RedisStore(AgentStore):
                                                                start + chunk - 1)]
             if not extensions:
                 return None
-            for agent in self._load(extensions):
+            for agent in self._candidates(extensions):
                 if not accept(agent):
                     continue
                 reserved = self._reserve_if_available(agent.extension, queue)
@@ -222,6 +228,23 @@ class RedisStore(AgentStore):
                     return reserved
             start += chunk
             chunk = min(chunk * 4, 256)  # the first few usually fit: look further in bigger steps
+
+    def _candidates(self, extensions):
+        """Available agents as their definitions describe them (hashes loaded only when unknown).
+
+        The reservation itself checks the live status on the server, so a definition that is a
+        moment old costs at most a skipped or refused candidate, never a double offer.
+        """
+        unknown = [ext for ext in extensions if ext not in self._definitions]
+        for agent in self._load(unknown):
+            self._definitions[agent.extension] = (agent.name, agent.queues, dict(agent.skills))
+        out = []
+        for extension in extensions:
+            definition = self._definitions.get(extension)
+            if definition is not None:
+                name, queues, skills = definition
+                out.append(Agent(extension, name, queues, AgentStatus.AVAILABLE, skills=skills))
+        return out
 
     def _reserve_if_available(self, extension, queue=""):
         """RESERVED if still AVAILABLE (and in ``queue``, if given); None if taken meanwhile."""
