@@ -289,9 +289,9 @@ class Engine:
                         channel.name)
         if agent_legs:
             self._agent_legs_vanished(agent_legs)
-        self._end_orphan_agent_legs()
         if self.adopter.pending:
-            self.adopter.run()
+            self.adopter.run()  # first: an adopted call's agent leg is no orphan
+        self._end_orphan_agent_legs()
         return vanished
 
     def _end_orphan_agent_legs(self):
@@ -328,11 +328,15 @@ class Engine:
         out = []
         for legs in self.channels.calls():
             session = next((sessions.pop(leg.uuid) for leg in legs if leg.uuid in sessions), None)
+            first = legs[0]
             if session is None:
-                first = legs[0]
                 session = {"uuid": first.uuid, "caller": first.caller_number,
                            "did": first.destination_number,
                            "started_at": first.to_dict()["created_at"]}
+            elif not session["caller"]:  # adopted: the switch still knows who calls
+                mine = next(leg for leg in legs if leg.uuid == session["uuid"])
+                session = dict(session, caller=mine.caller_number or "",
+                               did=session["did"] or mine.destination_number or "")
             out.append(dict(session, legs=[leg.to_dict() for leg in legs]))
         out.extend(dict(session, legs=[]) for session in sessions.values())
         return out

@@ -25,6 +25,11 @@ class LiveCalls:
                                  "queue": None, "agent": None}
             return
         call = self._calls.get(uuid)
+        if call is None and isinstance(event, events.CallAdopted):
+            # a call an earlier run started: what it was is in the spool, not here
+            call = self._calls[uuid] = {"uuid": uuid, "caller": "", "did": "",
+                                        "started_at": event.ts.isoformat(), "state": "adopted",
+                                        "queue": event.queue, "agent": None}
         if call is None:
             return
         if isinstance(event, events.CallEnded):
