@@ -47,28 +47,21 @@ class UnknownEventType(EventError):
         super().__init__(f"unknown event type {event_type!r}")
 
 
-class EventFieldError(EventError):
-    """A field of an event is unknown, missing or holds a wrong value."""
+class EventFieldError(EventError, codec.FieldError):
+    """A field of an event is unknown, missing or holds a wrong value (``kind``: its type)."""
 
-    problem = "invalid"
-
-    def __init__(self, event_type, field, message=""):
-        self.event_type = event_type
-        self.field = field
-        self.message = message or self.problem
-        super().__init__(f"{event_type}: field {field!r}: {self.message}")
+    @property
+    def event_type(self):
+        """The type of the event at fault, e.g. "call.queued"."""
+        return self.kind
 
 
-class UnknownField(EventFieldError):
+class UnknownField(EventFieldError, codec.UnknownField):
     """The encoded event has a field its type does not define."""
 
-    problem = "unknown field"
 
-
-class MissingField(EventFieldError):
+class MissingField(EventFieldError, codec.MissingField):
     """The encoded event lacks a field its type requires."""
-
-    problem = "missing field"
 
 
 # -- the events -------------------------------------------------------------------------------

@@ -148,11 +148,11 @@ def until_heard(bus, backend, streams, agent="1000"):
     """Publish agent.logged_in of ``agent`` until every stream has one (all linked up by then)."""
     def heard():
         bus.publish(make_event(backend, events.AgentLoggedIn, agent=agent, queue="probe"))
-        gevent.sleep(0.05)
         return all(any(isinstance(e, events.AgentLoggedIn) and e.queue == "probe"
                        for e in stream.events()) for stream in streams)
 
-    wait_until(heard, timeout=10, what="streams linked to the engine")
+    # a probe every 50 ms until the streams hear one
+    wait_until(heard, timeout=10, what="streams linked to the engine", interval=0.05)
 
 
 def a_call_story(backend, offered_to="1000"):
@@ -303,10 +303,9 @@ def test_given_a_stream_that_closes_then_the_relay_stops_feeding_it(engine, app,
 
     def gone():
         backend.bus.publish(make_event(backend, events.AgentLoggedIn, agent="1000", queue="x"))
-        gevent.sleep(0.1)
         return relay.listeners == 0
 
-    wait_until(gone, what="the closed stream forgotten")
+    wait_until(gone, what="the closed stream forgotten", interval=0.1)
 
 
 def test_given_the_engine_restarts_then_the_stream_says_so_and_resumes_after_resync(
