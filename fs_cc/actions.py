@@ -36,6 +36,9 @@ class EngineActions:
             cmd.HangupCall: self.hangup,
             cmd.SuperviseCall: self.supervise,
             cmd.OriginateCallback: self.originate_callback,
+            cmd.QueueCallback: self.queue_callback,
+            cmd.CancelCallback: self.cancel_callback,
+            cmd.RescheduleCallback: self.reschedule_callback,
             cmd.ReloadCatalog: self.reload_catalog,
         }
 
@@ -161,6 +164,23 @@ class EngineActions:
             engine.acd.kill(call_uuid, "NORMAL_CLEARING")
         emit(events.CallEnded, call_uuid=call_uuid, side=result.side or HangupSide.SYSTEM,
              cause=result.cause or "NORMAL_CLEARING")
+
+    # callback requests (遇忙回拨: fs_cc.acd.callbacks)
+    def queue_callback(self, command):
+        """Hold a request the worker re-sends (ignored when held or just finished here)."""
+        if command.queue not in self.engine.acd.queue_names():
+            raise UnknownQueue(command.queue)
+        return self.engine.callbacks.take(command)
+
+    def cancel_callback(self, command):
+        """Cancel a request that is not being tried now."""
+        return self.engine.callbacks.cancel(command.callback_id, command.by)
+
+    def reschedule_callback(self, command):
+        """Try a request again from ``not_before``, at its place in line."""
+        if command.queue not in self.engine.acd.queue_names():
+            raise UnknownQueue(command.queue)
+        return self.engine.callbacks.reschedule(command)
 
     # the catalog
     def reload_catalog(self, command):

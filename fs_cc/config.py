@@ -83,8 +83,22 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 5000
     ring_timeout: int = 20
+    # recording queued calls (docs/recordings.rst): off, mixed or stereo (caller left, agent
+    # right) unless the queue says otherwise; where the switch writes them (as the switch sees
+    # it; default var/recordings), and how many days they are kept before the worker deletes them
+    record_calls: str = "off"
+    recordings_dir: typing.Optional[pathlib.Path] = None
+    recording_retention_days: int = 90
     # how a callback reaches the customer; {number} is the number to call back
     callback_dial: str = "loopback/{number}/default"
+    # callbacks (docs/callbacks.rst): the caller id the customer sees, how long their phone
+    # rings, how many calls and after which pauses (seconds, the last repeats) before giving up,
+    # and how often the worker re-sends open requests to the engines (beat)
+    callback_caller_id: str = ""
+    callback_ring_seconds: int = 45
+    callback_max_attempts: int = 3
+    callback_retry_delays: str = "120,600"
+    callback_resend_seconds: float = 30.0
     esl_connect_timeout: float = 5.0  # seconds to wait for FreeSWITCH's auth/request
     esl_backoff_max: float = 30.0  # reconnect delays double from 0.5 s up to this
     queues: list = dataclasses.field(default_factory=_default_queues)
@@ -97,11 +111,22 @@ class Settings:
     emulator_seed: typing.Optional[int] = None
     emulator_port: int = 8021
     display_timezone: str = "UTC"  # IANA name for times shown on pages
+    # the session cookie goes over HTTPS only; set it behind a TLS proxy (a request that came
+    # over HTTPS gets the flag anyway)
+    session_cookie_secure: bool = False
+    session_idle_minutes: float = 30.0  # a login ends after this long without a request
+    session_max_hours: float = 12.0  # and this long after it began, whatever happens
+    login_lockout_minutes: float = 15.0  # an account or address locked by failed logins
 
     @property
     def control_url(self):
         """Base URL of the engine's control interface."""
         return f"http://{self.control_host}:{self.control_port}"
+
+    @property
+    def recordings_root(self):
+        """Where call recordings go: ``recordings_dir``, or var/recordings."""
+        return pathlib.Path(self.recordings_dir) if self.recordings_dir else self.var_dir / "recordings"
 
     @property
     def outbox_path(self):
@@ -131,8 +156,20 @@ _ENV = {
     "FS_CC_DISPLAY_TIMEZONE": "display_timezone",
     "FS_CC_AGENTS_AUTO_LOGIN": "agents_auto_login",
     "FS_CC_CALLBACK_DIAL": "callback_dial",
+    "FS_CC_RECORD_CALLS": "record_calls",
+    "FS_CC_RECORDINGS_DIR": "recordings_dir",
+    "FS_CC_RECORDING_RETENTION_DAYS": "recording_retention_days",
+    "FS_CC_CALLBACK_CALLER_ID": "callback_caller_id",
+    "FS_CC_CALLBACK_RING_SECONDS": "callback_ring_seconds",
+    "FS_CC_CALLBACK_MAX_ATTEMPTS": "callback_max_attempts",
+    "FS_CC_CALLBACK_RETRY_DELAYS": "callback_retry_delays",
+    "FS_CC_CALLBACK_RESEND_SECONDS": "callback_resend_seconds",
     "FS_CC_ESL_CONNECT_TIMEOUT": "esl_connect_timeout",
     "FS_CC_ESL_BACKOFF_MAX": "esl_backoff_max",
+    "FS_CC_SESSION_COOKIE_SECURE": "session_cookie_secure",
+    "FS_CC_SESSION_IDLE_MINUTES": "session_idle_minutes",
+    "FS_CC_SESSION_MAX_HOURS": "session_max_hours",
+    "FS_CC_LOGIN_LOCKOUT_MINUTES": "login_lockout_minutes",
 }
 _FIELDS = {field.name: field for field in dataclasses.fields(Settings)}
 
@@ -162,7 +199,7 @@ def _coerce(name, value, source):
     try:
         if name == "esl":
             return value if isinstance(value, EslTarget) else EslTarget.parse(str(value))
-        if name in ("var_dir", "ivr_flow", "sounds_dir"):
+        if name in ("var_dir", "ivr_flow", "sounds_dir", "recordings_dir"):
             return pathlib.Path(value)
         if field.type is int or field.type == "int":
             return int(value)

@@ -17,6 +17,7 @@ import gevent.event
 
 from fs_cc import events
 from fs_cc.acd import ACD
+from fs_cc.acd.callbacks import build_callbacks
 from fs_cc.actions import EngineActions
 from fs_cc.adoption import Adopter
 from fs_cc.acd.config import define_catalog_agents, queues_from_catalog
@@ -36,6 +37,7 @@ from fs_cc.ivr.sounds import missing_sounds
 from fs_cc.livecalls import LiveCalls
 from fs_cc.sounds import sound_prefix
 from fs_cc.outbox import CeleryPublisher, Outbox
+from fs_cc.recording import RECORD_STOP, CallRecorder, check_mode
 from fs_cc.registry import EngineRegistry
 
 logger = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ ALIVE_SECONDS = 2.0
 
 ENGINE_EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE",
                  "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "CHANNEL_PARK",
-                 "CHANNEL_UNPARK", "BACKGROUND_JOB", "DTMF", "HEARTBEAT")
+                 "CHANNEL_UNPARK", "BACKGROUND_JOB", "DTMF", "HEARTBEAT", RECORD_STOP)
 
 
 def build_store(settings):
@@ -97,6 +99,10 @@ class Engine:
 
     def __init__(self, settings, *, publisher=None, store=None, bus=None, catalog=None):
         self.settings = settings
+        try:
+            check_mode(settings.record_calls)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         self.catalog = catalog if catalog is not None else load_engine_catalog(settings)
         esl = settings.esl
         self.esl = InboundClient(esl.host, esl.port, esl.password, events=ENGINE_EVENTS,
@@ -120,12 +126,17 @@ class Engine:
         self.emitter = Emitter(events.EventSequencer(self.id, start=self.outbox.last_seq(self.id)),
                                self.outbox, self.bus, listeners=listeners)
         self.ctl = CallControl(self.esl)
+        self.recorder = CallRecorder(self.ctl, self.emitter, settings.recordings_root,
+                                     self._recording_mode)
+        self.emitter.listeners.append(self.recorder)
+        self.esl.on(RECORD_STOP, self.recorder.on_record_stop)
         self.acd = ACD(self.store, self.ctl, queues_from_catalog(self.catalog), self.emitter,
                        ring_timeout=settings.ring_timeout)
+        self.callbacks = build_callbacks(settings, self.acd, self.emitter, self.registry, self.id)
         # the flows before the switch: a broken flow, or one naming a queue the catalog lacks,
         # stops the engine with file:line before any caller can reach it
         self.flows = build_flow_table(self.catalog, settings.ivr_flow, self.acd, self.emitter,
-                                      sound_prefix(settings.sounds_dir))
+                                      sound_prefix(settings.sounds_dir), self.callbacks)
         define_catalog_agents(self.store, self.catalog)
         self.handler = CallHandler(lambda did: self.flows.runner_for(did), self.emitter)
         self.adopter = Adopter(self)
@@ -140,11 +151,16 @@ class Engine:
         self._bus_feed = None
         self.stopped = gevent.event.Event()
 
+    def _recording_mode(self, queue):
+        # the queue's own setting once the catalog has one, else the deployment's record_calls
+        defined = self.catalog.queues.get(queue) if queue else None
+        return getattr(defined, "record", None) or self.settings.record_calls
+
     def reload_catalog(self):
         """Load the catalog again and apply it without a restart; ConfigError keeps the old one."""
         catalog = load_catalog(self.settings.database_url)
         flows = build_flow_table(catalog, self.settings.ivr_flow, self.acd, self.emitter,
-                                 sound_prefix(self.settings.sounds_dir))
+                                 sound_prefix(self.settings.sounds_dir), self.callbacks)
         previous, self.catalog = self.catalog, catalog
         define_catalog_agents(self.store, catalog, previous)
         self.acd.set_queues(queues_from_catalog(catalog))

@@ -13,6 +13,7 @@ import types
 import typing
 
 from fs_cc import codec
+from fs_cc.callbacks import AttemptOutcome
 # the states, their moves and the check live in fs_cc.states; facts and readers import them here
 from fs_cc.states import (CALL_TRANSITIONS, AgentState, CallState, EventError,  # noqa: F401
                           HangupSide, InvalidCallTransition, OfferFailure, QueueOutcome,
@@ -244,16 +245,35 @@ class CallUnheld(CallEvent):
 
 @_event("call.recording_started")
 class RecordingStarted(CallEvent):
-    """The call is being recorded to ``path``."""
+    """The call is being recorded to ``path`` (``mode`` mixed or stereo, for a queue's agent)."""
 
     path: str
+    mode: str = "mixed"
+    queue: typing.Optional[str] = None
+    agent: typing.Optional[str] = None
 
 
 @_event("call.recording_stopped")
 class RecordingStopped(CallEvent):
-    """The recording to ``path`` stopped."""
+    """The recording to ``path`` stopped: its length and size as the switch wrote it.
+
+    ``cause`` is FreeSWITCH's Record-Completion-Cause (``success-silence``, ``empty-file``...);
+    ``discarded`` is true when the switch threw the file away (too short, nothing heard).
+    """
 
     path: str
+    duration_ms: typing.Optional[int] = None
+    size: typing.Optional[int] = None
+    cause: str = ""
+    discarded: bool = False
+
+
+@_event("call.recording_failed")
+class RecordingFailed(CallEvent):
+    """The switch refused to record the call to ``path``; ``reason`` is its answer."""
+
+    path: str
+    reason: str
 
 
 @_event("call.ended", CallState.ENDED)
@@ -285,6 +305,94 @@ class AgentLoggedOut(AgentEvent):
     """An agent logged out of a queue."""
 
     queue: str
+
+
+# -- callbacks (遇忙回拨: fs_cc.callbacks; stored by web.callbacks) ------------------------------
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackEvent(Event):
+    """A fact about one callback request, named by its id."""
+
+    callback_id: str
+
+
+@_event("callback.requested")
+class CallbackRequested(CallbackEvent):
+    """Call ``number`` back from ``queue``; ``since`` keeps the place of caller ``call_uuid``."""
+
+    queue: str
+    number: str
+    since: datetime.datetime
+    priority: int
+    skills: typing.Mapping[str, int]
+    call_uuid: str
+    caller_number: str = ""
+
+    def __post_init__(self):
+        Event.__post_init__(self)
+        object.__setattr__(self, "skills", types.MappingProxyType(dict(self.skills)))
+
+
+@_event("callback.queued")
+class CallbackQueued(CallbackEvent):
+    """An engine took a request it did not hold (re-sent after a restart): in line there."""
+
+    queue: str
+
+
+@_event("callback.dispatched")
+class CallbackDispatched(CallbackEvent):
+    """An attempt began: ``agent`` rings on ``leg_uuid``; the customer's call is ``call_uuid``."""
+
+    agent: str
+    call_uuid: str
+    leg_uuid: str
+    attempt: int  # the customer calls made before, plus one
+
+
+@_event("callback.attempted")
+class CallbackAttempted(CallbackEvent):
+    """An attempt ended so; ``attempts`` customer calls made; the next not before ``retry_at``."""
+
+    agent: str
+    call_uuid: str
+    outcome: AttemptOutcome
+    cause: str
+    attempts: int
+    retry_at: typing.Optional[datetime.datetime] = None
+
+
+@_event("callback.completed")
+class CallbackCompleted(CallbackEvent):
+    """The customer and ``agent`` were connected on call ``call_uuid``."""
+
+    agent: str
+    call_uuid: str
+    attempts: int
+
+
+@_event("callback.failed")
+class CallbackFailed(CallbackEvent):
+    """The request gave up: the last cause, or why it could not be tried."""
+
+    reason: str
+    attempts: int
+
+
+@_event("callback.cancelled")
+class CallbackCancelled(CallbackEvent):
+    """A supervisor (``by``) cancelled the request."""
+
+    by: str
+
+
+@_event("callback.rescheduled")
+class CallbackRescheduled(CallbackEvent):
+    """``by`` set when it is tried next (place kept); ``attempts`` counted from now on."""
+
+    not_before: datetime.datetime
+    by: str
+    attempts: int
 
 
 # -- the JSON encoding ------------------------------------------------------------------------

@@ -41,11 +41,13 @@ def flow_path(flows_dir, name):
     return pathlib.Path(flows_dir) / f"{name}.yaml"
 
 
-def build_flow_table(catalog, default_flow_path, acd, emitter, sound_prefix=None):
+def build_flow_table(catalog, default_flow_path, acd, emitter, sound_prefix=None,
+                     callbacks=None):
     """Load and check every flow the catalog routes to, plus the default one; ConfigError if not.
 
     ``default_flow_path`` (settings.ivr_flow) is the flow of numbers without a route when the
-    catalog names no default; the other flows are files beside it.
+    catalog names no default; the other flows are files beside it. ``callbacks`` records the
+    callback nodes' requests (fs_cc.acd.callbacks.CallbackDesk).
     """
     default_path = pathlib.Path(default_flow_path)
     flows_dir = default_path.parent
@@ -64,5 +66,6 @@ def build_flow_table(catalog, default_flow_path, acd, emitter, sound_prefix=None
         if sound_prefix is not None:
             check_sounds(flow, sound_prefix)
         flows[name] = flow
-    runners = {name: FlowRunner(flow, acd, emitter) for name, flow in flows.items()}
+    runners = {name: FlowRunner(flow, acd, emitter, callbacks=callbacks)
+               for name, flow in flows.items()}
     return FlowTable(flows, runners, dict(catalog.routes), default)

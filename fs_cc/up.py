@@ -181,9 +181,9 @@ def run_up(settings, config_file=None):
             raise SystemExit(f"the web app did not start:\n{supervisor.tail('web')}")
         url = web_url(settings.web_host, settings.web_port)
         print(f"\nfs_cc is up: {url}\n"
-              f"  demo login: {demo['username']} / {demo['password'] or '(as you changed it)'}\n"
-              f"  API token:  {demo['token']}\n"
-              f"  try it:     {curl_hint(url, demo['token'])}\n"
+              f"  login:      {admin_login(demo)}\n"
+              f"  API token:  {demo['token'] or '(none: the admin account is disabled)'}\n"
+              f"  try it:     {curl_hint(url, demo['token'] or 'TOKEN')}\n"
               f"  FreeSWITCH: {'emulator with simulated traffic' if settings.esl is None else 'real'}\n"
               f"  logs:       {log_dir}/{{engine,emulator,worker,web}}.log\n"
               f"Press Ctrl-C to stop.\n", flush=True)
@@ -195,6 +195,16 @@ def run_up(settings, config_file=None):
     finally:
         supervisor.stop()
         print(f"fs_cc stopped ({reason}).", flush=True)
+
+
+def admin_login(demo):
+    """The banner's login line: the admin's first password is shown at the first start only."""
+    if demo["password"] is None:
+        return (f"{demo['username']} (password as set; `fs-cc user passwd "
+                f"{demo['username']}` sets a new one)")
+    if os.environ.get("FS_CC_ADMIN_PASSWORD"):
+        return f"{demo['username']} / the password in FS_CC_ADMIN_PASSWORD"
+    return f"{demo['username']} / {demo['password']}  (shown this once: note it now)"
 
 
 def web_url(host, port):

@@ -1,5 +1,6 @@
 """The control commands: one JSON encoding (the events' codec), strict decoding naming the field."""
 
+import datetime
 import json
 
 import pytest
@@ -8,6 +9,8 @@ from fs_cc import codec
 from fs_cc.control import commands
 from fs_cc.control.commands import SuperviseMode
 from fs_cc.events import TransferKind
+
+SINCE = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.timezone.utc)
 
 
 def one_of_each():
@@ -25,6 +28,14 @@ def one_of_each():
         commands.OriginateCallback(number="+3222001100", queue="sales", caller_id="4000",
                                    priority=5),
         commands.ReloadCatalog(),
+        commands.QueueCallback(callback_id="cb-1", queue="sales", number="+32475000111",
+                               since=SINCE, priority=5, skills={"fr": 2}, call_uuid="call-1",
+                               attempts=1, not_before=SINCE + datetime.timedelta(minutes=5)),
+        commands.CancelCallback(callback_id="cb-1", by="lead"),
+        commands.RescheduleCallback(callback_id="cb-1", queue="sales", number="+32475000111",
+                                    since=SINCE, priority=5, skills={"fr": 2}, call_uuid="call-1",
+                                    attempts=0, not_before=SINCE + datetime.timedelta(hours=2),
+                                    by="lead"),
     ]
 
 
@@ -90,6 +101,12 @@ def test_given_a_field_left_out_that_has_a_default_when_decoding_then_the_defaul
     (7, {"priority": "high"}, "priority", codec.FieldError),
     (7, {"priority": True}, "priority", codec.FieldError),  # a bool is no number here
     (8, {"queue": "sales"}, "queue", codec.UnknownField),
+    (9, {"since": "yesterday"}, "since", codec.FieldError),
+    (9, {"since": "2026-03-02T08:00:00"}, "since", codec.FieldError),  # no offset
+    (9, {"skills": {"fr": "high"}}, "skills.fr", codec.FieldError),
+    (9, {"callback_id": ""}, "callback_id", codec.FieldError),
+    (10, {"callback_id": None}, "callback_id", codec.MissingField),
+    (11, {"not_before": None}, "not_before", codec.MissingField),
 ])
 def test_given_a_bad_field_when_decoding_then_it_is_refused_naming_the_field(index, changes,
                                                                            field, error):

@@ -59,10 +59,35 @@ def one_of_each(sequencer=None, call_uuid="call-1", agent="1000"):
         seq.make(events.QueueLeft, **call, queue="support", outcome=events.QueueOutcome.TIMEOUT,
                  waited=30.5),
         seq.make(events.CallAdopted, **call, previous_engine="engine-a", queue="support"),
-        seq.make(events.RecordingStopped, **call, path="/var/rec/call-1.wav"),
+        seq.make(events.RecordingStopped, **call, path="/var/rec/call-1.wav", duration_ms=61000,
+                 size=976044, cause="success-silence"),
+        seq.make(events.RecordingFailed, **call, path="/var/rec/call-1b.wav",
+                 reason="-ERR Cannot locate session!"),
         seq.make(events.CallEnded, **call, side=events.HangupSide.CALLER,
                  cause="NORMAL_CLEARING"),
         seq.make(events.AgentLoggedOut, agent=agent, queue="sales"),
+        *callback_events(seq, call_uuid, agent),
+    ]
+
+
+def callback_events(seq, call_uuid="call-1", agent="1000"):
+    """One callback event of every type, in a request's plausible order."""
+    cb = {"callback_id": "cb-1"}
+    return [
+        seq.make(events.CallbackRequested, **cb, queue="sales", number="+32475000111",
+                 since=T0, priority=5, skills={"fr": 2}, call_uuid=call_uuid,
+                 caller_number="+32475000111"),
+        seq.make(events.CallbackQueued, **cb, queue="sales"),
+        seq.make(events.CallbackDispatched, **cb, agent=agent, call_uuid="cb-call-1",
+                 leg_uuid="cb-leg-1", attempt=1),
+        seq.make(events.CallbackAttempted, **cb, agent=agent, call_uuid="cb-call-1",
+                 outcome=events.AttemptOutcome.BUSY, cause="USER_BUSY", attempts=1,
+                 retry_at=T0 + datetime.timedelta(minutes=2)),
+        seq.make(events.CallbackRescheduled, **cb, not_before=T0 + datetime.timedelta(hours=1),
+                 by="supervisor", attempts=1),
+        seq.make(events.CallbackCompleted, **cb, agent=agent, call_uuid="cb-call-2", attempts=2),
+        seq.make(events.CallbackFailed, callback_id="cb-2", reason="NO_ANSWER", attempts=3),
+        seq.make(events.CallbackCancelled, callback_id="cb-3", by="supervisor"),
     ]
 
 
@@ -194,8 +219,11 @@ def test_given_the_enums_when_read_then_their_values_are_stable():
         "call.started", "call.ivr_node_entered", "call.ivr_node_left", "call.ivr_input",
         "call.queued", "call.queue_left", "call.priority_changed", "call.adopted",
         "call.offered", "call.offer_failed", "call.answered", "call.transferred", "call.held",
-        "call.unheld", "call.recording_started", "call.recording_stopped", "call.ended",
-        "agent.status_changed", "agent.logged_in", "agent.logged_out"])
+        "call.unheld", "call.recording_started", "call.recording_stopped",
+        "call.recording_failed", "call.ended",
+        "agent.status_changed", "agent.logged_in", "agent.logged_out", "callback.requested",
+        "callback.queued", "callback.dispatched", "callback.attempted", "callback.completed",
+        "callback.failed", "callback.cancelled", "callback.rescheduled"])
 
 
 def test_given_todays_modules_when_compared_then_the_enums_share_their_values():

@@ -7,13 +7,13 @@ from flask import Flask, jsonify, redirect, render_template, request, url_for
 
 from web.errors import WebError
 from web.extensions import db, migrate
+from web.security import check_secret_key, init_security
 from web.timezone import display_timezone
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = str(pathlib.Path(__file__).resolve().parent / "migrations")
 DEMO_USERNAME = "admin"
-DEMO_PASSWORD = "admin"
 
 
 def _config_from_settings(settings):
@@ -22,12 +22,25 @@ def _config_from_settings(settings):
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": settings.session_cookie_secure,
+        # server-side sessions (web.auth.sessions), in seconds
+        "SESSION_IDLE_TIMEOUT": settings.session_idle_minutes * 60,
+        "SESSION_MAX_AGE": settings.session_max_hours * 3600,
+        # login throttling (web.auth.throttle): failures before a delay, and the lockout
+        "LOGIN_ACCOUNT_FREE_FAILURES": 3,
+        "LOGIN_ACCOUNT_LOCKOUT_FAILURES": 10,
+        "LOGIN_ADDRESS_FREE_FAILURES": 20,
+        "LOGIN_ADDRESS_LOCKOUT_FAILURES": 100,
+        "LOGIN_LOCKOUT_SECONDS": settings.login_lockout_minutes * 60,
         "FS_CC_CONTROL_URL": settings.control_url,
         "FS_CC_CONTROL_SECRET": settings.control_secret,
         "FS_CC_CONTROL_TIMEOUT": 2.0,
         # Time zone of the pages' times and of dates typed without an offset (IANA name).
         "DISPLAY_TIMEZONE": settings.display_timezone,
         "CALLS_PER_PAGE": 50,
+        # the password policy's shortest password (web.auth.passwords)
+        "PASSWORD_MIN_LENGTH": 10,
         "CALLS_MAX_LIMIT": 500,
         "AGENTS_REFRESH_SECONDS": 5,
         # Backoff of fs_cc.record_call while the database is down: base * 2**n, capped.
@@ -55,6 +68,8 @@ def create_app(test_config=None, settings=None):
     app.config.from_mapping(_config_from_settings(settings))
     if test_config is not None:
         app.config.update(test_config)
+    check_secret_key(app.config["SECRET_KEY"])
+    init_security(app)
     app.json.ensure_ascii = False
     app.extensions["fs_cc_timezone"] = _timezone(app.config["DISPLAY_TIMEZONE"])
     app.add_template_filter(_local_time, "localtime")
@@ -82,6 +97,18 @@ def create_app(test_config=None, settings=None):
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(catalog_api_bp)
+    from web.callbacks.api import bp as callbacks_api_bp
+    from web.callbacks.views import bp as callbacks_bp
+
+    app.register_blueprint(callbacks_bp)
+    app.register_blueprint(callbacks_api_bp)
+    from web.audit.views import bp as audit_bp
+    from web.users.account import bp as account_bp
+    from web.users.role_views import bp as roles_bp
+    from web.users.views import bp as users_bp
+
+    for blueprint in (users_bp, roles_bp, account_bp, audit_bp):
+        app.register_blueprint(blueprint)
     app.register_error_handler(WebError, _handle_web_error)
     app.register_error_handler(404, _handle_not_found)
     app.add_url_rule("/", "index", lambda: redirect(url_for("calls.index")))
@@ -144,24 +171,25 @@ def db_upgrade(app=None):
     return app
 
 
-def bootstrap_demo(app):
-    """Ensure the demo admin exists (idempotent); return its username, password and a fresh token.
+def bootstrap_demo(app, admin_password=None):
+    """Make the embedded default usable; return the admin's username, password and a token.
 
-    An empty catalog gets the demo queues, agents and DID 4000 (web.catalog.seed).
-
-    ``password`` is None when someone changed the demo admin's password since it was created.
+    The first start (no user called admin yet) creates the admin with ``admin_password``
+    (checked by the password policy) or a random password; that is the only time ``password``
+    is returned, else it is None. Later starts never change an existing user's password,
+    state or role. An empty catalog gets the demo queues, agents and DID 4000
+    (web.catalog.seed). ``token`` is a fresh API token of the admin (None when disabled).
     """
-    from web.auth.models import Role
     from web.auth.services import UserService
     from web.catalog.notifier import EngineNotifier
     from web.catalog.seed import seed_demo_catalog
+    from web.users.views import account_service
 
     with app.app_context():
-        users = UserService(db.session)
-        user = users.ensure_user(DEMO_USERNAME, DEMO_PASSWORD, Role.ADMIN)
-        token = users.issue_token(user)
-        password = DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else None
+        user, password = account_service(actor="fs-cc up").ensure_first_admin(
+            DEMO_USERNAME, admin_password)
+        token = UserService(db.session).issue_token(user) if user.active else None
         seed_demo_catalog(db.session, EngineNotifier(app.extensions["fs_cc_control"]),
                           app.extensions["fs_cc_settings"])
-    logger.info("demo admin %s ready", DEMO_USERNAME)
+    logger.info("admin %s %s", DEMO_USERNAME, "created" if password else "kept as it was")
     return {"username": DEMO_USERNAME, "password": password, "token": token}

@@ -2,7 +2,10 @@
 
 import json
 import logging
+import os
 import sys
+
+from web.users.commands import register as register_user_commands
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +44,17 @@ def cmd_db_upgrade(args):
 
 
 def cmd_user_demo(args):
-    """Create the demo admin if missing and print its login and a fresh API token as JSON."""
+    """Create the admin at the first start; print its login (its password only then) and a
+    fresh API token as JSON. FS_CC_ADMIN_PASSWORD sets that first password."""
     from web import bootstrap_demo, create_app
+    from web.auth.passwords import WeakPassword
 
-    print(json.dumps(bootstrap_demo(create_app())))
+    try:
+        demo = bootstrap_demo(create_app(), os.environ.get("FS_CC_ADMIN_PASSWORD") or None)
+    except WeakPassword as exc:
+        print(f"error: FS_CC_ADMIN_PASSWORD: {exc.message}", file=sys.stderr)
+        return 1
+    print(json.dumps(demo))
     return 0
 
 
@@ -100,6 +110,7 @@ def register(sub):
     user = sub.add_parser("user", help="users")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")
     user_sub.add_parser("demo", help=cmd_user_demo.__doc__).set_defaults(func=cmd_user_demo)
+    register_user_commands(user_sub)
 
     dids = sub.add_parser("dids", help="DID routes of the catalog")
     dids_sub = dids.add_subparsers(dest="dids_command", required=True, metavar="COMMAND")

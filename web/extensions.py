@@ -2,6 +2,7 @@
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
 # Named constraints so Alembic migrations are stable across SQLite and PostgreSQL.
@@ -15,3 +16,5 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
+# checked by web.security for every unsafe request that does not carry a Bearer token
+csrf = CSRFProtect()

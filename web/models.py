@@ -1,6 +1,11 @@
 """Every model, imported in one place so Alembic and the app see the whole schema."""
 
-from web.auth.models import Role, User  # noqa: F401
+from web.audit.models import AuditEntry  # noqa: F401
+from web.auth.models import Role, RoleGrant, User  # noqa: F401
+from web.auth.sessions import UserSession  # noqa: F401
+from web.auth.throttle import LoginAttempt  # noqa: F401
+from web.callbacks.models import CallbackAttempt, CallbackEventFact, CallbackRequest  # noqa: F401
 from web.calls.models import CallRecord  # noqa: F401
 from web.catalog.models import Agent, CatalogVersion, DidRoute, Queue, QueueMember  # noqa: F401
 from web.facts.models import AgentStateChange, CallEventFact  # noqa: F401
+from web.recordings.models import Recording  # noqa: F401

@@ -1,7 +1,8 @@
 """The Celery worker: a Celery app built from the Flask app, running tasks in its context.
 
 ``celery -A web.worker:celery worker`` works (the app is built on first access, not at import),
-and ``fs-cc worker`` calls :func:`run_worker`.
+and ``fs-cc worker`` calls :func:`run_worker`, which also runs celery beat (the schedule below)
+unless given ``--no-beat`` (then run one ``celery -A web.worker:celery beat`` elsewhere).
 """
 
 import logging
@@ -10,7 +11,12 @@ from celery import Celery, Task
 
 logger = logging.getLogger(__name__)
 
-TASK_MODULES = ("web.calls.tasks", "web.facts.tasks")
+TASK_MODULES = ("web.calls.tasks", "web.facts.tasks", "web.recordings.tasks",
+                "web.callbacks.tasks")
+# what the worker runs on a schedule (celery beat): task name -> seconds between runs
+BEAT_SCHEDULE = {
+    "purge-recordings": {"task": "fs_cc.purge_recordings", "schedule": 3600.0},
+}
 
 
 def celery_init_app(app):
@@ -25,6 +31,10 @@ def celery_init_app(app):
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
+    from web.callbacks.tasks import beat_schedule as callback_schedule
+
+    schedule = dict(BEAT_SCHEDULE, **callback_schedule(app.extensions["fs_cc_settings"]))
+    celery_app.conf.beat_schedule = dict(schedule, **celery_app.conf.get("beat_schedule") or {})
     for module in TASK_MODULES:
         __import__(module)  # registers the module's shared tasks
     celery_app.set_default()
@@ -55,8 +65,24 @@ def __getattr__(name):
 
 
 def run_worker(argv=None, flask_app=None):
-    """Run a Celery worker in this process (``fs-cc worker``); ``argv`` are worker options."""
+    """Run a Celery worker in this process (``fs-cc worker``); ``argv`` are worker options.
+
+    The worker embeds beat (``-B``, its schedule file in var/), so the scheduled tasks run with
+    the embedded default; ``--no-beat`` leaves it out, for a deployment that runs one beat of
+    its own beside several workers.
+    """
+    if flask_app is None:
+        from web import create_app
+
+        flask_app = create_app()
     celery_app = create_celery_app(flask_app)
-    args = ["worker", "--loglevel=INFO", *(argv or [])]
+    options = list(argv or [])
+    beat = []
+    if "--no-beat" in options:
+        options.remove("--no-beat")
+    else:
+        var_dir = flask_app.extensions["fs_cc_settings"].var_dir
+        beat = ["-B", f"--schedule={var_dir / 'celerybeat-schedule'}"]
+    args = ["worker", "--loglevel=INFO", *beat, *options]
     logger.info("starting celery worker: %s", " ".join(args))
     celery_app.worker_main(args)

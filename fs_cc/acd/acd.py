@@ -55,7 +55,9 @@ class ACD:
         self.callers = {}  # call_uuid -> Caller of this engine, while the ACD holds it
         self.legs = LegFollower(ctl.esl, resync_grace=resync_grace)
         self.offers = Offers(self) if new_uuid is None else Offers(self, new_uuid=new_uuid)
-        self.router = Router(store, self._queues, self.callers, self.offers.start,
+        # callers without a channel (callbacks, fs_cc.acd.callbacks) bring their own offer flow
+        self.offer_flows = {}  # call_uuid -> offer(caller, agent)
+        self.router = Router(store, self._queues, self.callers, self.dispatch,
                              retry_delay=retry_delay, clock=monotonic)
 
     def start(self):
@@ -69,6 +71,10 @@ class ACD:
     def emit(self, event_class, **fields):
         """Emit a domain event of this engine."""
         return self._emitter.emit(event_class, **fields)
+
+    def dispatch(self, caller, agent):
+        """Offer ``caller`` to the reserved ``agent``: its own flow, else ringing the agent."""
+        return self.offer_flows.get(caller.call_uuid, self.offers.start)(caller, agent)
 
     # -- the catalog ---------------------------------------------------------------------
 

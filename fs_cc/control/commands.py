@@ -7,6 +7,7 @@ below (or fs_cc.acd's own), never as built-in ``KeyError``/``ValueError``. Pure:
 """
 
 import dataclasses
+import datetime
 import enum
 import json
 import typing
@@ -172,6 +173,41 @@ class OriginateCallback(Command):
     queue: str
     caller_id: str = ""
     priority: int = 0
+
+
+@_command("callback.queue")
+class QueueCallback(Command):
+    """Hold a callback request and call back when an agent of its queue is free.
+
+    The worker re-sends every open request (an engine that restarted lost them): an engine that
+    holds it, or has just finished it, ignores it. ``since`` keeps the caller's place.
+    """
+
+    callback_id: str
+    queue: str
+    number: str
+    since: datetime.datetime
+    priority: int = 0
+    skills: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)
+    call_uuid: str = ""  # the call that asked
+    attempts: int = 0  # customer calls made already
+    not_before: typing.Optional[datetime.datetime] = None
+
+
+@_command("callback.cancel")
+class CancelCallback(Command):
+    """Cancel a callback that is not in progress (``by``: who asked)."""
+
+    callback_id: str
+    by: str = ""
+
+
+@_command("callback.reschedule")
+class RescheduleCallback(QueueCallback):
+    """Try a callback (pending, failed or cancelled) again from ``not_before``, keeping its place."""
+
+    not_before: datetime.datetime
+    by: str = ""
 
 
 @_command("catalog.reload")

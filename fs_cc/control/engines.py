@@ -15,6 +15,8 @@ from fs_cc.control.client import ControlClient, ControlUnavailable
 logger = logging.getLogger(__name__)
 
 CALL_COMMANDS = (cmd.TransferCall, cmd.HangupCall, cmd.SuperviseCall)
+# a callback's commands go to the engine holding it (it notes its ids as calls it owns)
+CALLBACK_COMMANDS = (cmd.QueueCallback, cmd.CancelCallback)
 
 
 class EngineRouter:
@@ -91,6 +93,8 @@ class EngineRouter:
         """Send a command to the engine it concerns."""
         if isinstance(command, CALL_COMMANDS):
             return self.for_call(command.call_uuid).execute(command)
+        if isinstance(command, CALLBACK_COMMANDS):  # callback.reschedule is a callback.queue
+            return self.for_call(command.callback_id).execute(command)
         if isinstance(command, cmd.ReloadCatalog):
             results = [client.execute(command) for client in self.clients()]
             return results[0] if results else {}

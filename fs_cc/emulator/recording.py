@@ -7,10 +7,15 @@ HANGUP (switch_core_session_hangup_state removes every bug). Recording
 (switch_ivr_record_session_event in switch_ivr_async.c) is the bug `session_record` whose target
 is the path: record_callback fires RECORD_START (`Record-File-Path`) before the MEDIA_BUG_START and
 send_record_stop_event RECORD_STOP (`Record-Completion-Cause` too) before the MEDIA_BUG_STOP.
-Nothing is written to disk; the emulator keeps the paths in `channel.recordings`.
+The file is written when the recording stops, as silence of the recording's (simulated) length:
+a WAV of L16 at 8 kHz, two channels when ``RECORD_STEREO`` is true, in folders made as needed (as
+the switch makes them); an empty recording is discarded and its file removed, as the switch does
+(measured on 1.10.12). The emulator keeps the paths being recorded in `channel.recordings`.
 """
 
 import logging
+import os
+import wave
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +74,10 @@ class Recording:
         else:
             cause = "success-maxtime"
         samples = ms * 8  # L16 at 8 kHz
-        for key, value in (("record_samples", samples), ("record_seconds", ms // 1000),
-                           ("record_ms", ms), ("record_completion_cause", cause)):
+        size = _write_silence(self.path, samples, _stereo(channel), cause == "empty-file")
+        for key, value in (("record_file_size", size), ("record_samples", samples),
+                           ("record_seconds", ms // 1000), ("record_ms", ms),
+                           ("record_completion_cause", cause)):
             channel.set_var(key, value)
         channel.fire("RECORD_STOP", post=[("Record-File-Path", self.path),
                                           ("Record-Completion-Cause", cause)])
@@ -81,6 +88,47 @@ class Recording:
             channel.set_var("fs_cc_recording", None)
 
 
+def _stereo(channel):
+    # channel variables are case-blind in FreeSWITCH: vanilla's directory sets record_stereo
+    for name in ("RECORD_STEREO", "record_stereo"):
+        value = channel.get_var(name)
+        if value is not None:
+            return value.strip().lower() in ("true", "yes", "on", "1")
+    return False
+
+
+def _make_folder(path):
+    if os.path.isabs(path):
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        except OSError as exc:
+            logger.warning("recording %s: folder not made: %s", path, exc)
+
+
+def _write_silence(path, samples, stereo, discard):
+    """Write ``samples`` frames of silence to the WAV at path; its size (44: header only).
+
+    A path the emulator cannot write (not absolute, a folder it may not create) is logged and
+    reported as the header's size, as a recording nothing reached.
+    """
+    if not os.path.isabs(path):
+        return 44
+    try:
+        if discard:
+            if os.path.exists(path):
+                os.remove(path)
+            return 44
+        with wave.open(path, "wb") as handle:
+            handle.setnchannels(2 if stereo else 1)
+            handle.setsampwidth(2)
+            handle.setframerate(8000)
+            handle.writeframes(bytes(2 * (2 if stereo else 1) * samples))
+        return os.path.getsize(path)
+    except OSError as exc:
+        logger.warning("recording %s not written: %s", path, exc)
+        return 44
+
+
 def start_recording(channel, path):
     """Start recording the channel to path (RECORD_START, MEDIA_BUG_START); False if recording it."""
     recordings = _recordings(channel)
@@ -88,6 +136,7 @@ def start_recording(channel, path):
         logger.info("%s: already recording %s", channel.uuid, path)
         return False
     recording = Recording(channel, path)
+    _make_folder(path)  # the switch opens the file (making its folders) as the recording starts
     recordings.append(recording)
     channel.set_var("fs_cc_recording", path)
     channel.fire("RECORD_START", post=[("Record-File-Path", path)])

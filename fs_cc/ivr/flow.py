@@ -27,6 +27,8 @@ from fs_cc.ivr.yamlmarks import load_yaml
 logger = logging.getLogger(__name__)
 
 TOP_LEVEL_FIELDS = ("name", "description", "start", "nodes")
+# the node types that name a queue (their fields queue, queue_line)
+QUEUE_NODE_TYPES = ("queue", "callback")
 
 
 @dataclasses.dataclass
@@ -46,7 +48,8 @@ class Flow:
 
     def queues(self):
         """Names of the queues this flow can send callers to."""
-        return sorted({n.queue for n in self.nodes.values() if n.type_name == "queue"})
+        return sorted({n.queue for n in self.nodes.values()
+                       if n.type_name in QUEUE_NODE_TYPES and n.queue})
 
 
 def parse_flow(text, source="<flow>", queues=None):
@@ -123,7 +126,7 @@ def _check_graph(flow, start_line, queues):
 def check_queues(flow, queues):
     """Raise ConfigError (file:line) at the first queue node naming a queue not in ``queues``."""
     for node in flow.nodes.values():
-        if node.type_name == "queue" and node.queue not in queues:
+        if node.type_name in QUEUE_NODE_TYPES and node.queue and node.queue not in queues:
             raise ConfigError(f"node '{node.id}' sends callers to unknown queue '{node.queue}' "
                               f"(queues: {', '.join(sorted(queues)) or 'none'})", flow.source,
                               node.queue_line)

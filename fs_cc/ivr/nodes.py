@@ -239,7 +239,9 @@ class QueueNode(Node):
 
     An answered call leaves the flow here. The other outcomes (``timeout`` after ``max_wait``
     seconds, ``exit_key`` when the caller presses ``exit_key``, ``full``, ``no_agents``) go to the
-    node ``outcomes`` names for them; an outcome without a node ends the call.
+    node ``outcomes`` names for them; an outcome without a node ends the call. With
+    ``callback_after_wait`` (seconds), a caller whose estimated wait is longer is offered a
+    callback instead of queueing: outcome ``callback`` (docs/callbacks.rst).
     """
 
     queue: str = ""
@@ -250,11 +252,12 @@ class QueueNode(Node):
     exit_key: typing.Optional[str] = None
     on: typing.Mapping[str, str] = dataclasses.field(default_factory=dict)  # outcome -> node
     on_lines: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)
+    callback_after_wait: typing.Optional[float] = None
 
     type_name: typing.ClassVar[str] = "queue"
     terminal: typing.ClassVar[bool] = True
     OUTCOMES: typing.ClassVar[typing.Tuple[str, ...]] = ("timeout", "exit_key", "full",
-                                                         "no_agents")
+                                                         "no_agents", "callback")
 
     @classmethod
     def parse(cls, node_id, fields):
@@ -275,8 +278,14 @@ class QueueNode(Node):
             fields.fail("'outcomes: exit_key' needs an 'exit_key'", "outcomes")
         if "timeout" in on and max_wait is None:
             fields.fail("'outcomes: timeout' needs a 'max_wait'", "outcomes")
+        callback_after_wait, present = fields._get("callback_after_wait", False, None)
+        if present:
+            callback_after_wait = fields.number("callback_after_wait", None)
+        if (callback_after_wait is None) != ("callback" not in on):
+            fields.fail("'callback_after_wait' and 'outcomes: callback' go together",
+                        "callback_after_wait" if present else "outcomes")
         return cls(node_id, fields.node_line, queue, fields.line("queue"), priority, skills,
-                   max_wait, exit_key, on, lines)
+                   max_wait, exit_key, on, lines, callback_after_wait)
 
     @staticmethod
     def _skills(fields):

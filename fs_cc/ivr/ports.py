@@ -49,3 +49,15 @@ class Queueing(typing.Protocol):
 
     def caller_unbridged(self, call_uuid, event):
         """The caller's bridge ended (its own socket's CHANNEL_UNBRIDGE)."""
+
+
+@typing.runtime_checkable
+class CallbackRequests(typing.Protocol):
+    """Where callback nodes record requests (fs_cc.acd.callbacks.CallbackDesk is one)."""
+
+    def request(self, queue, number, *, since=None, priority=0, skills=None, call_uuid="",
+                caller_number=""):
+        """Record a request (its ``callback_id``); InvalidNumber, UnknownQueue when refused."""
+
+    def estimated_wait(self, queue) -> typing.Optional[float]:
+        """Seconds a caller joining ``queue`` now would wait (None: unknown)."""

@@ -13,12 +13,14 @@ reads ``["welcome", "menu", "menu:timeout", "menu:timeout", "menu:timeout", "sup
 caller hangs up, the last entry is the node they were in.
 
 A queue node hands the call to the ACD by its UUID and waits for the ticket: answered (the call
-is over when the ticket resolves), hung up, or an outcome the node continues from.
+is over when the ticket resolves), hung up, or an outcome the node continues from. A callback
+node after it records a callback request that keeps the caller's place (fs_cc.ivr.callback_step).
 """
 
 import dataclasses
 import enum
 import logging
+import time
 import typing
 
 import gevent
@@ -26,7 +28,9 @@ import gevent
 from fs_cc import events
 from fs_cc.esl.errors import CallerHungUp
 from fs_cc.events import HangupSide, QueueOutcome
+from fs_cc.ivr.callback_step import CallbackStep, Place
 from fs_cc.ivr.nodes import GotoNode, HangupNode, MenuNode, PlayNode, QueueNode, SetNode
+from fs_cc.ivr.nodes_callback import CallbackNode
 
 logger = logging.getLogger(__name__)
 
@@ -71,15 +75,22 @@ def menu_arguments(node, variable=DIGITS_VARIABLE):
 class FlowRunner:
     """Runs a :class:`~fs_cc.ivr.flow.Flow` on calls; hands callers to ``acd.enqueue``.
 
-    ``acd`` is a :class:`fs_cc.ivr.ports.Queueing`, ``emitter`` an :class:`fs_cc.emitter.Emitter`.
+    ``acd`` is a :class:`fs_cc.ivr.ports.Queueing`, ``emitter`` an :class:`fs_cc.emitter.Emitter`,
+    ``callbacks`` (for callback nodes) a :class:`fs_cc.ivr.ports.CallbackRequests`.
     """
 
-    def __init__(self, flow, acd, emitter, *, max_steps=MAX_STEPS):
+    def __init__(self, flow, acd, emitter, *, callbacks=None, max_steps=MAX_STEPS,
+                 clock=time.time):
         self.flow = flow
         self.acd = acd
         self.emitter = emitter
+        self.callbacks = callbacks
         self.max_steps = max_steps
+        self._clock = clock
         self._resumed_since = {}  # call uuid -> queued-since of an adopted call, until re-queued
+        self._places = {}  # call uuid -> Place it last waited in (a callback node keeps it)
+        self._callback_step = (None if callbacks is None
+                               else CallbackStep(callbacks, self._emit, DIGITS_VARIABLE))
         self._handlers = {
             PlayNode: self._play,
             MenuNode: self._menu,
@@ -87,6 +98,7 @@ class FlowRunner:
             GotoNode: self._goto,
             QueueNode: self._queue,
             HangupNode: self._hangup,
+            CallbackNode: self._callback,
         }
 
     def _emit(self, event_class, session, **fields):
@@ -130,6 +142,7 @@ class FlowRunner:
                               exc.cause or session.hangup_cause, HangupSide.CALLER)
         finally:
             self._resumed_since.pop(session.uuid, None)
+            self._places.pop(session.uuid, None)
 
     # each handler returns the next node id, or a FlowResult when the flow is over
     def _play(self, session, node):
@@ -165,6 +178,11 @@ class FlowRunner:
         session.on("CHANNEL_UNBRIDGE", lambda event: self.acd.caller_unbridged(session.uuid,
                                                                                event))
         since = self._resumed_since.pop(session.uuid, None)  # an adopted caller keeps its place
+        place = Place(node.queue, self._clock() if since is None else since, node.priority,
+                      dict(node.skills))
+        self._places[session.uuid] = place
+        if node.callback_after_wait is not None and self._long_wait(node):
+            return node.on["callback"]
         ticket = self.acd.enqueue(session.uuid, node.queue, priority=node.priority,
                                   skills=node.skills, caller_number=session.caller_number or "",
                                   max_wait=node.max_wait, exit_key=node.exit_key, since=since)
@@ -194,6 +212,24 @@ class FlowRunner:
             return FlowResult(FlowOutcome.FLOW_HUNG_UP, node.id, "NORMAL_CLEARING",
                               HangupSide.SYSTEM)
         return target
+
+    def _long_wait(self, node):
+        """Whether the queue's estimated wait is above the node's callback_after_wait."""
+        if self.callbacks is None:
+            return False
+        estimate = self.callbacks.estimated_wait(node.queue)
+        if estimate is None or estimate <= node.callback_after_wait:
+            return False
+        logger.info("queue %s: estimated wait %.0f s is above %.0f s: a callback is offered",
+                    node.queue, estimate, node.callback_after_wait)
+        return True
+
+    def _callback(self, session, node):
+        if self._callback_step is None:
+            logger.error("call %s: flow %s has callback node %s but this engine takes no "
+                         "callbacks", session.uuid, self.flow.name, node.id)
+            return node.default
+        return self._callback_step.run(session, node, self._places.get(session.uuid))
 
     def _hangup(self, session, node):
         session.hangup(node.cause)

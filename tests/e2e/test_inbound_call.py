@@ -11,17 +11,22 @@ Every fs_cc part runs as its own real process on free ports, the way `fs-cc up` 
   against an `fs-cc emulator` process told it is a test switch, so this path runs every time.
 """
 
+import hashlib
+import html
 import json
 import os
+import pathlib
 import sqlite3
 import urllib.parse
 import urllib.request
+import wave
 
 import pytest
 
 from fs_cc.esl.inbound import InboundClient
 from tests.e2e.procs import Processes, free_port, port_open, wait_until
 from tests.switch import ENV, RealSwitch, parse_esl_target
+from tests.web.support import CSRF_TOKEN
 
 SPEED = 20  # simulated seconds per real second in the emulator
 CALLER = "13800138000"
@@ -151,6 +156,8 @@ def stack(tmp_path, caller):
         "FS_CC_CONTROL_PORT": str(ports["control"]),
         "FS_CC_WEB_PORT": str(ports["web"]),
         "FS_CC_AGENTS_AUTO_LOGIN": "1",
+        "FS_CC_RECORD_CALLS": "stereo",
+        "FS_CC_RECORDINGS_DIR": str(tmp_path / "recordings"),
     })
     try:
         upgrade = procs.run("db", "upgrade")
@@ -167,6 +174,11 @@ def stack(tmp_path, caller):
         yield procs, ports, demo, var
     finally:
         procs.stop_all()
+
+
+def stack_root(var):
+    """The test's folder (the stack's var/ is in it)."""
+    return var.parent
 
 
 def get_json(url, token):
@@ -197,9 +209,28 @@ def test_given_full_stack_when_caller_presses_1_then_record_reaches_db_page_and_
         rows = db.execute("SELECT uuid, queue, agent FROM call_records").fetchall()
     assert rows == [(call["uuid"], "sales", call["agent"])]
 
+    # the answered call was recorded in stereo where the switch writes, and the worker stored the
+    # file's size and checksum (the emulator writes silence of the call's length, as a WAV)
+    def stored_recording():
+        with sqlite3.connect(var / "fs_cc.sqlite") as db:
+            return db.execute("SELECT call_uuid, queue, agent, mode, status, path, size_bytes,"
+                              " sha256 FROM recordings WHERE status != 'recording'").fetchall()
+    [(uuid, queue, agent, mode, status, path, size, sha)] = wait_until(
+        stored_recording, 30, "the call's recording stored" + "\n" + procs.log("worker")[-2000:])
+    assert (uuid, queue, agent, mode, status) == (call["uuid"], "sales", call["agent"], "stereo",
+                                                  "stored")
+    recording = pathlib.Path(path)
+    assert recording.parent.parent.parent == stack_root(var) / "recordings"
+    assert recording.name == f"{call['uuid']}.wav" and recording.parent.name == "sales"
+    assert size == recording.stat().st_size and sha == hashlib.sha256(recording.read_bytes()).hexdigest()
+    with wave.open(str(recording), "rb") as handle:
+        assert handle.getnchannels() == 2
+
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-    login = urllib.parse.urlencode({"username": demo["username"],
-                                    "password": demo["password"]}).encode()
+    form = opener.open(f"http://127.0.0.1:{ports['web']}/auth/login", timeout=5).read().decode()
+    token = html.unescape(CSRF_TOKEN.search(form).group(1))
+    login = urllib.parse.urlencode({"username": demo["username"], "password": demo["password"],
+                                    "csrf_token": token}).encode()
     opener.open(f"http://127.0.0.1:{ports['web']}/auth/login", login, timeout=5)
     page = opener.open(f"http://127.0.0.1:{ports['web']}/calls", timeout=5).read().decode()
     assert CALLER in page and call["agent"] in page and "sales" in page

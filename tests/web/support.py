@@ -1,7 +1,9 @@
 """Shared test support for the web app and the worker: databases, apps, factories."""
 
 import datetime
+import html
 import itertools
+import re
 import secrets
 import uuid as uuid_module
 
@@ -14,7 +16,6 @@ from fs_cc.acd.agents import UnknownAgent
 from fs_cc.config import Settings
 from fs_cc.control import CommandRefused, commands
 from web import create_app, db_upgrade
-from web.auth.models import Role
 from web.auth.services import UserService
 from web.calls.services import CallRecordService, parse_record
 from web.extensions import db
@@ -24,6 +25,8 @@ PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
 UTC = datetime.timezone.utc
 BASE_TIME = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CONTROL_SECRET = "test-control-secret"  # the engine fixture's, given to every test app
+# strong enough for web.security.check_secret_key (a weak one stops the app)
+TEST_SECRET_KEY = "d2b8e1f07c4a9b36e5f18a0c7d4e2b91a6f3c8e05b7d1a4f"
 
 
 def postgres_available():
@@ -64,7 +67,7 @@ def make_settings(tmp_path, database_url, control_port=8022):
     var_dir.mkdir(parents=True, exist_ok=True)
     return Settings(var_dir=var_dir, database_url=database_url,
                     broker_url=f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}", redis_url=None,
-                    secret_key="test-secret", control_secret=CONTROL_SECRET,
+                    secret_key=TEST_SECRET_KEY, control_secret=CONTROL_SECRET,
                     control_port=control_port)
 
 
@@ -128,7 +131,7 @@ def create_user(app, role="agent", username=None, password="secret-pw", extensio
     """Create a user (fresh name unless given); return (user_id, username, password)."""
     username = username or f"user{next(_counter)}"
     with app.app_context():
-        user = UserService(db.session).create(username, password, role=Role(role),
+        user = UserService(db.session).create(username, password, role=role,
                                               extension=extension)
         return user.id, username, password
 
@@ -183,9 +186,65 @@ def count_rows(app, uuid=None):
         return db.session.execute(query).scalar_one()
 
 
-def login(client, username, password):
-    """Log ``client`` in through the form; return the response."""
-    return client.post("/auth/login", data={"username": username, "password": password})
+CSRF_TOKEN = re.compile(r'name="csrf[-_]token" (?:value|content)="([^"]+)"')
+
+
+def csrf_token(client, url="/auth/login"):
+    """The CSRF token of ``client``'s session, read from the page at ``url`` (its meta tag).
+
+    Every page extending base.html carries it; the login page shows it to anyone.
+    """
+    response = client.get(url)
+    match = CSRF_TOKEN.search(response.get_data(as_text=True))
+    if match is None:
+        raise AssertionError(f"no CSRF token on {url} ({response.status_code})")
+    return html.unescape(match.group(1))
+
+
+def post_form(client, url, data=None, **kwargs):
+    """POST ``data`` to ``url`` as a browser's form would, with the session's CSRF token."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client))
+    return client.post(url, data=data, **kwargs)
+
+
+def csrf_headers(client, headers=None):
+    """``headers`` plus the X-CSRFToken a page's script sends with a session-cookie JSON call."""
+    return {**(headers or {}), "X-CSRFToken": csrf_token(client)}
+
+
+def client_from(app, address):
+    """A test client of ``app`` whose requests come from the client address ``address``."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def login(client, username, password, next_url=None):
+    """Log ``client`` in through the form (with its CSRF token); return the response."""
+    data = {"username": username, "password": password}
+    if next_url is not None:
+        data["next"] = next_url
+    return post_form(client, "/auth/login", data)
+
+
+def logout(client):
+    """Log ``client`` out through the form in the page header; return the response."""
+    return post_form(client, "/auth/logout")
+
+
+class FakeClock:
+    """A clock for the app's ``FS_CC_CLOCK``: stands still until the test moves it."""
+
+    def __init__(self, start=BASE_TIME):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        """Move the clock ``seconds`` forward."""
+        self.now += datetime.timedelta(seconds=seconds)
 
 
 class EngineBackend:

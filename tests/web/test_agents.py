@@ -100,10 +100,12 @@ def test_given_a_web_app_with_the_wrong_control_secret_then_the_engine_refuses_i
 def test_given_the_page_then_it_listens_to_the_event_stream_and_does_not_poll(
         engine, app, client, supervisor):
     text = client.get("/agents").get_data(as_text=True)
+    script = client.get("/static/agents.js").get_data(as_text=True)
 
-    assert 'new EventSource("/api/events")' in text
-    assert 'fetch("/api/agents"' in text  # the full refresh, on (re)connect only
-    assert "setInterval(refresh" not in text
+    assert 'data-stream-url="/api/events"' in text and 'src="/static/agents.js"' in text
+    assert 'data-board-url="/api/agents"' in text  # the full refresh, on (re)connect only
+    assert "new EventSource(board.dataset.streamUrl)" in script
+    assert "setInterval(refresh" not in script
     assert "Refreshes every" not in text
 
 

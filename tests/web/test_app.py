@@ -11,12 +11,12 @@ def test_given_environment_settings_when_creating_the_app_then_it_uses_them(tmp_
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FS_CC_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("FS_CC_DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
-    monkeypatch.setenv("FS_CC_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("FS_CC_SECRET_KEY", "from-the-environment-5f0c9a2e7b4d1836ae9f")
 
     app = create_app(test_config={"CALLS_PER_PAGE": 7})
 
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'env.sqlite'}"
-    assert app.config["SECRET_KEY"] == "from-the-environment"
+    assert app.config["SECRET_KEY"] == "from-the-environment-5f0c9a2e7b4d1836ae9f"
     assert app.config["CELERY"]["broker_url"] == f"sqla+sqlite:///{tmp_path / 'var' / 'broker.sqlite'}"
     assert app.config["FS_CC_CONTROL_URL"] == "http://127.0.0.1:8022"
     assert app.config["CALLS_PER_PAGE"] == 7

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.web.support import create_token, create_user, login
+from tests.web.support import create_token, create_user, login, logout
 
 
 def test_given_good_credentials_when_logging_in_then_redirected_to_calls_with_a_session(app, client):
@@ -12,8 +12,10 @@ def test_given_good_credentials_when_logging_in_then_redirected_to_calls_with_a_
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/calls"
-    assert client.get("/api/me").get_json() == {"username": username, "role": "manager",
-                                                "extension": None}
+    me = client.get("/api/me").get_json()
+    assert {key: me[key] for key in ("username", "role", "extension")} == {
+        "username": username, "role": "manager", "extension": None}
+    assert "calls.view_all" in me["permissions"] and "users.manage" not in me["permissions"]
 
 
 def test_given_wrong_password_when_logging_in_then_clear_message_and_no_session(app, client):
@@ -48,11 +50,9 @@ def test_given_a_stored_user_then_the_password_is_hashed(app):
 def test_given_a_next_url_when_logging_in_then_only_local_targets_are_followed(app, client):
     _, username, password = create_user(app)
 
-    local = client.post("/auth/login", data={"username": username, "password": password,
-                                             "next": "/calls?queue=sales"})
-    client.post("/auth/logout")
-    foreign = client.post("/auth/login", data={"username": username, "password": password,
-                                               "next": "//evil.example/"})
+    local = login(client, username, password, next_url="/calls?queue=sales")
+    logout(client)
+    foreign = login(client, username, password, next_url="//evil.example/")
 
     assert local.headers["Location"] == "/calls?queue=sales"
     assert foreign.headers["Location"] == "/calls"
@@ -62,7 +62,7 @@ def test_given_a_session_when_logging_out_then_pages_ask_for_login_again(app, cl
     _, username, password = create_user(app)
     login(client, username, password)
 
-    client.post("/auth/logout")
+    logout(client)
     response = client.get("/calls")
 
     assert response.status_code == 302
@@ -118,7 +118,9 @@ def test_given_a_role_when_opening_the_agents_api_then_allowed_or_403(engine, ap
 
     assert response.status_code == status
     if status == 403:
-        assert response.get_json() == {"error": "role agent may not do this", "field": "role"}
+        assert response.get_json() == {
+            "error": "role agent may not do this: it needs the permission agents.view",
+            "field": "permission"}
 
 
 def test_given_an_agent_when_opening_the_agents_page_then_403_page(app, client):
@@ -137,8 +139,11 @@ def test_given_demo_bootstrap_when_run_twice_then_one_admin_with_a_working_fresh
     first = bootstrap_demo(app)
     second = bootstrap_demo(app)
 
-    assert second["username"] == "admin" and second["password"] == "admin"
+    assert first["username"] == second["username"] == "admin"
+    assert first["password"] and first["password"] != "admin"
+    assert second["password"] is None  # shown once, at the first start only
     assert first["token"] != second["token"]
-    assert login(client, "admin", "admin").status_code == 302
+    assert login(client, "admin", "admin").status_code == 401
+    assert login(client, "admin", first["password"]).status_code == 302
     me = client.get("/api/me", headers={"Authorization": f"Bearer {second['token']}"})
     assert me.get_json()["role"] == "admin"

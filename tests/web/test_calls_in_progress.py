@@ -130,9 +130,12 @@ def test_given_the_page_then_calls_in_progress_refresh_from_the_json(engine, app
     login(client, username, password)
 
     text = client.get("/calls").get_data(as_text=True)
+    script = client.get("/static/calls.js").get_data(as_text=True)
 
-    assert 'fetch("/calls/in-progress"' in text
-    assert "setInterval(refresh, 5000)" in text
+    assert 'data-live-url="/calls/in-progress"' in text and 'data-refresh-ms="5000"' in text
+    assert 'src="/static/calls.js"' in text
+    assert "fsCc.getJson(section.dataset.liveUrl)" in script
+    assert "setInterval(refresh, Number(section.dataset.refreshMs)" in script
 
 
 def test_given_no_login_when_asking_calls_in_progress_then_not_served(live_engine, client):

@@ -117,7 +117,7 @@ def test_given_a_role_then_reading_and_writing_allowed_or_403(app, client, role,
 
     assert response.status_code == write
     if write == 403:
-        assert response.get_json()["field"] == "role"
+        assert response.get_json()["field"] == "permission"
 
 
 def test_given_no_login_then_401_json(client):

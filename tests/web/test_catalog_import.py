@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from fs_cc import cli
-from tests.web.support import closed_port, create_user, login
+from tests.web.support import closed_port, create_user, login, post_form
 from web.catalog.dids import DidService
 from web.catalog.errors import ImportRejected
 from web.catalog.rules import FlowDirectory
@@ -147,8 +147,9 @@ def upload(client, text, name):
     """POST ``text`` as file ``name`` to the DIDs page's import form."""
     import io
 
-    return client.post("/catalog/dids/import", data={"file": (io.BytesIO(text.encode()), name)},
-                       content_type="multipart/form-data")
+    return post_form(client, "/catalog/dids/import",
+                     data={"file": (io.BytesIO(text.encode()), name)},
+                     content_type="multipart/form-data")
 
 
 def test_given_an_uploaded_good_file_then_the_dids_page_lists_its_routes(client, admin):
@@ -173,8 +174,8 @@ def test_given_an_uploaded_bad_file_then_each_problem_is_listed_and_nothing_impo
 
 
 def test_given_no_file_chosen_then_the_error_is_beside_the_file_input(client, admin):
-    response = client.post("/catalog/dids/import", data={},
-                           content_type="multipart/form-data")
+    response = post_form(client, "/catalog/dids/import", data={},
+                         content_type="multipart/form-data")
 
     assert response.status_code == 400
     assert 'id="error-file"' in response.get_data(as_text=True)

@@ -8,7 +8,7 @@ import pytest
 
 from fs_cc.control import ControlServer
 from fs_cc.control.commands import ReloadCatalog
-from tests.web.support import create_user, dispose, login, make_settings
+from tests.web.support import create_user, dispose, login, logout, make_settings, post_form
 from web import create_app
 from web.catalog.services import QueueService
 from web.extensions import db
@@ -35,7 +35,7 @@ def error_beside(text, field):
 
 def test_given_an_admin_when_creating_a_queue_then_redirected_to_the_list_showing_it(client,
                                                                                    admin):
-    response = client.post("/catalog/queues/new", data={
+    response = post_form(client, "/catalog/queues/new", data={
         "name": "sales", "strategy": "longest-idle", "moh": "local_stream://moh",
         "enabled": "on"})
 
@@ -53,10 +53,10 @@ def test_given_an_admin_when_creating_a_queue_then_redirected_to_the_list_showin
 def test_given_a_bad_queue_form_then_the_error_is_shown_beside_its_field(app, client, admin,
                                                                         data, status, field,
                                                                         words):
-    client.post("/catalog/queues/new", data={"name": "sales", "strategy": "longest-idle",
-                                             "moh": "m"})
+    post_form(client, "/catalog/queues/new", data={"name": "sales", "strategy": "longest-idle",
+                                           "moh": "m"})
 
-    response = client.post("/catalog/queues/new", data=data)
+    response = post_form(client, "/catalog/queues/new", data=data)
 
     text = response.get_data(as_text=True)
     assert response.status_code == status
@@ -65,10 +65,10 @@ def test_given_a_bad_queue_form_then_the_error_is_shown_beside_its_field(app, cl
 
 
 def test_given_an_agent_form_with_a_level_of_0_then_the_error_is_beside_the_queues(client, admin):
-    client.post("/catalog/queues/new", data={"name": "sales", "strategy": "longest-idle",
-                                             "moh": "m", "enabled": "on"})
+    post_form(client, "/catalog/queues/new", data={"name": "sales", "strategy": "longest-idle",
+                                           "moh": "m", "enabled": "on"})
 
-    response = client.post("/catalog/agents/new", data={
+    response = post_form(client, "/catalog/agents/new", data={
         "extension": "1000", "name": "李娜", "queue-sales": "on", "level-sales": "0",
         "skills": "english=5", "enabled": "on"})
 
@@ -82,7 +82,8 @@ def test_given_an_agent_form_with_a_level_of_0_then_the_error_is_beside_the_queu
                                            ("english", "'english' is not skill=level"),
                                            ("english=high", "skills.english must be a whole")])
 def test_given_bad_skills_then_the_error_is_beside_the_skills(client, admin, skills, words):
-    response = client.post("/catalog/agents/new", data={"extension": "1000", "skills": skills})
+    response = post_form(client, "/catalog/agents/new",
+                         data={"extension": "1000", "skills": skills})
 
     assert response.status_code == 400
     assert words in error_beside(response.get_data(as_text=True), "skills")
@@ -92,14 +93,14 @@ def test_given_an_agent_saved_through_the_form_then_its_queues_skills_and_user_a
         app, client, admin):
     user_id, username, _ = create_user(app, role="agent", username="lina")
     for name in ("sales", "support"):
-        client.post("/catalog/queues/new", data={"name": name, "strategy": "longest-idle",
-                                                 "moh": "m", "enabled": "on"})
-    client.post("/catalog/agents/new", data={
+        post_form(client, "/catalog/queues/new", data={"name": name, "strategy": "longest-idle",
+                                               "moh": "m", "enabled": "on"})
+    post_form(client, "/catalog/agents/new", data={
         "extension": "1000", "name": "李娜", "user_id": str(user_id), "queue-sales": "on",
         "level-sales": "1", "queue-support": "on", "level-support": "2",
         "skills": "english=5, 粤语=3", "enabled": "on"})
 
-    response = client.post("/catalog/agents/1000", data={
+    response = post_form(client, "/catalog/agents/1000", data={
         "name": "李娜", "user_id": str(user_id), "queue-support": "on", "level-support": "2",
         "skills": "english=6", "enabled": "on"})
 
@@ -110,14 +111,15 @@ def test_given_an_agent_saved_through_the_form_then_its_queues_skills_and_user_a
 
 
 def test_given_a_supervisor_then_pages_read_only_and_posts_refused(app, client, admin):
-    client.post("/catalog/queues/new", data={"name": "sales", "strategy": "longest-idle",
-                                             "moh": "m", "enabled": "on"})
-    client.post("/auth/logout")
+    post_form(client, "/catalog/queues/new", data={"name": "sales", "strategy": "longest-idle",
+                                           "moh": "m", "enabled": "on"})
+    logout(client)
     as_role(app, client, "supervisor")
 
     listing = client.get("/catalog/queues").get_data(as_text=True)
     form = client.get("/catalog/queues/sales").get_data(as_text=True)
-    post = client.post("/catalog/queues/sales", data={"strategy": "longest-idle", "moh": "x"})
+    post = post_form(client, "/catalog/queues/sales",
+                     data={"strategy": "longest-idle", "moh": "x"})
 
     assert ">sales</a>" in listing and "New queue" not in listing
     assert "<fieldset disabled>" in form and "<button" not in form.split("<main>")[1].split(
@@ -141,7 +143,7 @@ def test_given_a_manager_then_the_catalog_lists_open(app, client, path):
 
 
 def test_given_a_did_form_with_an_unknown_flow_then_the_error_is_beside_the_flow(client, admin):
-    response = client.post("/catalog/dids/new", data={"number": "4000", "flow": "nope"})
+    response = post_form(client, "/catalog/dids/new", data={"number": "4000", "flow": "nope"})
 
     text = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -190,8 +192,8 @@ def test_given_a_running_engine_when_an_admin_saves_a_queue_then_the_engine_is_t
         client = app.test_client()
         as_role(app, client, "admin")
 
-        client.post("/catalog/queues/new", data={"name": "sales", "strategy": "longest-idle",
-                                                 "moh": "m", "enabled": "on"})
+        post_form(client, "/catalog/queues/new", data={"name": "sales", "strategy": "longest-idle",
+                                               "moh": "m", "enabled": "on"})
 
         assert backend.commands == [ReloadCatalog()]
         with app.app_context():

@@ -8,7 +8,9 @@ import sqlalchemy as sa
 
 from tests.web.support import (app_on, closed_port, create_record, create_user, database_url_for,
                                dispose, login)
+from web.audit import actions
 from web.auth.models import User
+from web.auth.services import UserService
 from web.catalog.dids import DidService
 from web.catalog.errors import Conflict, InvalidField, NotFound
 from web.catalog.models import DidRoute
@@ -176,8 +178,9 @@ def test_given_an_agent_when_queues_are_replaced_then_the_old_memberships_go(cat
 
 def test_given_a_user_linked_to_an_agent_then_the_user_carries_its_extension(catalog):
     _, agents, _, _ = catalog
-    li = User(username="li", display_name="李娜", password_hash="x")
-    wang = User(username="wang", display_name="王芳", password_hash="x")
+    agent_role = UserService(db.session).role("agent")
+    li = User(username="li", display_name="李娜", password_hash="x", role=agent_role)
+    wang = User(username="wang", display_name="王芳", password_hash="x", role=agent_role)
     db.session.add_all([li, wang])
     db.session.commit()
 
@@ -194,7 +197,7 @@ def test_given_a_user_linked_to_an_agent_then_the_user_carries_its_extension(cat
 
 def test_given_a_user_of_one_agent_when_linking_another_then_conflict(catalog):
     _, agents, _, _ = catalog
-    li = User(username="li", password_hash="x")
+    li = User(username="li", password_hash="x", role=UserService(db.session).role("agent"))
     db.session.add(li)
     db.session.commit()
     agents.create({"extension": "1000", "user_id": li.id})
@@ -304,7 +307,8 @@ def test_given_two_admins_adding_one_queue_at_once_then_the_second_waits_and_get
 
     try:
         with app.app_context(), orm.Session(db.engine) as first, db.engine.connect() as probe:
-            with CatalogChanges(first, quiet).change("first admin's queue"):
+            with CatalogChanges(first, quiet).change("first admin's queue", actions.QUEUE_CREATED,
+                                                     "sales"):
                 first.add(Queue(name="sales", strategy="longest-idle", moh="m", enabled=True))
                 first.flush()
                 # a real thread: psycopg2 blocks its whole thread while it waits for the lock

@@ -10,7 +10,8 @@ import pytest
 import web
 
 from tests.web.support import (PG_URL, count_rows, create_pg_database, drop_pg_database,
-                               make_app, postgres_available, record_payload, run_pg_admin)
+                               TEST_SECRET_KEY, make_app, postgres_available, record_payload,
+                               run_pg_admin)
 from web import db_upgrade
 from web.calls.services import CallRecordService
 from web.extensions import db
@@ -35,7 +36,7 @@ class WorkerProcess:
     def __init__(self, tmp_path, database_url, command, redis_url=None):
         self.log_path = tmp_path / "worker.log"
         env = dict(os.environ, FS_CC_VAR_DIR=str(tmp_path / "var"),
-                   FS_CC_DATABASE_URL=database_url, FS_CC_SECRET_KEY="test-secret")
+                   FS_CC_DATABASE_URL=database_url, FS_CC_SECRET_KEY=TEST_SECRET_KEY)
         env.pop("FS_CC_BROKER_URL", None)
         env.pop("REDIS_URL", None)
         if redis_url is None:

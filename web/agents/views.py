@@ -3,13 +3,10 @@
 from flask import Blueprint, current_app, jsonify, render_template
 
 from web.agents.services import AgentService
-from web.auth.decorators import roles_required
+from web.auth.decorators import permission_required
 
 # the feature owns its page and its JSON route, so the blueprint has no URL prefix
 bp = Blueprint("agents", __name__)
-
-SUPERVISING_ROLES = ("admin", "manager", "supervisor")
-
 
 def agent_service():
     """The AgentService over the app's control client."""
@@ -17,7 +14,7 @@ def agent_service():
 
 
 @bp.route("/agents")
-@roles_required(*SUPERVISING_ROLES)
+@permission_required("agents.view")
 def index():
     """Each agent's status, since when, and queues; a notice when the engine does not answer."""
     board = agent_service().board()
@@ -26,7 +23,7 @@ def index():
 
 
 @bp.route("/api/agents")
-@roles_required(*SUPERVISING_ROLES)
+@permission_required("agents.view")
 def board_json():
     """Each agent's live state from the engine; 503 when the engine does not answer."""
     board = agent_service().board()

@@ -15,4 +15,5 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @login_required
 def me():
     """Who the caller is authenticated as."""
-    return jsonify(username=g.user.username, role=g.user.role.value, extension=g.user.extension)
+    return jsonify(username=g.user.username, role=g.user.role.name, extension=g.user.extension,
+                   permissions=sorted(g.user.permissions))

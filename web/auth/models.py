@@ -1,27 +1,69 @@
-"""The user model: who may log in, with which role, and their API token (hashed)."""
+"""Users, their roles and the roles' permissions; API tokens stored hashed.
 
-import enum
+A user holds one role. A built-in role's permissions come from web.auth.permissions; a custom
+role's from its rows in ``role_permissions``.
+"""
+
 import hashlib
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from web.auth import permissions
 from web.extensions import db
 from web.types import UTCDateTime, utcnow
-
-
-class Role(enum.Enum):
-    """What a user may see and do."""
-
-    ADMIN = "admin"
-    MANAGER = "manager"
-    SUPERVISOR = "supervisor"
-    AGENT = "agent"
 
 
 def hash_token(token):
     """The stored form of an API token (tokens are random, so a plain SHA-256 is enough)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Role(db.Model):
+    """A named set of permissions: built in (fixed in code) or custom (edited by admins)."""
+
+    __tablename__ = "roles"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String(64), nullable=False, unique=True)
+    description = sa.Column(sa.String(255), nullable=False, default="")
+    builtin = sa.Column(sa.Boolean, nullable=False, default=False)
+    created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+    updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
+
+    grants = orm.relationship("RoleGrant", cascade="all, delete-orphan", lazy="selectin",
+                              order_by="RoleGrant.permission")
+
+    @property
+    def granted(self):
+        """The permissions ticked for this role (a built-in role's from code)."""
+        if self.builtin:
+            return permissions.BUILTIN_ROLES[self.name].permissions
+        return frozenset(grant.permission for grant in self.grants)
+
+    @property
+    def permissions(self):
+        """Every permission the role holds, the implied ones included."""
+        return permissions.expand(self.granted)
+
+    def to_dict(self):
+        """The JSON shape of a role."""
+        return {"name": self.name, "description": self.description, "builtin": self.builtin,
+                "permissions": sorted(self.permissions)}
+
+    def __repr__(self):
+        return f"<Role {self.name}>"
+
+
+class RoleGrant(db.Model):
+    """One permission given to a custom role."""
+
+    __tablename__ = "role_permissions"
+
+    role_id = sa.Column(sa.Integer, sa.ForeignKey("roles.id", ondelete="CASCADE"),
+                        primary_key=True)
+    permission = sa.Column(sa.String(64), primary_key=True)
 
 
 class User(db.Model):
@@ -33,28 +75,35 @@ class User(db.Model):
     username = sa.Column(sa.String(64), nullable=False, unique=True)
     display_name = sa.Column(sa.String(128), nullable=False, default="")
     password_hash = sa.Column(sa.String(256), nullable=False)
-    role = sa.Column(
-        sa.Enum(Role, name="user_role", native_enum=False, length=16,
-                values_callable=lambda roles: [role.value for role in roles]),
-        nullable=False, default=Role.AGENT)
-    # The agent's extension ties an agent user to the calls they took.
+    role_id = sa.Column(sa.Integer, sa.ForeignKey("roles.id"), nullable=False)
+    # a copy of the linked agent's extension (web.catalog.services writes it): an agent's calls
     extension = sa.Column(sa.String(32), nullable=True)
     api_token_hash = sa.Column(sa.String(64), nullable=True, unique=True)
     active = sa.Column(sa.Boolean, nullable=False, default=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+    password_changed_at = sa.Column(UTCDateTime(), nullable=True)
+
+    role = orm.relationship(Role, lazy="joined")
 
     def set_password(self, password):
-        """Store a salted hash of ``password``."""
+        """Store a salted hash of ``password`` (the policy is checked by the caller)."""
         self.password_hash = generate_password_hash(password)
+        self.password_changed_at = utcnow()
 
     def check_password(self, password):
         """Whether ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
 
-    def has_role(self, *roles):
-        """Whether the user holds one of ``roles`` (Role members or their values)."""
-        wanted = {Role(role) for role in roles}
-        return self.role in wanted
+    @property
+    def permissions(self):
+        """Every permission the user's role holds."""
+        return self.role.permissions
+
+    def can(self, permission):
+        """Whether the user's role holds ``permission`` (a name from web.auth.permissions)."""
+        if permission not in permissions.PERMISSIONS:
+            raise permissions.UnknownPermission(permission)
+        return permission in self.role.permissions
 
     def __repr__(self):
-        return f"<User {self.username} {self.role.value}>"
+        return f"<User {self.username} {self.role.name if self.role else None}>"

@@ -6,7 +6,6 @@ import logging
 import typing
 
 from fs_cc.control import ControlRefused, ControlUnavailable
-from web.auth.models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +91,9 @@ class LiveCallService:
         except ControlRefused as exc:
             logger.warning("engine control refused (%s): %s", exc.status, exc.error)
             return LiveCalls([], False, f"engine error: {exc.error}")
-        if viewer is not None and viewer.role == Role.AGENT:
-            calls = [call for call in calls
-                     if viewer.extension is not None and call.agent == viewer.extension]
+        if viewer is not None and not viewer.can("calls.view_all"):
+            calls = [call for call in calls if viewer.can("calls.view_own")
+                     and viewer.extension is not None and call.agent == viewer.extension]
         oldest = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
         calls.sort(key=lambda call: call.started_at or oldest, reverse=True)
         return LiveCalls(calls, True)

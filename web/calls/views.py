@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
-from web.auth.decorators import login_required
+from web.auth.decorators import permission_required
 from web.calls.filters import CallFilters, parse_filters
 from web.calls.live import LiveCallService
 from web.calls.services import CallRecordService
@@ -28,7 +28,7 @@ def _live_context():
 
 
 @bp.route("/calls")
-@login_required
+@permission_required("calls.view_own")
 def index():
     """Calls in progress, then call records newest first, filtered, paged; agents: their own."""
     per_page = current_app.config["CALLS_PER_PAGE"]
@@ -49,7 +49,7 @@ def index():
 
 
 @bp.route("/calls/in-progress")
-@login_required
+@permission_required("calls.view_own")
 def in_progress():
     """Calls in progress as JSON (the Calls page refreshes from it); 503 when the engine is down."""
     live = live_call_service().in_progress(viewer=g.user)
@@ -57,7 +57,7 @@ def in_progress():
 
 
 @bp.route("/api/calls")
-@login_required
+@permission_required("calls.view_own")
 def records_json():
     """Call records, newest first; filters from/to/caller/queue/agent, paging limit/offset."""
     filters = parse_filters(request.args, default_limit=current_app.config["CALLS_PER_PAGE"],

@@ -1,14 +1,14 @@
 """The catalog's JSON API under ``/api/catalog`` (``/api/agents`` stays the engine's live board).
 
-GET lists and items (admin, manager, supervisor); POST creates, PATCH edits, DELETE disables
-(admin). Errors answer ``{"error": ..., "field": ...}`` with 400, 404 or 409.
+GET lists and items (permission ``catalog.view``); POST creates, PATCH edits, DELETE
+disables (``catalog.manage``). Errors answer ``{"error": ..., "field": ...}`` with 400, 404 or 409.
 """
 
 from flask import Blueprint, jsonify, request
 
-from web.auth.decorators import roles_required
+from web.auth.decorators import permission_required
 from web.catalog.errors import InvalidField
-from web.catalog.views import EDIT_ROLES, READ_ROLES, agent_service, did_service, queue_service
+from web.catalog.views import EDIT, READ, agent_service, did_service, queue_service
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/api/catalog")
 
@@ -26,112 +26,112 @@ def _listing(plural, service):
 
 
 @bp.get("")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def version():
     """The catalog version, bumped by every change."""
     return jsonify(version=queue_service().changes.current())
 
 
 @bp.get("/queues")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def queues():
     """Every queue, enabled or not, with its members {extension: level}."""
     return _listing("queues", queue_service())
 
 
 @bp.post("/queues")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def create_queue():
     """Create a queue: {name, strategy?, moh?, enabled?}; 201 with it."""
     return jsonify(queue_service().create(_body()).to_dict()), 201
 
 
 @bp.get("/queues/<name>")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def queue(name):
     """One queue."""
     return jsonify(queue_service().get(name).to_dict())
 
 
 @bp.patch("/queues/<name>")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def edit_queue(name):
     """Change a queue's strategy, moh or enabled flag."""
     return jsonify(queue_service().update(name, _body()).to_dict())
 
 
 @bp.delete("/queues/<name>")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def disable_queue(name):
     """Disable a queue (it stays, disabled, for its history)."""
     return jsonify(queue_service().disable(name).to_dict())
 
 
 @bp.get("/agents")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def agents():
     """Every agent, enabled or not, with its queues {queue: level} and skills."""
     return _listing("agents", agent_service())
 
 
 @bp.post("/agents")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def create_agent():
     """Create an agent: {extension, name?, user_id?, skills?, queues?, enabled?}; 201."""
     return jsonify(agent_service().create(_body()).to_dict()), 201
 
 
 @bp.get("/agents/<extension>")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def agent(extension):
     """One agent."""
     return jsonify(agent_service().get(extension).to_dict())
 
 
 @bp.patch("/agents/<extension>")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def edit_agent(extension):
     """Change an agent's name, user_id, skills, queues (replaced whole) or enabled flag."""
     return jsonify(agent_service().update(extension, _body()).to_dict())
 
 
 @bp.delete("/agents/<extension>")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def disable_agent(extension):
     """Disable an agent."""
     return jsonify(agent_service().disable(extension).to_dict())
 
 
 @bp.get("/dids")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def dids():
     """Every DID route, enabled or not; ``default`` marks the fallback route."""
     return _listing("dids", did_service())
 
 
 @bp.post("/dids")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def create_did():
     """Create a route: {number, flow, description?, enabled?, default?}; 201."""
     return jsonify(did_service().create(_body()).to_dict()), 201
 
 
 @bp.get("/dids/<number>")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def did(number):
     """One route."""
     return jsonify(did_service().get(number).to_dict())
 
 
 @bp.patch("/dids/<number>")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def edit_did(number):
     """Change a route's flow, description, enabled flag or default mark."""
     return jsonify(did_service().update(number, _body()).to_dict())
 
 
 @bp.delete("/dids/<number>")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def disable_did(number):
     """Disable a route."""
     return jsonify(did_service().disable(number).to_dict())

@@ -6,6 +6,7 @@ import typing
 
 import sqlalchemy as sa
 
+from web.audit import actions
 from web.catalog import rules
 from web.catalog.did_file import DidFileProblems, parse_did_file
 from web.catalog.errors import Conflict, ImportRejected, InvalidField, NotFound
@@ -32,10 +33,10 @@ class DidService:
 
     FIELDS = ("number", "flow", "description", "enabled", "default")
 
-    def __init__(self, session, notify: Notify, flows: rules.FlowDirectory):
+    def __init__(self, session, notify: Notify, flows: rules.FlowDirectory, audit=None):
         self.session = session
         self.flows = flows
-        self.changes = CatalogChanges(session, notify)
+        self.changes = CatalogChanges(session, notify, audit)
 
     def list(self):
         """Every route (enabled or not) by number."""
@@ -62,7 +63,7 @@ class DidService:
             raise InvalidField("flow is required", field="flow")
         route = DidRoute(number=number, description="", enabled=True, is_default=False)
         self._apply(route, data)
-        with self.changes.change(f"route {number} created"):
+        with self.changes.change(f"route {number} created", actions.DID_CREATED, number, data):
             existing = self.find(number)
             if existing is not None:
                 raise Conflict(f"number {number} has a route already"
@@ -76,7 +77,7 @@ class DidService:
     def update(self, number, data):
         """Change a route's flow, description, enabled flag or default mark."""
         rules.unknown_fields(data, self.FIELDS)
-        with self.changes.change(f"route {number} edited"):
+        with self.changes.change(f"route {number} edited", actions.DID_UPDATED, number, data):
             route = self.get(number)
             if "number" in data and data["number"] != route.number:
                 raise InvalidField("a route keeps its number; create a route for the new "
@@ -97,7 +98,10 @@ class DidService:
         except DidFileProblems as exc:
             raise ImportRejected(exc.problems) from exc
         created, updated = [], []
-        with self.changes.change(f"{len(document.routes)} routes imported from {source}"):
+        # the lists fill in the block; the audit entry is written as the block ends
+        detail = {"created": created, "updated": updated, "default": document.default_number}
+        with self.changes.change(f"{len(document.routes)} routes imported from {source}",
+                                 actions.DIDS_IMPORTED, source, detail):
             for row in document.routes:
                 route = self.find(row.number)
                 if route is None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from fs_cc.acd.config import parse_agents, parse_queues
 from fs_cc.errors import ConfigError
+from web.audit import actions
 from web.auth.models import User
 from web.catalog import rules
 from web.catalog.errors import CatalogError
@@ -40,7 +41,8 @@ def seed_demo_catalog(session, notify, settings):
         logger.info("catalog not empty: no demo catalog seeded")
         return False
     try:
-        with changes.change("demo catalog seeded"):
+        with changes.change("demo catalog seeded", actions.CATALOG_SEEDED, "catalog",
+                            {"queues": sorted(queues), "agents": len(agents), "did": DEMO_NUMBER}):
             _seed(session, queues, agents, flow)
     except CatalogError as exc:  # the settings hold what the catalog refuses
         raise ConfigError(f"the settings' queues and agents cannot seed the catalog: "

@@ -15,6 +15,7 @@ from sqlalchemy import orm
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fs_cc.acd.config import DEFAULT_MOH
+from web.audit import AuditLog, actions
 from web.auth.models import User
 from web.catalog import rules
 from web.catalog.errors import Conflict, InvalidField, NotFound
@@ -28,11 +29,15 @@ _UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class CatalogChanges:
-    """Runs catalog changes: version bump, commit (or rollback), then ``notify(version)``."""
+    """Runs catalog changes: version bump, audit entry, commit (or rollback), ``notify(version)``.
 
-    def __init__(self, session, notify: Notify):
+    ``audit`` (an AuditLog, by default on ``session``) gets each change in its transaction.
+    """
+
+    def __init__(self, session, notify: Notify, audit=None):
         self.session = session
         self.notify = notify
+        self.audit = audit if audit is not None else AuditLog(session)
 
     def current(self):
         """The catalog version now committed (0 before any change)."""
@@ -41,11 +46,13 @@ class CatalogChanges:
         ).scalar_one_or_none() or 0
 
     @contextlib.contextmanager
-    def change(self, what):
-        """One change in one transaction; ``what`` says it in the log."""
+    def change(self, what, action, target, detail=None):
+        """One change in one transaction; ``what`` says it in the log, ``action`` (a name of
+        web.audit.actions), ``target`` and ``detail`` in the audit log."""
         try:
             version = self._bump()
             yield
+            self.audit.add(action, target=target, detail=detail)
             self.session.commit()
         except BaseException:
             self.session.rollback()
@@ -71,9 +78,9 @@ class QueueService:
 
     FIELDS = ("name", "strategy", "moh", "enabled")
 
-    def __init__(self, session, notify: Notify):
+    def __init__(self, session, notify: Notify, audit=None):
         self.session = session
-        self.changes = CatalogChanges(session, notify)
+        self.changes = CatalogChanges(session, notify, audit)
 
     def list(self):
         """Every queue (enabled or not) by name, members loaded."""
@@ -100,7 +107,7 @@ class QueueService:
         name = rules.queue_name(data.get("name"))
         queue = Queue(name=name, strategy=DEFAULT_STRATEGY, moh=DEFAULT_MOH, enabled=True)
         self._apply(queue, data)
-        with self.changes.change(f"queue {name} created"):
+        with self.changes.change(f"queue {name} created", actions.QUEUE_CREATED, name, data):
             existing = self.find(name)
             if existing is not None:
                 raise Conflict(_taken(f"queue name {name!r}", existing), field="name")
@@ -110,7 +117,7 @@ class QueueService:
     def update(self, name, data):
         """Change a queue's strategy, music on hold or enabled flag (a name never changes)."""
         rules.unknown_fields(data, self.FIELDS)
-        with self.changes.change(f"queue {name} edited"):
+        with self.changes.change(f"queue {name} edited", actions.QUEUE_UPDATED, name, data):
             queue = self.get(name)
             if "name" in data and data["name"] != queue.name:
                 raise InvalidField("a queue keeps its name (call records use it); create a new "
@@ -137,9 +144,9 @@ class AgentService:
 
     FIELDS = ("extension", "name", "user_id", "skills", "queues", "enabled")
 
-    def __init__(self, session, notify: Notify):
+    def __init__(self, session, notify: Notify, audit=None):
         self.session = session
-        self.changes = CatalogChanges(session, notify)
+        self.changes = CatalogChanges(session, notify, audit)
 
     def list(self):
         """Every agent (enabled or not) by extension, memberships and user loaded."""
@@ -176,7 +183,8 @@ class AgentService:
         extension = rules.extension(data.get("extension"))
         data = dict(data)
         data.setdefault("name", f"Agent {extension}")
-        with self.changes.change(f"agent {extension} created"):
+        with self.changes.change(f"agent {extension} created", actions.AGENT_CREATED, extension,
+                                 data):
             existing = self.find(extension)
             if existing is not None:
                 raise Conflict(_taken(f"extension {extension}", existing), field="extension")
@@ -188,7 +196,8 @@ class AgentService:
     def update(self, extension, data):
         """Change an agent's name, user, skills, queues ({queue: level}, replacing) or flag."""
         rules.unknown_fields(data, self.FIELDS)
-        with self.changes.change(f"agent {extension} edited"):
+        with self.changes.change(f"agent {extension} edited", actions.AGENT_UPDATED, extension,
+                                 data):
             agent = self.get(extension)
             if "extension" in data and data["extension"] != agent.extension:
                 raise InvalidField("an agent keeps its extension (call records use it); "

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 from fs_cc.acd.strategy import STRATEGIES
 from fs_cc.directory import sip_password
-from web.auth.decorators import roles_required
+from web.auth.decorators import permission_required
 from web.catalog import forms
 from web.catalog.dids import MAX_FILE_BYTES, DidService
 from web.catalog.errors import CatalogError, ImportRejected, InvalidField
@@ -15,8 +15,8 @@ from web.extensions import db
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
-EDIT_ROLES = ("admin",)
-READ_ROLES = ("admin", "manager", "supervisor")
+READ = "catalog.view"
+EDIT = "catalog.manage"
 
 
 def _notifier():
@@ -44,13 +44,13 @@ def did_service():
 
 
 def _can_edit():
-    return g.user.has_role(*EDIT_ROLES)
+    return g.user.can(EDIT)
 
 
 # queues
 
 @bp.get("/queues")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def queues():
     """Every queue with its strategy, music on hold, members and state."""
     return render_template("catalog/queues.html", queues=queue_service().list(),
@@ -63,7 +63,7 @@ def _queue_form(queue, values, error=None, status=200):
 
 
 @bp.get("/queues/new")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def new_queue():
     """An empty queue form."""
     return _queue_form(None, {"strategy": "longest-idle", "moh": "local_stream://moh",
@@ -71,7 +71,7 @@ def new_queue():
 
 
 @bp.post("/queues/new")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def create_queue():
     """Create the queue, or show the form again with the field at fault."""
     data = forms.queue_data(request.form, creating=True)
@@ -84,7 +84,7 @@ def create_queue():
 
 
 @bp.get("/queues/<name>")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def queue(name):
     """One queue's form (read-only unless admin)."""
     queue = queue_service().get(name)
@@ -93,7 +93,7 @@ def queue(name):
 
 
 @bp.post("/queues/<name>")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def update_queue(name):
     """Save the queue, or show the form again with the field at fault."""
     service = queue_service()
@@ -109,7 +109,7 @@ def update_queue(name):
 # agents
 
 @bp.get("/agents")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def agents():
     """Every agent with its user, queues (and levels), skills and state."""
     return render_template("catalog/agents.html", agents=agent_service().list(),
@@ -152,14 +152,14 @@ def _shown(form, queue_names):
 
 
 @bp.get("/agents/new")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def new_agent():
     """An empty agent form."""
     return _agent_form(None, {"queues": {}, "enabled": True, "skills": ""})
 
 
 @bp.post("/agents/new")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def create_agent():
     """Create the agent, or show the form again with the field at fault."""
     names = [queue.name for queue in queue_service().list()]
@@ -172,7 +172,7 @@ def create_agent():
 
 
 @bp.get("/agents/<extension>")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def agent(extension):
     """One agent's form (read-only unless admin)."""
     agent = agent_service().get(extension)
@@ -180,7 +180,7 @@ def agent(extension):
 
 
 @bp.post("/agents/<extension>")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def update_agent(extension):
     """Save the agent, or show the form again with the field at fault."""
     service = agent_service()
@@ -202,7 +202,7 @@ def _dids_page(problems=(), error=None, status=200):
 
 
 @bp.get("/dids")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def dids():
     """Every DID route, the default marked, and (for admins) the file import."""
     return _dids_page()
@@ -214,14 +214,14 @@ def _did_form(route, values, error=None, status=200):
 
 
 @bp.get("/dids/new")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def new_did():
     """An empty DID form."""
     return _did_form(None, {"enabled": True})
 
 
 @bp.post("/dids/new")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def create_did():
     """Create the route, or show the form again with the field at fault."""
     data = forms.did_data(request.form, creating=True)
@@ -234,7 +234,7 @@ def create_did():
 
 
 @bp.get("/dids/<number>")
-@roles_required(*READ_ROLES)
+@permission_required(READ)
 def did(number):
     """One route's form (read-only unless admin)."""
     route = did_service().get(number)
@@ -243,7 +243,7 @@ def did(number):
 
 
 @bp.post("/dids/<number>")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def update_did(number):
     """Save the route, or show the form again with the field at fault."""
     service = did_service()
@@ -257,7 +257,7 @@ def update_did(number):
 
 
 @bp.post("/dids/import")
-@roles_required(*EDIT_ROLES)
+@permission_required(EDIT)
 def import_dids():
     """Import an uploaded DID file: every route or, when any row is bad, none."""
     upload = request.files.get("file")

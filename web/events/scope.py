@@ -1,16 +1,16 @@
-"""Who may see which live event: supervising roles everything, an agent what concerns them."""
+"""Who may see which live event: every call with ``calls.view_all``, every agent with
+``agents.view``, else what concerns the user's own extension."""
 
 import collections
 
 from fs_cc import events
-from web.auth.models import Role
 
 # calls an agent's stream remembers (a call whose end it never heard is forgotten oldest first)
 REMEMBERED_CALLS = 1000
 
 
 class Everything:
-    """The view of admins, managers and supervisors: every event."""
+    """The view of those who see every call and every agent: every event."""
 
     def sees(self, event):
         """Always."""
@@ -25,13 +25,19 @@ class OwnView:
     sees nothing.
     """
 
-    def __init__(self, extension, remember=REMEMBERED_CALLS):
+    def __init__(self, extension, remember=REMEMBERED_CALLS, all_calls=False, all_agents=False):
         self.extension = extension
+        self.all_calls = all_calls  # calls.view_all without agents.view: every call event
+        self.all_agents = all_agents  # agents.view without calls.view_all: every agent event
         self._remember = remember
         self._calls = collections.OrderedDict()  # call_uuid -> None, oldest first
 
     def sees(self, event):
         """Whether the agent may see ``event`` (learning the calls offered to them)."""
+        if self.all_agents and isinstance(event, events.AgentEvent):
+            return True
+        if self.all_calls and isinstance(event, events.CallEvent):
+            return True
         if self.extension is None:
             return False
         if isinstance(event, events.AgentEvent):
@@ -52,11 +58,9 @@ class OwnView:
         return True
 
 
-SEE_EVERYTHING = (Role.ADMIN, Role.MANAGER, Role.SUPERVISOR)
-
-
 def scope_for(user):
-    """What ``user`` may see live (a role not named here sees only their own, like an agent)."""
-    if user.has_role(*SEE_EVERYTHING):
+    """What ``user`` may see live, from their permissions."""
+    if user.can("calls.view_all") and user.can("agents.view"):
         return Everything()
-    return OwnView(user.extension)
+    return OwnView(user.extension, all_calls=user.can("calls.view_all"),
+                   all_agents=user.can("agents.view"))

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, g
 
 from fs_cc.bus import RedisBus
 from fs_cc.control import sse
-from web.auth.decorators import login_required
+from web.auth.decorators import permission_required
 from web.events.relay import BACKOFF, BusSource, ControlSource, EventRelay, Notice
 from web.events.scope import scope_for
 
@@ -71,7 +71,7 @@ def frames(events_relay, scope, heartbeat):
 
 
 @bp.route("/events")
-@login_required
+@permission_required("calls.view_own")
 def stream():
     """Live events: everything for supervising roles, an agent's own extension and calls."""
     heartbeat = current_app.config.get("EVENTS_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)

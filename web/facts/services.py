@@ -13,16 +13,19 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fs_cc import events, journal
+from web.callbacks.models import TEXT_LIMITS as CALLBACK_TEXT_LIMITS, CallbackEventFact
+from web.callbacks.services import CallbackProjection
 from web.calls.services import CallRecordService, parse_record
 from web.errors import InvalidRecord, WebError
 from web.facts.models import AgentChangeKind, AgentStateChange, CallEventFact
+from web.recordings.services import RecordingService
 
 logger = logging.getLogger(__name__)
 
 # Rows per INSERT and ids per IN (...): far below SQLite's oldest limit of 999 parameters.
 CHUNK = 100
 MAX_SEQ = 2 ** 63 - 1  # BIGINT
-_TEXT_LIMITS = {"engine": 64, "call_uuid": 64, "agent": 32, "queue": 64}
+_TEXT_LIMITS = {"engine": 64, "call_uuid": 64, "agent": 32, "queue": 64, **CALLBACK_TEXT_LIMITS}
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -123,8 +126,15 @@ class FactService:
         agent_rows = [_agent_row(event) for event in facts if isinstance(event, events.AgentEvent)]
         stored = self._insert_new(CallEventFact.__table__, call_rows)
         stored += self._insert_new(AgentStateChange.__table__, agent_rows)
+        # callback events: their own fact table, folded into the requests in the same commit
+        callback_rows = [_callback_row(event) for event in facts
+                         if isinstance(event, events.CallbackEvent)]
+        stored += self._insert_new(CallbackEventFact.__table__, callback_rows)
+        CallbackProjection(self.session).rebuild({row["callback_id"] for row in callback_rows})
+        RecordingService(self.session).apply(facts)  # the recordings table, in the same commit
         self.session.commit()
-        result = StoreResult(stored=stored, duplicates=len(call_rows) + len(agent_rows) - stored)
+        result = StoreResult(stored=stored, duplicates=len(call_rows) + len(agent_rows)
+                             + len(callback_rows) - stored)
         # a redelivered batch folds its calls again: the first delivery may have died before
         result.records = self.rebuild_records({row["call_uuid"] for row in call_rows})
         return result
@@ -199,6 +209,11 @@ def _chunks(items):
 
 def _call_row(event):
     return {"engine": event.engine, "seq": event.seq, "call_uuid": event.call_uuid,
+            "type": event.TYPE, "ts": event.ts, "payload": events.encode(event)}
+
+
+def _callback_row(event):
+    return {"engine": event.engine, "seq": event.seq, "callback_id": event.callback_id,
             "type": event.TYPE, "ts": event.ts, "payload": events.encode(event)}
 
 

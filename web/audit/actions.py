@@ -1,0 +1,61 @@
+"""The audit log's action names, defined once with what each means.
+
+``web.audit.record`` refuses a name missing here, so a typo fails loudly instead of writing
+entries nobody searches for.
+"""
+
+LOGIN = "auth.login"
+LOGIN_FAILED = "auth.login_failed"
+LOGOUT = "auth.logout"
+PASSWORD_CHANGED = "user.password_changed"
+PASSWORD_RESET = "user.password_reset"
+USER_CREATED = "user.created"
+USER_UPDATED = "user.updated"
+USER_DISABLED = "user.disabled"
+USER_ENABLED = "user.enabled"
+ROLE_CREATED = "role.created"
+ROLE_UPDATED = "role.updated"
+ROLE_DELETED = "role.deleted"
+QUEUE_CREATED = "queue.created"
+QUEUE_UPDATED = "queue.updated"
+AGENT_CREATED = "agent.created"
+AGENT_UPDATED = "agent.updated"
+DID_CREATED = "did.created"
+DID_UPDATED = "did.updated"
+DIDS_IMPORTED = "dids.imported"
+CATALOG_SEEDED = "catalog.seeded"
+CALLS_EXPORTED = "calls.exported"
+AUDIT_EXPORTED = "audit.exported"
+RECORDING_PLAYED = "recording.played"
+DATA_DELETED = "data.deleted"
+CALLBACK_CANCELLED = "callback.cancelled"
+CALLBACK_RESCHEDULED = "callback.rescheduled"
+
+ACTIONS = {
+    LOGIN: "a user logged in",
+    LOGIN_FAILED: "a login was refused (wrong name or password, disabled or locked account)",
+    LOGOUT: "a user logged out",
+    PASSWORD_CHANGED: "a user changed their own password",
+    PASSWORD_RESET: "an administrator set another user's password",
+    USER_CREATED: "a user account was created",
+    USER_UPDATED: "a user's name, role, extension or queues changed",
+    USER_DISABLED: "a user account was disabled",
+    USER_ENABLED: "a user account was enabled again",
+    ROLE_CREATED: "a custom role was created",
+    ROLE_UPDATED: "a custom role's name, description or permissions changed",
+    ROLE_DELETED: "a custom role was deleted",
+    QUEUE_CREATED: "a queue was created",
+    QUEUE_UPDATED: "a queue was edited or disabled",
+    AGENT_CREATED: "an agent was created",
+    AGENT_UPDATED: "an agent was edited or disabled",
+    DID_CREATED: "a DID route was created",
+    DID_UPDATED: "a DID route was edited or disabled",
+    DIDS_IMPORTED: "DID routes were imported from a file",
+    CATALOG_SEEDED: "the demo queues, agents and DID were put in an empty catalog",
+    CALLS_EXPORTED: "call records were exported",
+    AUDIT_EXPORTED: "the audit log was exported",
+    RECORDING_PLAYED: "a call recording was played or downloaded",
+    DATA_DELETED: "stored data was deleted",
+    CALLBACK_CANCELLED: "a supervisor cancelled a callback",
+    CALLBACK_RESCHEDULED: "a supervisor rescheduled a callback",
+}
