@@ -25,6 +25,12 @@ the heads of the lines. These figures say what that buys, in three parts:
    The garbage collector's full collections during each scenario are counted: they make
    the maxima.
 
+   The same is run again in a **skills world**: 200 queues, every agent with 5 of 40 skills at
+   levels 1-10 and a level (tier) 1-3 in each of its queues, callers asking 1-2 skills with
+   minimum levels, the queues' strategies a mix of all of them (longest-idle, fewest-calls,
+   round-robin, least-talk-time, top-down, fewest-calls-last-hour, random); the backlog of (b)
+   asks for rare skills at levels 8-10 that none of the available agents has.
+
 2. Caller queued -> the agent's originate sent, against the emulator in a separate process
    (speed 10: agent phones answer after 20 ms and talk 100 ms, real time). This process runs
    what the engine runs for it: InboundClient (the engine's event subscription) + CallControl
@@ -103,10 +109,10 @@ ARRIVALS_PER_SECOND = 20.0
 OFFER_SPACING = 0.05  # part 3: real seconds after an offer's originate before the next agent
 MOH_CALLER = "loopback/9196/default"  # the emulator's echo extension answers: originate returns
 
-FULL = {"agents": 10_000, "queues": 20, "waiting": 2_000, "samples": 2_000,
+FULL = {"agents": 10_000, "queues": 20, "skills_queues": 200, "waiting": 2_000, "samples": 2_000,
         "available": 2_000, "sizes": (10, 100, 1_000), "seconds": 15.0,
         "backlog_callers": 100, "backlog_agents": 1_000}
-QUICK = {"agents": 2_000, "queues": 20, "waiting": 400, "samples": 300,
+QUICK = {"agents": 2_000, "queues": 20, "skills_queues": 40, "waiting": 400, "samples": 300,
          "available": 400, "sizes": (10, 100), "seconds": 4.0,
          "backlog_callers": 20, "backlog_agents": 200}
 
@@ -223,6 +229,50 @@ class Population:
         return CallerSpec(self._uuid(), self._queue(), priority, skills, moment)
 
 
+SKILLS = tuple(f"s{n:02d}" for n in range(40))  # products, languages, channels...
+RARE = SKILLS[-4:]  # skills no generalist has: a specialist backlog asks for them
+STRATEGY_MIX = (("longest-idle", 40), ("fewest-calls", 15), ("round-robin", 15),
+                ("least-talk-time", 10), ("top-down", 10), ("fewest-calls-last-hour", 5),
+                ("random", 5))
+
+
+class SkillsPopulation(Population):
+    """The skills world: every agent has 5 skills with levels 1-10 and a level (tier) in each of
+    its 1-3 queues; callers ask 1-2 skills with minimum levels; queues mix the strategies."""
+
+    def agent(self, extension):
+        """(extension, {queue: level}, skills)."""
+        rng = self.rng
+        count = rng.choices((1, 2, 3), (50, 35, 15))[0]
+        queues = {}
+        while len(queues) < count:
+            queues.setdefault(self._queue(), rng.choices((1, 2, 3), (70, 20, 10))[0])
+        pool = SKILLS[:-len(RARE)] if rng.random() < 0.9 else SKILLS
+        skills = {name: rng.randint(1, 10) for name in rng.sample(pool, 5)}
+        return extension, queues, skills
+
+    def caller(self, since=None, specialist=False):
+        rng = self.rng
+        if specialist:
+            skills = {rng.choice(RARE): rng.randint(8, 10)}
+        else:
+            names = rng.sample(SKILLS[:-len(RARE)], rng.choices((1, 2), (70, 30))[0])
+            skills = {name: rng.randint(1, 8) for name in names}
+        priority = rng.choices((0, 1, 2, 3, 5, 9), (85, 6, 4, 2, 2, 1))[0]
+        moment = time.time() - rng.uniform(0, 600) if since is None else since
+        return CallerSpec(self._uuid(), self._queue(), priority, skills, moment)
+
+    def strategy(self, queue):
+        """The queue's strategy, drawn from STRATEGY_MIX."""
+        names, weights = zip(*STRATEGY_MIX)
+        return random.Random(f"{SEED}:{queue}").choices(names, weights)[0]
+
+    @staticmethod
+    def generalist(skills):
+        """Whether an agent with ``skills`` can never serve the specialist backlog."""
+        return not set(skills) & set(RARE)
+
+
 # -- part 1: decisions without sockets ----------------------------------------------------------
 class PureRouting:
     """A Router over a store with the population's agents and callers; times its decisions."""
@@ -232,12 +282,14 @@ class PureRouting:
         self.population = population
         self.callers = {}
         self.matches = []
-        queues = {name: Queue(name) for name in population.queues}
+        strategy = getattr(population, "strategy", lambda name: "longest-idle")
+        queues = {name: Queue(name, strategy(name)) for name in population.queues}
         self.router = Router(store, queues, self.callers, self._record)
         self.specs = [population.agent(str(100_000 + n)) for n in range(agents)]
         for extension, queues_of, skills in self.specs:
-            store.define_agent(extension, extension, queues_of, skills)
-            store.set_status(extension, S.BREAK)
+            levels = queues_of if isinstance(queues_of, dict) else None
+            store.define_agent(extension, extension, tuple(queues_of), skills, levels)
+            store.set_status(extension, S.NOT_READY)
 
     def _record(self, caller, agent):
         # the router's dispatch: only note the match (the offer's greenlet would start here)
@@ -274,7 +326,7 @@ class PureRouting:
             freed.append(time.perf_counter() - started)
             if len(self.matches) == before:
                 unmatched += 1
-                self.store.set_status(extension, S.BREAK)  # nobody for it: back to its break
+                self.store.set_status(extension, S.NOT_READY)  # nobody for it: back to break
                 continue
             served, _ = self.matches[-1]
             del self.callers[served]
@@ -290,7 +342,8 @@ class PureRouting:
         self.clear_line()
         for _ in range(waiting):
             self.enqueue(self.population.caller(specialist=True))
-        generalists = [ext for ext, _, skills in self.specs if set(skills) == {"en"}]
+        generalist = getattr(self.population, "generalist", lambda skills: set(skills) == {"en"})
+        generalists = [ext for ext, _, skills in self.specs if generalist(skills)]
         chosen = self.population.rng.sample(generalists, min(available, len(generalists)))
         for extension in chosen:  # on a break, or on the call (a) gave it: both may end
             self.store.set_status(extension, S.AVAILABLE)
@@ -339,9 +392,9 @@ class GcPauses:
         return f"{len(self.full)} full GC, longest {max(self.full) * 1000:.0f} ms"
 
 
-def decision_latency(label, store, size):
+def decision_latency(label, store, size, world=Population):
     """Part 1 on one store: prints (a), (a') and (b)."""
-    population = Population(size["queues"])
+    population = world(size["queues"])
     started = time.monotonic()
     bench = PureRouting(store, population, size["agents"])
     setup = time.monotonic() - started
@@ -381,13 +434,16 @@ def delete_keys(store):
 
 def part_pure(size, redis_url):
     print("== 1. decision latency, no sockets; " + REFERENCES["pure"])
-    decision_latency("MemoryStore", MemoryStore(), size)
-    store = redis_store(redis_url)
-    if store is not None:
-        try:
-            decision_latency("RedisStore", store, size)
-        finally:
-            delete_keys(store)
+    worlds = (("languages world", Population, size),
+              ("skills world", SkillsPopulation, dict(size, queues=size["skills_queues"])))
+    for world_name, world, sizes in worlds:
+        decision_latency(f"MemoryStore, {world_name}", MemoryStore(), sizes, world)
+        store = redis_store(redis_url)
+        if store is not None:
+            try:
+                decision_latency(f"RedisStore, {world_name}", store, sizes, world)
+            finally:
+                delete_keys(store)
 
 
 # -- the emulator (a separate process) ----------------------------------------------------------

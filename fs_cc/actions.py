@@ -49,8 +49,7 @@ class EngineActions:
     # agents
     def set_agent_status(self, command):
         """Move an agent to a status (UnknownAgent, InvalidStatus, InvalidTransition)."""
-        agent = self.engine.acd.set_status(command.agent, command.status,
-                                           command.reason or "requested")
+        agent = self.engine.acd.set_status(command.agent, command.status, command.reason)
         return {"agent": agent}
 
     def _member(self, agent_id, queue):

@@ -13,7 +13,7 @@ from fs_cc.acd.agents import AgentStatus
 
 RECENT = 20  # handle times per queue the average is taken over
 DEFAULT_HANDLE_SECONDS = 180.0  # before a queue has any history
-NOT_STAFFED = (AgentStatus.LOGGED_OUT, AgentStatus.BREAK)
+NOT_STAFFED = (AgentStatus.LOGGED_OUT, AgentStatus.NOT_READY)
 
 
 def estimate(ahead, handle_seconds, staffed):

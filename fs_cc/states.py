@@ -18,14 +18,104 @@ class HangupSide(enum.Enum):
 
 
 class AgentState(enum.Enum):
-    """An agent's status (the values of fs_cc.acd.agents.AgentStatus, which may adopt this)."""
+    """An agent's status: the one enum of it (fs_cc.acd.agents.AgentStatus is this class).
+
+    NOT_READY carries a reason code beside it (break, lunch, ``no-answer``...). The value
+    ``"break"`` of earlier versions reads as NOT_READY (stored agents, events, the API), and
+    ``AgentState.BREAK`` is another name of NOT_READY.
+    """
 
     LOGGED_OUT = "logged_out"
     AVAILABLE = "available"
-    RESERVED = "reserved"
+    RESERVED = "reserved"  # picked for a caller, its phone rings
     ON_CALL = "on_call"
-    WRAP_UP = "wrap_up"
-    BREAK = "break"
+    WRAP_UP = "wrap_up"  # after-call work: available again after the queue's wrap-up time
+    NOT_READY = "not_ready"  # logged in, taking no calls, for a reason code
+    BREAK = "not_ready"  # the name of NOT_READY before reason codes
+
+    @classmethod
+    def _missing_(cls, value):
+        if value == LEGACY_BREAK:
+            return cls.NOT_READY
+        return None
+
+    @classmethod
+    def parse(cls, value):
+        """An AgentState from itself, its value ("available"), its name or the old "break"."""
+        if isinstance(value, cls):
+            return value
+        text = str(value).strip()
+        if text.lower() == LEGACY_BREAK:
+            return cls.NOT_READY
+        for state in cls:
+            if text.lower() == state.value or text.upper() == state.name:
+                return state
+        raise InvalidStatus(value)
+
+
+LEGACY_BREAK = "break"  # the stored value of NOT_READY before reason codes, and its default reason
+NO_ANSWER_REASON = "no-answer"  # the reason code the ACD gives after max_no_answer missed offers
+DEFAULT_NOT_READY_REASONS = ("break", "meeting", "training", "lunch", NO_ANSWER_REASON)
+
+A = AgentState
+AGENT_TRANSITIONS = {
+    A.LOGGED_OUT: frozenset({A.AVAILABLE, A.NOT_READY}),
+    A.AVAILABLE: frozenset({A.RESERVED, A.NOT_READY, A.LOGGED_OUT}),
+    # the ACD owns a reserved agent until the offer ends: answered (ON_CALL) or not (AVAILABLE);
+    # the agent may still leave (the offer is cancelled), and missed offers make it NOT_READY
+    A.RESERVED: frozenset({A.AVAILABLE, A.ON_CALL, A.NOT_READY, A.LOGGED_OUT}),
+    # at the end of the call: wrap-up, available, or what the agent asked for during the call
+    A.ON_CALL: frozenset({A.WRAP_UP, A.AVAILABLE, A.NOT_READY, A.LOGGED_OUT}),
+    A.WRAP_UP: frozenset({A.AVAILABLE, A.NOT_READY, A.LOGGED_OUT}),
+    # NOT_READY -> NOT_READY changes the reason code (from break to lunch)
+    A.NOT_READY: frozenset({A.AVAILABLE, A.NOT_READY, A.LOGGED_OUT}),
+}
+ACD_OWNED = frozenset({A.RESERVED, A.ON_CALL})  # states only the ACD moves an agent to
+del A
+
+
+def agent_allowed_from(target):
+    """The states from which an agent may move to ``target``."""
+    return {source for source, targets in AGENT_TRANSITIONS.items() if target in targets}
+
+
+def check_agent_transition(extension, current, target):
+    """Raise InvalidTransition unless agent ``extension`` may go from ``current`` to ``target``."""
+    if target not in AGENT_TRANSITIONS[current]:
+        raise InvalidTransition(extension, current, target)
+
+
+class InvalidStatus(FsCcError, ValueError):
+    """A text that names no agent status."""
+
+    def __init__(self, value):
+        self.value = value
+        self.field = "status"
+        names = ", ".join(s.value for s in AgentState)
+        super().__init__(f"{value!r} is not an agent status ({names})")
+
+
+class InvalidTransition(FsCcError, ValueError):
+    """An agent may not move from its current status to the one asked."""
+
+    def __init__(self, extension, current, target, why=""):
+        self.extension = extension
+        self.current = current
+        self.target = target
+        self.field = "status"
+        more = f": {why}" if why else ""
+        super().__init__(f"agent {extension} cannot go from {current.value} to {target.value}"
+                         f"{more}")
+
+
+class InvalidReason(FsCcError, ValueError):
+    """A not-ready reason code that is not among the configured ones."""
+
+    def __init__(self, reason, known):
+        self.reason = reason
+        self.known = tuple(known)
+        self.field = "reason"
+        super().__init__(f"{reason!r} is not a not-ready reason ({', '.join(self.known)})")
 
 
 class OfferFailure(enum.Enum):
@@ -36,6 +126,7 @@ class OfferFailure(enum.Enum):
     REJECTED = "rejected"
     UNREGISTERED = "unregistered"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # the ACD stopped ringing: another agent answered, the caller left
 
     @classmethod
     def from_hangup_cause(cls, cause):

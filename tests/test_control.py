@@ -174,7 +174,7 @@ def test_given_agent_when_status_set_then_the_engine_gets_a_typed_command(engine
 
     agent = client.set_agent_status("1000", "break", reason="lunch")
 
-    assert agent["extension"] == "1000" and agent["status"] == "break"
+    assert agent["extension"] == "1000" and agent["status"] == "not_ready"
     assert backend.executed == [commands.SetAgentStatus(agent="1000", status="break",
                                                         reason="lunch")]
 

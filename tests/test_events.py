@@ -208,7 +208,7 @@ def test_given_an_event_when_changed_then_it_refuses_because_it_is_frozen():
 def test_given_the_enums_when_read_then_their_values_are_stable():
     assert [s.value for s in events.HangupSide] == ["caller", "agent", "system"]
     assert [s.value for s in events.OfferFailure] == [
-        "no_answer", "busy", "rejected", "unregistered", "failed"]
+        "no_answer", "busy", "rejected", "unregistered", "failed", "cancelled"]
     assert [s.value for s in events.CallState] == [
         "ringing", "ivr", "queued", "offering", "connected", "held", "ended"]
     assert [s.value for s in events.TransferKind] == ["agent", "queue", "ivr", "number"]

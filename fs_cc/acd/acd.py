@@ -13,10 +13,12 @@ import time
 import gevent
 
 from fs_cc import events
-from fs_cc.acd.agents import AgentStatus, InvalidTransition, UnknownQueue
+from fs_cc.acd.agents import DEFAULT_NOT_READY_REASONS, AgentStatus, UnknownQueue
 from fs_cc.acd.legs import LegFollower
 from fs_cc.acd.offer import Offers
+from fs_cc.acd.presence import Presence
 from fs_cc.acd.router import Router
+from fs_cc.acd.skills import merged, steps_due
 from fs_cc.acd.waiting import Caller, Phase, QueueResult
 from fs_cc.errors import FsCcError
 from fs_cc.esl.errors import ConnectionLost, ESLError, ESLTimeout
@@ -32,7 +34,6 @@ class UnknownCaller(FsCcError, LookupError):
         super().__init__(f"no queued call {call_uuid!r}")
 
 
-ACD_OWNED = (AgentStatus.RESERVED, AgentStatus.ON_CALL)  # only the ACD moves agents there
 DEFAULT_MOH = "local_stream://moh"
 CALLER_EVENTS = ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_UNBRIDGE", "DTMF")
 
@@ -42,7 +43,7 @@ class ACD:
 
     def __init__(self, store, ctl, queues, emitter, *, moh=DEFAULT_MOH, ring_timeout=20,
                  retry_delay=2.0, hangup_grace=1.0, resync_grace=3.0, new_uuid=None,
-                 monotonic=time.monotonic):
+                 monotonic=time.monotonic, not_ready_reasons=DEFAULT_NOT_READY_REASONS):
         self.store = store
         self.ctl = ctl
         self._emitter = emitter
@@ -57,6 +58,7 @@ class ACD:
         self.offers = Offers(self) if new_uuid is None else Offers(self, new_uuid=new_uuid)
         # callers without a channel (callbacks, fs_cc.acd.callbacks) bring their own offer flow
         self.offer_flows = {}  # call_uuid -> offer(caller, agent)
+        self.presence = Presence(self, not_ready_reasons)
         self.router = Router(store, self._queues, self.callers, self.dispatch,
                              retry_delay=retry_delay, clock=monotonic)
 
@@ -73,8 +75,16 @@ class ACD:
         return self._emitter.emit(event_class, **fields)
 
     def dispatch(self, caller, agent):
-        """Offer ``caller`` to the reserved ``agent``: its own flow, else ringing the agent."""
-        return self.offer_flows.get(caller.call_uuid, self.offers.start)(caller, agent)
+        """Offer ``caller`` to the reserved ``agent`` (a list of them: ring-all): its own flow
+        (one agent: the others are given back), else ringing the agent(s)."""
+        flow = self.offer_flows.get(caller.call_uuid)
+        if flow is None:
+            return self.offers.start(caller, agent)
+        if isinstance(agent, list):
+            agent, rest = agent[0], agent[1:]
+            for other in rest:
+                self.release(other.extension, queue=caller.queue)
+        return flow(caller, agent)
 
     # -- the catalog ---------------------------------------------------------------------
 
@@ -114,47 +124,36 @@ class ACD:
         return self.set_status(extension, AgentStatus.AVAILABLE, reason)
 
     def logout(self, extension, reason="logout"):
-        """Log an agent out (no change if already logged out)."""
+        """Log an agent out (no change if already logged out; after the call if on one)."""
         return self.set_status(extension, AgentStatus.LOGGED_OUT, reason)
 
-    def set_status(self, extension, status, reason="requested"):
-        """Move an agent to ``status`` (enum or text); UnknownAgent / InvalidStatus / InvalidTransition."""
-        status = AgentStatus.parse(status)
-        extension = str(extension)
-        current = self.store.get_agent(extension)
-        if current.status is status:
-            return current.to_dict()
-        if status in ACD_OWNED:
-            raise InvalidTransition(extension, current.status, status)
-        return self.move(extension, status, reason).to_dict()
+    def set_status(self, extension, status, reason=""):
+        """Move an agent to ``status`` (enum or text; ``reason`` the not-ready code); a dict.
+
+        UnknownAgent / InvalidStatus / InvalidTransition / InvalidReason (fs_cc.acd.presence).
+        """
+        return self.presence.set_status(extension, status, reason)
 
     def move(self, extension, status, reason, expected=None):
         """Apply a status change in the store, emit it, wake the router if the agent is free."""
-        before = self.store.get_agent(extension)
-        agent = self.store.set_status(extension, status, expected=expected)
-        self.status_changed(extension, before.status, agent.status, reason)
-        return agent
+        return self.presence.move(extension, status, reason, expected)
 
     def status_changed(self, extension, old, new, reason):
-        logger.info("agent %s: %s -> %s (%s)", extension, old.value, new.value, reason)
-        self.emit(events.AgentStatusChanged, agent=extension, old=events.AgentState(old.value),
-                  new=events.AgentState(new.value), reason=reason)
-        if new is AgentStatus.AVAILABLE:
-            self.router.agent_free(extension)
+        """Tell a status change that happened in the store (event, router)."""
+        self.presence.changed(extension, old, new, reason)
+
+    def queue_definition(self, name):
+        """The Queue named so, or None."""
+        return self._queues.get(name) if name else None
 
     def agent_available_elsewhere(self, extension):
         """Another engine made an agent available (heard on the bus)."""
         self.router.agent_free(extension)
 
-    def release(self, extension):
-        """Give back a RESERVED agent (an offer that did not connect)."""
-        try:
-            self.store.release(extension)
-        except InvalidTransition as exc:
-            logger.warning("agent %s not released: %s", extension, exc)
-            return
-        self.status_changed(extension, AgentStatus.RESERVED, AgentStatus.AVAILABLE,
-                             "offer ended")
+    def release(self, extension, failure=None, queue=None):
+        """Give back a RESERVED agent after an offer that did not connect (fs_cc.acd.presence:
+        available, or what it asked meanwhile, or not ready after too many misses)."""
+        self.presence.offer_ended(extension, failure, queue)
 
     def agent_legs_vanished(self, legs):
         """Agent legs (fs_cc.channels.Channel) gone while the ESL link was down: end their calls."""
@@ -165,7 +164,10 @@ class ACD:
     def enqueue(self, call_uuid, queue_name, *, priority=0, skills=None, caller_number="",
                 since=None, max_wait=None, exit_key=None):
         """Put a call in line; returns its ticket (an AsyncResult of a QueueResult)."""
-        caller = Caller(call_uuid, queue_name, priority=int(priority), skills=dict(skills or {}),
+        queue = self._queues.get(queue_name)
+        caller = Caller(call_uuid, queue_name, priority=int(priority),
+                        skills=merged(queue.skills if queue else {}, skills),
+                        relax=queue.skill_relax if queue else (),
                         caller_number=caller_number, since=since or self.store.clock(),
                         max_wait=max_wait, exit_key=exit_key)
         if queue_name not in self._queues:
@@ -187,8 +189,24 @@ class ACD:
                                             self._queues[queue_name].moh or self.moh))
         if max_wait is not None:
             caller.greenlets.append(self._spawn_later(max_wait, self._timed_out, caller))
+        self._arm_relaxation(caller)
         self.router.caller_waiting(caller)
         return caller.ticket
+
+    def _arm_relaxation(self, caller):
+        # each step of the queue's skill relaxation looks at the caller again when it comes due
+        waited = max(0.0, self.store.clock() - caller.since)
+        caller.relaxed = steps_due(caller.relax, waited)
+        for number, step in enumerate(caller.relax, start=1):
+            if number > caller.relaxed:
+                caller.greenlets.append(self._spawn_later(step.after - waited, self._relax,
+                                                          caller, number))
+
+    def _relax(self, caller, number):
+        caller.relaxed = max(caller.relaxed, number)
+        logger.info("call %s: skills relaxed (step %s) to %s", caller.call_uuid, number,
+                    caller.required)
+        self.router.caller_waiting(caller)
 
     def _prepare(self, caller, moh):
         try:
@@ -213,7 +231,7 @@ class ACD:
         caller.greenlets.append(self._spawn(self._follow_caller, caller,
                                             self.ctl.watch(call_uuid)))
         status = self.store.get_agent(agent).status
-        if status is AgentStatus.LOGGED_OUT or status is AgentStatus.BREAK:
+        if status is AgentStatus.LOGGED_OUT or status is AgentStatus.NOT_READY:
             self.move(agent, AgentStatus.AVAILABLE, "adopted call")
             status = AgentStatus.AVAILABLE
         if status is AgentStatus.AVAILABLE:
@@ -300,6 +318,10 @@ class ACD:
         job.link_exception(lambda g: logger.error("acd greenlet %s failed: %r", function.__name__,
                                                   g.exception))
         return job
+
+    def spawn_later(self, seconds, function, *args):
+        """Run ``function(*args)`` in ``seconds`` in a greenlet whose failure is logged."""
+        return self._spawn_later(seconds, function, *args)
 
     def _spawn_later(self, seconds, function, *args):
         job = gevent.spawn_later(seconds, function, *args)

@@ -1,57 +1,25 @@
-"""Agents: their states, the transitions allowed between them (in one place), and the errors."""
+"""Agents: one agent's definition and live state, and the ACD's errors about agents and queues.
+
+The states and the transitions allowed between them are defined once, in fs_cc.states
+(``AgentState``, ``AGENT_TRANSITIONS``); this module re-exports them under the ACD's names.
+"""
 
 import dataclasses
 import datetime
-import enum
 import typing
 
 from fs_cc.errors import FsCcError
+from fs_cc.states import (ACD_OWNED, AGENT_TRANSITIONS, DEFAULT_NOT_READY_REASONS,  # noqa: F401
+                          LEGACY_BREAK, NO_ANSWER_REASON, AgentState, InvalidReason,
+                          InvalidStatus, InvalidTransition, agent_allowed_from,
+                          check_agent_transition)
 
-
-class AgentStatus(enum.Enum):
-    """Where an agent is in their working day."""
-
-    LOGGED_OUT = "logged_out"
-    AVAILABLE = "available"
-    RESERVED = "reserved"  # picked for a caller, being rung
-    ON_CALL = "on_call"
-    WRAP_UP = "wrap_up"
-    BREAK = "break"
-
-    @classmethod
-    def parse(cls, value):
-        """An AgentStatus from itself, its value ("available") or its name ("AVAILABLE")."""
-        if isinstance(value, cls):
-            return value
-        text = str(value).strip()
-        for status in cls:
-            if text.lower() == status.value or text.upper() == status.name:
-                return status
-        raise InvalidStatus(value)
-
-
-S = AgentStatus
-TRANSITIONS = {
-    S.LOGGED_OUT: {S.AVAILABLE, S.BREAK},
-    S.AVAILABLE: {S.RESERVED, S.BREAK, S.LOGGED_OUT},
-    # the ACD owns a reserved agent until the offer ends: answered (ON_CALL) or not (AVAILABLE)
-    S.RESERVED: {S.AVAILABLE, S.ON_CALL},
-    S.ON_CALL: {S.AVAILABLE, S.WRAP_UP},
-    S.WRAP_UP: {S.AVAILABLE, S.BREAK, S.LOGGED_OUT},
-    S.BREAK: {S.AVAILABLE, S.LOGGED_OUT},
-}
-del S
-
-
-def allowed_from(target):
-    """The statuses from which an agent may move to ``target``."""
-    return {source for source, targets in TRANSITIONS.items() if target in targets}
-
-
-def check_transition(extension, current, target):
-    """Raise InvalidTransition unless ``current`` -> ``target`` is allowed."""
-    if target not in TRANSITIONS[current]:
-        raise InvalidTransition(extension, current, target)
+AgentStatus = AgentState  # one enum: the ACD's name for it
+TRANSITIONS = AGENT_TRANSITIONS
+allowed_from = agent_allowed_from
+check_transition = check_agent_transition
+HOUR = 3600.0
+DEFAULT_LEVEL = 1  # a member's level in a queue when none is given (1 is tried first)
 
 
 class UnknownAgent(FsCcError, KeyError):
@@ -59,6 +27,7 @@ class UnknownAgent(FsCcError, KeyError):
 
     def __init__(self, extension):
         self.extension = extension
+        self.field = "agent"
         super().__init__(f"no agent with extension {extension!r}")
 
     def __str__(self):
@@ -70,29 +39,11 @@ class UnknownQueue(FsCcError, KeyError):
 
     def __init__(self, queue):
         self.queue = queue
+        self.field = "queue"
         super().__init__(f"no queue named {queue!r}")
 
     def __str__(self):
         return self.args[0]
-
-
-class InvalidStatus(FsCcError, ValueError):
-    """A text that names no agent status."""
-
-    def __init__(self, value):
-        self.value = value
-        names = ", ".join(s.value for s in AgentStatus)
-        super().__init__(f"{value!r} is not an agent status ({names})")
-
-
-class InvalidTransition(FsCcError, ValueError):
-    """An agent may not move from its current status to the one asked."""
-
-    def __init__(self, extension, current, target):
-        self.extension = extension
-        self.current = current
-        self.target = target
-        super().__init__(f"agent {extension} cannot go from {current.value} to {target.value}")
 
 
 def _iso(epoch):
@@ -103,7 +54,16 @@ def _iso(epoch):
 
 @dataclasses.dataclass
 class Agent:
-    """One agent's definition (extension, name, queues) and live state; times are epoch seconds."""
+    """One agent's definition and live state; times are epoch seconds.
+
+    Definition: extension, name, queues with a level (a tier: lower levels are offered calls
+    first) in each, skills with levels
+    1-10. Live: status since when, the not-ready ``reason``, what to do ``after_call`` (asked
+    during a call), whether the phone is ``registered`` (None: not known, counted as
+    registered; loopback test phones never register), and the counters strategies read:
+    calls answered and talk seconds since login, answer times of the last hour, the offers
+    missed in a row.
+    """
 
     extension: str
     name: str = ""
@@ -112,10 +72,31 @@ class Agent:
     status_since: float = 0.0
     last_call_ended_at: typing.Optional[float] = None
     skills: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)  # name -> level
+    levels: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)  # queue -> level
+    reason: typing.Optional[str] = None  # the not-ready reason code while NOT_READY
+    after_call: typing.Optional[str] = None  # "not_ready:<reason>" or "logged_out", asked on a call
+    registered: typing.Optional[bool] = None
+    calls_answered: int = 0
+    talk_seconds: float = 0.0
+    answered_at: typing.Tuple[float, ...] = ()  # answer times of the last hour, oldest first
+    no_answers: int = 0  # offers missed in a row (reset by an answer)
 
     def qualifies(self, required):
         """Whether the agent has every skill of ``required`` ({name: minimum level})."""
         return all(self.skills.get(name, 0) >= level for name, level in required.items())
+
+    def level_in(self, queue):
+        """The agent's level (tier) in ``queue``: 1 is offered calls first."""
+        return self.levels.get(queue, DEFAULT_LEVEL)
+
+    @property
+    def reachable(self):
+        """Whether calls may be offered to the phone (not known to be unregistered)."""
+        return self.registered is not False
+
+    def calls_in_last_hour(self, now):
+        """How many calls the agent answered in the hour before ``now``."""
+        return sum(1 for moment in self.answered_at if moment > now - HOUR)
 
     @property
     def idle_since(self):
@@ -129,7 +110,14 @@ class Agent:
             "name": self.name,
             "queues": list(self.queues),
             "status": self.status.value,
+            "reason": self.reason,
             "status_since": _iso(self.status_since),
             "last_call_ended_at": _iso(self.last_call_ended_at),
             "skills": dict(self.skills),
+            "levels": {queue: self.level_in(queue) for queue in self.queues},
+            "registered": self.reachable,
+            "after_call": self.after_call,
+            "calls_answered": self.calls_answered,
+            "talk_seconds": round(self.talk_seconds, 3),
+            "no_answers": self.no_answers,
         }

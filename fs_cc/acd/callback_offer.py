@@ -15,7 +15,7 @@ import math
 import gevent
 
 from fs_cc import events
-from fs_cc.acd.agents import AgentStatus, InvalidTransition
+from fs_cc.acd.agents import AgentStatus
 from fs_cc.acd.legs import fired_before
 from fs_cc.acd.waiting import Phase
 from fs_cc.callbacks import AttemptOutcome
@@ -87,7 +87,7 @@ class CallbackOffer:
             if error is not None:
                 self._agent_missed(request, ext, call_uuid, leg, error)
                 return
-            acd.move(ext, AgentStatus.ON_CALL, "answered callback")
+            acd.presence.answered(ext, "answered callback")
             acd.emit(events.CallStarted, call_uuid=call_uuid, did=CALLBACK_DID,
                      caller_number=request.number)
             acd.emit(events.QueueLeft, call_uuid=call_uuid, queue=request.queue,
@@ -148,7 +148,7 @@ class CallbackOffer:
         acd.emit(events.OfferFailed, call_uuid=call_uuid, agent=ext, leg_uuid=leg, cause=failure,
                  hangup_cause=cause)
         request.caller.tried[ext] = acd.monotonic()
-        acd.release(ext)
+        acd.release(ext, failure, request.queue)
         outcome = (AttemptOutcome.AGENT_NO_ANSWER if failure is OfferFailure.NO_ANSWER
                    else AttemptOutcome.AGENT_FAILED)
         self.desk.agent_missed(request, ext, call_uuid, outcome, cause)
@@ -186,7 +186,7 @@ class CallbackOffer:
                     side, cause = self._until_hangup(call_uuid, leg, agent_end, customer_end)
                 finally:
                     customer_end.kill()
-        self._free(ext, "call ended")
+        self._free(ext, "call ended", request.queue)
         logger.info("callback %s: call %s ended by %s (%s)", request.callback_id, call_uuid,
                     side.value, cause)
         acd.emit(events.CallEnded, call_uuid=call_uuid, side=side, cause=cause)
@@ -239,11 +239,9 @@ class CallbackOffer:
             self.acd.kill(leg, "NORMAL_CLEARING")
         return HangupSide.CALLER, customer.cause if customer is not None else "NORMAL_CLEARING"
 
-    def _free(self, ext, reason):
-        try:
-            self.acd.move(ext, AgentStatus.AVAILABLE, reason)
-        except InvalidTransition as exc:
-            logger.warning("agent %s not made available after a callback: %s", ext, exc)
+    def _free(self, ext, reason, queue=None):
+        # wrap-up, or what the agent asked during the call (fs_cc.acd.presence)
+        self.acd.presence.call_ended(ext, queue=queue, reason=reason)
 
     def _play(self, leg, media):
         try:

@@ -2,25 +2,43 @@
 
 import dataclasses
 import re
+import typing
 
 from fs_cc.acd.acd import ACD, DEFAULT_MOH
+from fs_cc.acd.skills import check_levels, parse_relax
 from fs_cc.acd.strategy import strategy_named
 from fs_cc.errors import ConfigError
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
+DEFAULT_MAX_NO_ANSWER = 3  # offers missed in a row before an agent is set not ready
+QUEUE_FIELDS = {"name", "strategy", "moh", "skills", "skill_relax", "wrap_up", "max_no_answer"}
+
+
 @dataclasses.dataclass(frozen=True)
 class Queue:
-    """One queue: its name, routing strategy name and music on hold."""
+    """One queue: its name, routing strategy, music on hold, the skills it asks of agents (and
+    how the ask relaxes with the wait), the wrap-up seconds after each call, and the offers an
+    agent may miss in a row before it is set not ready (0: never)."""
 
     name: str
     strategy: str = "longest-idle"
     moh: str = DEFAULT_MOH
+    skills: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)
+    skill_relax: tuple = ()  # fs_cc.acd.skills.RelaxStep, by ``after``
+    wrap_up: float = 0.0
+    max_no_answer: int = DEFAULT_MAX_NO_ANSWER
 
     @property
     def choose(self):
-        """The strategy function."""
+        """The Strategy (fs_cc.acd.strategy)."""
         return strategy_named(self.strategy)
+
+
+def _seconds(value, where, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"{where}.{name} must be a number of seconds >= 0")
+    return float(value)
 
 
 def parse_queues(items, moh=DEFAULT_MOH):
@@ -32,7 +50,7 @@ def parse_queues(items, moh=DEFAULT_MOH):
             item = {"name": item}
         if not isinstance(item, dict):
             raise ConfigError(f"{where} must be a mapping with a 'name'")
-        unknown = set(item) - {"name", "strategy", "moh"}
+        unknown = set(item) - QUEUE_FIELDS
         if unknown:
             raise ConfigError(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
         name = item.get("name")
@@ -42,7 +60,16 @@ def parse_queues(items, moh=DEFAULT_MOH):
             raise ConfigError(f"queue '{name}' is defined twice")
         strategy = item.get("strategy") or "longest-idle"
         strategy_named(strategy)
-        queues[name] = Queue(name, strategy, item.get("moh") or moh)
+        max_no_answer = item.get("max_no_answer", DEFAULT_MAX_NO_ANSWER)
+        if isinstance(max_no_answer, bool) or not isinstance(max_no_answer, int) \
+                or max_no_answer < 0:
+            raise ConfigError(f"{where}.max_no_answer must be a whole number >= 0 (0: never)")
+        queues[name] = Queue(name, strategy, item.get("moh") or moh,
+                             skills=check_levels(item.get("skills") or {}, f"{where}.skills"),
+                             skill_relax=parse_relax(item.get("skill_relax"),
+                                                     f"{where}.skill_relax"),
+                             wrap_up=_seconds(item.get("wrap_up", 0), where, "wrap_up"),
+                             max_no_answer=max_no_answer)
     return queues
 
 
@@ -66,12 +93,12 @@ def parse_agents(items, queues):
         for queue in agent_queues:
             if queue not in queues:
                 raise ConfigError(f"agent {extension} is in unknown queue '{queue}'")
-        skills = item.get("skills") or {}
-        if not isinstance(skills, dict) or not all(
-                isinstance(level, int) and 1 <= level <= 10 for level in skills.values()):
-            raise ConfigError(f"{where} 'skills' must map skill names to levels 1-10")
+        levels = {}
+        if isinstance(agent_queues, dict):  # {queue: level}
+            levels = check_levels(agent_queues, f"{where}.queues")
+        skills = check_levels(item.get("skills") or {}, f"{where}.skills")
         agents.append({"extension": extension, "name": str(item.get("name") or extension),
-                       "queues": tuple(agent_queues), "skills": dict(skills)})
+                       "queues": tuple(agent_queues), "skills": skills, "levels": levels})
     return agents
 
 
@@ -79,7 +106,7 @@ def define_agents(store, agents):
     """Write agent definitions (from :func:`parse_agents`) to the store; live status is kept."""
     for agent in agents:
         store.define_agent(agent["extension"], agent["name"], agent["queues"],
-                           agent.get("skills"))
+                           agent.get("skills"), agent.get("levels"))
 
 
 def build_acd(store, ctl, config, emitter):
@@ -109,7 +136,8 @@ def queues_from_catalog(catalog):
 def define_catalog_agents(store, catalog, previous=None):
     """Write a catalog's agents to the store; agents the previous catalog had lose their queues."""
     for agent in catalog.agents.values():
-        store.define_agent(agent.extension, agent.name, agent.queues, dict(agent.skills))
+        store.define_agent(agent.extension, agent.name, agent.queues, dict(agent.skills),
+                           dict(agent.levels))
     for extension, agent in (previous.agents.items() if previous is not None else ()):
         if extension not in catalog.agents:
             store.define_agent(extension, agent.name, (), {})

@@ -12,8 +12,9 @@ import uuid as uuidlib
 import gevent
 
 from fs_cc import events
-from fs_cc.acd.agents import AgentStatus, InvalidTransition
+from fs_cc.acd.agents import AgentStatus
 from fs_cc.acd.legs import DEFAULT_CAUSE, agent_left_first
+from fs_cc.acd.ring_all import RingAll
 from fs_cc.acd.waiting import Phase, QueueResult
 from fs_cc.esl.errors import CommandError, ESLError
 from fs_cc.events import HangupSide, OfferFailure, QueueOutcome
@@ -46,9 +47,13 @@ class Offers:
     def __init__(self, acd, *, new_uuid=lambda: str(uuidlib.uuid4())):
         self.acd = acd
         self._new_uuid = new_uuid
+        self.ring_all = RingAll(self)
 
     def start(self, caller, agent):
-        """Run the offer of ``caller`` to the reserved ``agent`` in its own greenlet."""
+        """Run the offer of ``caller`` to the reserved ``agent`` (a list: ring-all) in its own
+        greenlet."""
+        if isinstance(agent, list):
+            return self.ring_all.start(caller, agent)
         caller.phase = Phase.OFFERING
         job = gevent.spawn(self._run, caller, agent.extension)
         job.link_exception(lambda g: self._died(g, caller, agent.extension))
@@ -71,10 +76,7 @@ class Offers:
                 return
         # the agent put the phone down before we could follow the leg: the agent left first
         self.acd.kill(caller.call_uuid, "NORMAL_CLEARING")
-        try:
-            self.acd.move(ext, AgentStatus.AVAILABLE, "call ended")
-        except InvalidTransition as exc:
-            logger.warning("call %s: agent %s not made available: %s", caller.call_uuid, ext, exc)
+        self.acd.presence.call_ended(ext, queue=caller.queue)
         self.acd.finished(caller, QueueResult(QueueOutcome.ANSWERED, ext, HangupSide.AGENT,
                                               DEFAULT_CAUSE))
 
@@ -82,20 +84,22 @@ class Offers:
         logger.error("call %s: offer to agent %s failed: %r", caller.call_uuid, ext,
                      greenlet.exception)
         if caller.phase is Phase.OFFERING:
-            self.acd.release(ext)
+            self.acd.release(ext, events.OfferFailure.FAILED, caller.queue)
             self.acd.back_in_line(caller)
         elif not caller.ticket.ready():
             self.acd.finished(caller, QueueResult(QueueOutcome.ANSWERED, ext, HangupSide.SYSTEM,
                                                   "NORMAL_TEMPORARY_FAILURE"))
 
-    def _run(self, caller, ext):
+    def _offered(self, caller, ext, why="offered"):
+        """Tell that the router reserved ``ext`` for ``caller``; the new leg's variables."""
         acd = self.acd
         leg = self._new_uuid()
         # the router reserved the agent in the store; the fact is told here, in the offer's order
-        acd.status_changed(ext, AgentStatus.AVAILABLE, AgentStatus.RESERVED, "offered")
+        acd.status_changed(ext, AgentStatus.AVAILABLE, AgentStatus.RESERVED, why)
         acd.emit(events.OfferedToAgent, call_uuid=caller.call_uuid, agent=ext, leg_uuid=leg,
                  queue=caller.queue)
-        variables = {
+        logger.info("call %s: ringing agent %s (leg %s)", caller.call_uuid, ext, leg)
+        return leg, {
             "origination_uuid": leg,
             "originate_timeout": max(1, math.ceil(acd.ring_timeout)),
             "origination_caller_id_number": caller.caller_number or "0",
@@ -103,23 +107,30 @@ class Offers:
             "fs_cc_queue": caller.queue,
             "fs_cc_agent": ext,
         }
-        logger.info("call %s: ringing agent %s (leg %s)", caller.call_uuid, ext, leg)
-        with acd.ctl.watch(leg) as watch:  # watching before the leg exists: no event missed
-            if not self._ring(caller, ext, leg, variables) or not self._bridge(caller, ext, leg):
-                return
-            caller.phase = Phase.CONNECTED
-            caller.agent = ext
-            acd.move(ext, AgentStatus.ON_CALL, "answered")
-            acd.emit(events.AnsweredByAgent, call_uuid=caller.call_uuid, agent=ext, leg_uuid=leg)
-            acd.left_queue(caller, QueueOutcome.ANSWERED)
-            logger.info("call %s: connected to agent %s", caller.call_uuid, ext)
-            self._until_hangup(caller, watch, ext, leg)
+
+    def _run(self, caller, ext):
+        leg, variables = self._offered(caller, ext)
+        with self.acd.ctl.watch(leg) as watch:  # watching before the leg exists: no event missed
+            if self._ring(caller, ext, leg, variables) and self._bridge(caller, ext, leg):
+                self.connected(caller, ext, leg, watch)
+
+    def connected(self, caller, ext, leg, watch):
+        """The agent answered and is bridged: follow the call to its end."""
+        acd = self.acd
+        caller.phase = Phase.CONNECTED
+        caller.agent = ext
+        acd.presence.answered(ext)
+        answered_at = acd.monotonic()
+        acd.emit(events.AnsweredByAgent, call_uuid=caller.call_uuid, agent=ext, leg_uuid=leg)
+        acd.left_queue(caller, QueueOutcome.ANSWERED)
+        logger.info("call %s: connected to agent %s", caller.call_uuid, ext)
+        self._until_hangup(caller, watch, ext, leg, answered_at)
 
     def _failed(self, caller, ext, leg, cause):
         self.acd.emit(events.OfferFailed, call_uuid=caller.call_uuid, agent=ext, leg_uuid=leg,
                       cause=OfferFailure.from_hangup_cause(cause), hangup_cause=cause or "")
         caller.tried[ext] = self.acd.monotonic()
-        self.acd.release(ext)
+        self.acd.release(ext, OfferFailure.from_hangup_cause(cause), caller.queue)
         self.acd.back_in_line(caller)
 
     def _originate(self, variables, ext):
@@ -144,7 +155,7 @@ class Offers:
                 self.acd.kill(leg, "NORMAL_CLEARING")
             self.acd.emit(events.OfferFailed, call_uuid=caller.call_uuid, agent=ext, leg_uuid=leg,
                           cause=OfferFailure.NO_ANSWER, hangup_cause="ORIGINATOR_CANCEL")
-            self.acd.release(ext)
+            self.acd.release(ext, queue=caller.queue)  # the caller left: no miss of the agent
             self.acd.caller_left(caller)
             return False
         _, error = job.value
@@ -175,13 +186,13 @@ class Offers:
                 self.acd.emit(events.OfferFailed, call_uuid=caller.call_uuid, agent=ext,
                               leg_uuid=leg, cause=OfferFailure.FAILED,
                               hangup_cause="BRIDGE_FAILED")
-                self.acd.release(ext)
+                self.acd.release(ext, queue=caller.queue)
                 self.acd.caller_left(caller)
                 return False
             self._failed(caller, ext, leg, "BRIDGE_FAILED")
             return False
 
-    def _until_hangup(self, caller, watch, ext, leg):
+    def _until_hangup(self, caller, watch, ext, leg, answered_at=None):
         """Wait for either leg to hang up; say who did; end the other leg; free the agent."""
         acd = self.acd
         with acd.legs.follow(leg) as gone:
@@ -201,11 +212,8 @@ class Offers:
                     acd.kill(leg, "NORMAL_CLEARING")
             finally:
                 agent_hangup.kill()
-                try:
-                    acd.move(ext, AgentStatus.AVAILABLE, "call ended")
-                except InvalidTransition as exc:
-                    logger.warning("call %s: agent %s not made available: %s", caller.call_uuid,
-                                   ext, exc)
+                talk = acd.monotonic() - answered_at if answered_at is not None else 0.0
+                acd.presence.call_ended(ext, talk, caller.queue)
         logger.info("call %s: ended by %s (%s)", caller.call_uuid, side.value, cause)
         acd.finished(caller, QueueResult(QueueOutcome.ANSWERED, ext, side, cause))
 

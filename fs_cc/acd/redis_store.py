@@ -8,6 +8,7 @@ Every change to an agent runs under WATCH on its hash and commits in MULTI/EXEC,
 reserving at once never both get the same agent: the second one's transaction fails and retries.
 """
 
+import dataclasses
 import json
 import logging
 import time
@@ -15,8 +16,9 @@ import time
 import redis
 
 from fs_cc.acd.agents import Agent, AgentStatus, UnknownAgent
-from fs_cc.acd.base import AgentStore, apply_transition, moved, rank_key
-from fs_cc.acd.strategy import longest_idle
+from fs_cc.acd.base import (LEVEL_STEP, AgentStore, answered, apply_transition, check_live_fields,
+                            idle_key, rank_key)
+from fs_cc.acd.strategy import Context, choose, ring_group
 from fs_cc.errors import FsCcError
 
 logger = logging.getLogger(__name__)
@@ -35,17 +37,31 @@ def _text(value):
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _optional_float(text):
+    return float(text) if text else None
+
+
+_REGISTERED = {"": None, "true": True, "false": False}
+
+
 def _decode(raw):
     data = {_text(k): _text(v) for k, v in raw.items()}
-    ended = data.get("last_call_ended_at") or ""
     return Agent(
         extension=data["extension"],
         name=data.get("name", ""),
         queues=tuple(json.loads(data.get("queues") or "[]")),
         status=AgentStatus(data.get("status", AgentStatus.LOGGED_OUT.value)),
         status_since=float(data.get("status_since") or 0.0),
-        last_call_ended_at=float(ended) if ended else None,
+        last_call_ended_at=_optional_float(data.get("last_call_ended_at")),
         skills=json.loads(data.get("skills") or "{}"),
+        levels=json.loads(data.get("levels") or "{}"),
+        reason=data.get("reason") or None,
+        after_call=data.get("after_call") or None,
+        registered=_REGISTERED[data.get("registered", "")],
+        calls_answered=int(data.get("calls_answered") or 0),
+        talk_seconds=float(data.get("talk_seconds") or 0.0),
+        answered_at=tuple(json.loads(data.get("answered_at") or "[]")),
+        no_answers=int(data.get("no_answers") or 0),
     )
 
 
@@ -59,6 +75,14 @@ def _encode(agent):
         "last_call_ended_at": "" if agent.last_call_ended_at is None
         else repr(agent.last_call_ended_at),
         "skills": json.dumps(dict(agent.skills), sort_keys=True),
+        "levels": json.dumps(dict(agent.levels), sort_keys=True),
+        "reason": agent.reason or "",
+        "after_call": agent.after_call or "",
+        "registered": "" if agent.registered is None else str(agent.registered).lower(),
+        "calls_answered": str(agent.calls_answered),
+        "talk_seconds": repr(agent.talk_seconds),
+        "answered_at": json.dumps(list(agent.answered_at)),
+        "no_answers": str(agent.no_answers),
     }
 
 
@@ -68,6 +92,7 @@ def _encode(agent):
 _RESERVE = """
 local key = KEYS[1]
 if redis.call('HGET', key, 'status') ~= 'available' then return false end
+if redis.call('HGET', key, 'registered') == 'false' then return false end
 local queues = cjson.decode(redis.call('HGET', key, 'queues') or '[]')
 if ARGV[4] ~= '' then
   local member = false
@@ -106,6 +131,9 @@ class RedisStore(AgentStore):
     def _available_key(self, queue):
         return f"{self.prefix}queue:{queue}:available"
 
+    def _cursor_key(self, queue):
+        return f"{self.prefix}queue:{queue}:cursor"
+
     def _waiting_key(self, queue):
         return f"{self.prefix}queue:{queue}:waiting"
 
@@ -141,22 +169,28 @@ class RedisStore(AgentStore):
             pipe.zrem(self._available_key(queue), extension)
         for queue in after.queues:
             pipe.sadd(self._queue_agents_key(queue), extension)
-            if after.status is AgentStatus.AVAILABLE:
-                pipe.zadd(self._available_key(queue), {extension: after.status_since})
+            if after.status is AgentStatus.AVAILABLE and after.reachable:
+                pipe.zadd(self._available_key(queue), {extension: idle_key(after, queue)})
             else:
                 pipe.zrem(self._available_key(queue), extension)
 
-    def define_agent(self, extension, name="", queues=(), skills=None):
+    def define_agent(self, extension, name="", queues=(), skills=None, levels=None):
+        definition = {"name": name, "queues": tuple(queues), "skills": dict(skills or {}),
+                      "levels": dict(levels or {})}
+
         def change(agent):
             if agent is None:
-                return Agent(extension, name, tuple(queues), AgentStatus.LOGGED_OUT, self.clock(),
-                             skills=dict(skills or {}))
-            agent.name, agent.queues, agent.skills = name, tuple(queues), dict(skills or {})
-            return agent
+                return Agent(extension, status=AgentStatus.LOGGED_OUT, status_since=self.clock(),
+                             **definition)
+            return dataclasses.replace(agent, **definition)
 
         agent = self._update(extension, change, missing_ok=True)
-        self._definitions[extension] = (agent.name, agent.queues, dict(agent.skills))
+        self._remember(agent)
         return agent
+
+    def _remember(self, agent):
+        self._definitions[agent.extension] = (agent.name, agent.queues, dict(agent.skills),
+                                              dict(agent.levels))
 
     def get_agent(self, extension):
         raw = self.client.hgetall(self._agent_key(extension))
@@ -174,34 +208,52 @@ class RedisStore(AgentStore):
         extensions = sorted(_text(e) for e in self.client.smembers(f"{self.prefix}agents"))
         return self._load(extensions)
 
-    def set_status(self, extension, status, *, expected=None):
-        return self._update(extension,
-                            lambda agent: apply_transition(agent, status, self.clock(), expected))
+    def set_status(self, extension, status, *, expected=None, reason=None):
+        return self._update(extension, lambda agent: apply_transition(
+            agent, status, self.clock(), expected, reason))
 
-    def reserve(self, queue, strategy=longest_idle, exclude=()):
+    def change(self, extension, **fields):
+        check_live_fields(fields)
+        return self._update(extension, lambda agent: dataclasses.replace(agent, **fields))
+
+    def record_answer(self, extension):
+        return self._update(extension, lambda agent: answered(agent, self.clock()))
+
+    def record_talk(self, extension, seconds):
+        return self._update(extension, lambda agent: dataclasses.replace(
+            agent, talk_seconds=agent.talk_seconds + max(0.0, seconds)))
+
+    def record_no_answer(self, extension):
+        agent = self._update(extension, lambda agent: dataclasses.replace(
+            agent, no_answers=agent.no_answers + 1))
+        return agent.no_answers
+
+    def reserve_best(self, queue, required, strategy, exclude=()):
         for _ in range(self.max_attempts):
-            free = [_text(e) for e in self.client.zrange(self._available_key(queue), 0, -1)]
-            chosen = strategy(self._load(free), queue, exclude)
+            free = self.client.zrange(self._available_key(queue), 0, -1, withscores=True)
+            if strategy.stats:  # the counters live in the hashes: load the free agents
+                agents = self._load([_text(extension) for extension, _ in free])
+            else:
+                agents = self._candidates(free, queue)
+            cursor = self.client.get(self._cursor_key(queue)) if strategy.cursor else None
+            ctx = Context(queue, self.clock(), _text(cursor) if cursor else None, self.rng)
+            chosen = choose(agents, required, ctx, strategy, exclude)
             if chosen is None:
                 return None
-            key = self._agent_key(chosen.extension)
-            with self.client.pipeline() as pipe:
-                try:
-                    pipe.watch(key)
-                    raw = pipe.hgetall(key)
-                    current = _decode(raw) if raw else None
-                    if (current is None or current.status is not AgentStatus.AVAILABLE
-                            or queue not in current.queues):
-                        continue  # taken or changed since we looked: choose again
-                    reserved = moved(current, AgentStatus.RESERVED, self.clock())
-                    pipe.multi()
-                    pipe.hset(key, mapping=_encode(reserved))
-                    self._index(pipe, current, reserved)
-                    pipe.execute()
-                    return reserved
-                except redis.WatchError:
-                    continue
+            reserved = self._reserve_if_available(chosen.extension, queue)
+            if reserved is not None:
+                if strategy.cursor:
+                    self.client.set(self._cursor_key(queue), reserved.extension)
+                return reserved
+            # taken or changed since we looked: choose again
         raise StoreContention(f"(queue {queue})", self.max_attempts)
+
+    def reserve_group(self, queue, required, exclude=(), limit=None):
+        free = self.client.zrange(self._available_key(queue), 0, -1, withscores=True)
+        group = ring_group(self._candidates(free, queue), required,
+                           Context(queue, self.clock()), exclude, limit)
+        reserved = (self._reserve_if_available(agent.extension, queue) for agent in group)
+        return [agent for agent in reserved if agent is not None]
 
     def waiting_heads(self, queues, count):
         with self.client.pipeline(transaction=False) as pipe:
@@ -216,11 +268,11 @@ class RedisStore(AgentStore):
         start = 0
         while True:
             # the available agents in idle order (equal times: by extension, as longest_idle)
-            extensions = [_text(e) for e in self.client.zrange(self._available_key(queue), start,
-                                                               start + chunk - 1)]
-            if not extensions:
+            entries = self.client.zrange(self._available_key(queue), start, start + chunk - 1,
+                                         withscores=True)
+            if not entries:
                 return None
-            for agent in self._candidates(extensions):
+            for agent in self._candidates(entries, queue):
                 if not accept(agent):
                     continue
                 reserved = self._reserve_if_available(agent.extension, queue)
@@ -229,21 +281,26 @@ class RedisStore(AgentStore):
             start += chunk
             chunk = min(chunk * 4, 256)  # the first few usually fit: look further in bigger steps
 
-    def _candidates(self, extensions):
-        """Available agents as their definitions describe them (hashes loaded only when unknown).
+    def _candidates(self, entries, queue):
+        """Available agents of ``queue`` from its index entries (extension, idle key), as their
+        definitions describe them (hashes loaded only when unknown).
 
         The reservation itself checks the live status on the server, so a definition that is a
         moment old costs at most a skipped or refused candidate, never a double offer.
         """
-        unknown = [ext for ext in extensions if ext not in self._definitions]
+        entries = [(_text(extension), score) for extension, score in entries]
+        unknown = [ext for ext, _ in entries if ext not in self._definitions]
         for agent in self._load(unknown):
-            self._definitions[agent.extension] = (agent.name, agent.queues, dict(agent.skills))
+            self._remember(agent)
         out = []
-        for extension in extensions:
+        for extension, score in entries:
             definition = self._definitions.get(extension)
             if definition is not None:
-                name, queues, skills = definition
-                out.append(Agent(extension, name, queues, AgentStatus.AVAILABLE, skills=skills))
+                name, queues, skills, levels = definition
+                agent = Agent(extension, name, queues, AgentStatus.AVAILABLE, skills=skills,
+                              levels=levels)
+                agent.status_since = score - agent.level_in(queue) * LEVEL_STEP
+                out.append(agent)
         return out
 
     def _reserve_if_available(self, extension, queue=""):

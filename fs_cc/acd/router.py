@@ -15,11 +15,12 @@ import gevent
 from gevent.queue import Queue
 
 from fs_cc.acd.agents import AgentStatus, UnknownAgent
+from fs_cc.acd.strategy import LONGEST_IDLE
 from fs_cc.acd.waiting import Phase
 
 logger = logging.getLogger(__name__)
 
-LONGEST_IDLE = "longest-idle"
+RING_ALL_LIMIT = 50  # phones a ring-all offer rings at most
 HEAD = 50  # callers looked at per queue for a freed agent (skills may rule out the first ones)
 
 
@@ -84,17 +85,16 @@ class Router:
         if queue is None:
             return False
         exclude = self._excluded(caller)
-        if queue.strategy == LONGEST_IDLE:
-            # the store's idle order is this strategy: look only as far as the first fit
-            agent = self.store.reserve_first(
-                caller.queue,
-                lambda agent: agent.extension not in exclude and caller.qualifies(agent))
+        strategy, required = queue.choose, caller.required
+        if strategy.ring_all:
+            return self._ring_all(caller, required, exclude)
+        if strategy.name == LONGEST_IDLE and not required:
+            # the store's index order (level, idle since) is this strategy: the first fit wins
+            agent = self.store.reserve_first(caller.queue,
+                                             lambda agent: agent.extension not in exclude)
         else:
-            def choose(agents, name, excluded):
-                fit = [agent for agent in agents if caller.qualifies(agent)]
-                return queue.choose(fit, name, excluded)
-
-            agent = self.store.reserve(caller.queue, choose, exclude=exclude)
+            # best level, then best skill score, then the strategy (fs_cc.acd.strategy.choose)
+            agent = self.store.reserve_best(caller.queue, required, strategy, exclude)
         if agent is None:
             return False
         best = self._best_caller_for(agent)
@@ -104,6 +104,23 @@ class Router:
             self.caller_waiting(caller)
             return self._take(best, agent)
         return self._take(caller, agent)
+
+    def _ring_all(self, caller, required, exclude):
+        group = self.store.reserve_group(caller.queue, required, exclude, RING_ALL_LIMIT)
+        kept = []
+        for agent in group:
+            best = self._best_caller_for(agent)
+            if best is not None and best is not caller:
+                # a caller who should go first waits for this agent too: it is not rung here
+                self.store.release(agent.extension)
+                self.agent_free(agent.extension)
+            else:
+                kept.append(agent)
+        if not kept:
+            if group:
+                self.caller_waiting(caller)
+            return False
+        return self._take(caller, kept)
 
     def route_agent(self, extension):
         """Give a free agent the best caller of all its queues that it may serve; True if matched."""
@@ -116,10 +133,9 @@ class Router:
         caller = self._best_caller_for(agent, stop_at_remote=True)
         if caller is None:
             return False
-        reserved = self.store.reserve_agent(extension)
-        if reserved is None:
-            return False  # taken meanwhile (another engine)
-        return self._take(caller, reserved)
+        # the caller gets the best agent free now by its queue's level, skills and strategy:
+        # usually this one, but not when a better one became free at the same moment
+        return self.route_caller(caller.call_uuid)
 
     def _best_caller_for(self, agent, stop_at_remote=False):
         """The first waiting caller of this engine, across the agent's queues, it may serve."""
@@ -156,9 +172,10 @@ class Router:
 
     def _take(self, caller, agent):
         if not self.store.dequeue_caller(caller.queue, caller.call_uuid):
-            # gone from the line meanwhile (hung up, timed out): the agent goes back
-            self.store.release(agent.extension)
-            self.agent_free(agent.extension)
+            # gone from the line meanwhile (hung up, timed out): the agent(s) go back
+            for each in agent if isinstance(agent, list) else [agent]:
+                self.store.release(each.extension)
+                self.agent_free(each.extension)
             return False
         self.decisions += 1
         self.dispatch(caller, agent)

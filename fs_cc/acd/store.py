@@ -10,9 +10,10 @@ import threading
 import time
 
 from fs_cc.acd.agents import Agent, AgentStatus, UnknownAgent
-from fs_cc.acd.base import AgentStore, apply_transition, moved, rank_key
+from fs_cc.acd.base import (AgentStore, answered, apply_transition, check_live_fields, idle_key,
+                            moved, rank_key)
 from fs_cc.acd.redis_store import RedisStore
-from fs_cc.acd.strategy import longest_idle
+from fs_cc.acd.strategy import Context, choose, ring_group
 
 __all__ = ["AgentStore", "MemoryStore", "RedisStore"]
 
@@ -20,46 +21,50 @@ __all__ = ["AgentStore", "MemoryStore", "RedisStore"]
 class MemoryStore(AgentStore):
     """In-process state for a single engine; a lock makes each operation atomic.
 
-    Available agents are indexed per queue and each line is kept sorted, so a routing decision
-    looks at the free agents and the heads of the lines, never at everyone.
+    Available agents are indexed per queue in (level, idle since) order and each line is kept
+    sorted, so a routing decision looks at the free agents and the heads of the lines, never at
+    everyone.
     """
 
-    def __init__(self, clock=time.time):
-        super().__init__(clock)
+    def __init__(self, clock=time.time, rng=None):
+        super().__init__(clock, rng)
         self._lock = threading.Lock()
         self._agents = {}
-        self._available = {}  # queue -> set of extensions AVAILABLE in it
-        self._idle = {}  # queue -> sorted list of (status_since, extension) of those agents
+        self._idle = {}  # queue -> sorted list of (idle key, extension) of its available agents
+        self._cursors = {}  # queue -> the extension round-robin offered last
         self._waiting = {}  # queue -> sorted list of (rank key, seq, call_uuid)
         self._entries = {}  # queue -> {call_uuid: its entry in _waiting}
         self._seq = 0
 
+    @staticmethod
+    def _indexed(agent):
+        return agent.status is AgentStatus.AVAILABLE and agent.reachable
+
     def _put(self, agent):
         before = self._agents.get(agent.extension)
-        if before is not None and before.status is AgentStatus.AVAILABLE:
-            entry = (before.status_since, before.extension)
+        if before is not None and self._indexed(before):
             for queue in before.queues:
-                self._available.get(queue, set()).discard(agent.extension)
                 idle = self._idle.get(queue, [])
+                entry = (idle_key(before, queue), before.extension)
                 index = bisect.bisect_left(idle, entry)
                 if index < len(idle) and idle[index] == entry:
                     del idle[index]
         self._agents[agent.extension] = agent
-        if agent.status is AgentStatus.AVAILABLE:
-            entry = (agent.status_since, agent.extension)
+        if self._indexed(agent):
             for queue in agent.queues:
-                self._available.setdefault(queue, set()).add(agent.extension)
-                bisect.insort(self._idle.setdefault(queue, []), entry)
+                bisect.insort(self._idle.setdefault(queue, []),
+                              (idle_key(agent, queue), agent.extension))
 
-    def define_agent(self, extension, name="", queues=(), skills=None):
+    def define_agent(self, extension, name="", queues=(), skills=None, levels=None):
         with self._lock:
             agent = self._agents.get(extension)
+            definition = {"name": name, "queues": tuple(queues), "skills": dict(skills or {}),
+                          "levels": dict(levels or {})}
             if agent is None:
-                agent = Agent(extension, name, tuple(queues), AgentStatus.LOGGED_OUT, self.clock(),
-                              skills=dict(skills or {}))
+                agent = Agent(extension, status=AgentStatus.LOGGED_OUT,
+                              status_since=self.clock(), **definition)
             else:
-                agent = dataclasses.replace(agent, name=name, queues=tuple(queues),
-                                            skills=dict(skills or {}))
+                agent = dataclasses.replace(agent, **definition)
             self._put(agent)
             return dataclasses.replace(agent)
 
@@ -77,31 +82,64 @@ class MemoryStore(AgentStore):
         with self._lock:
             return [dataclasses.replace(a) for _, a in sorted(self._agents.items())]
 
-    def set_status(self, extension, status, *, expected=None):
+    def set_status(self, extension, status, *, expected=None, reason=None):
         with self._lock:
-            agent = apply_transition(self._get(extension), status, self.clock(), expected)
+            agent = apply_transition(self._get(extension), status, self.clock(), expected, reason)
             self._put(agent)
             return dataclasses.replace(agent)
 
-    def reserve(self, queue, strategy=longest_idle, exclude=()):
+    def change(self, extension, **fields):
         with self._lock:
-            free = [self._agents[e] for e in self._available.get(queue, ())]
-            chosen = strategy(free, queue, exclude)
-            if chosen is None:
-                return None
-            agent = moved(chosen, AgentStatus.RESERVED, self.clock())
+            agent = dataclasses.replace(self._get(extension), **check_live_fields(fields))
             self._put(agent)
             return dataclasses.replace(agent)
+
+    def _reserved(self, agent, queue):
+        reserved = moved(agent, AgentStatus.RESERVED, self.clock())
+        self._put(reserved)
+        self._cursors[queue] = agent.extension
+        return dataclasses.replace(reserved)
+
+    def reserve_best(self, queue, required, strategy, exclude=()):
+        with self._lock:
+            free = [self._agents[extension] for _, extension in self._idle.get(queue, ())]
+            ctx = Context(queue, self.clock(), self._cursors.get(queue), self.rng)
+            chosen = choose(free, required, ctx, strategy, exclude)
+            return None if chosen is None else self._reserved(chosen, queue)
+
+    def reserve_group(self, queue, required, exclude=(), limit=None):
+        with self._lock:
+            free = [self._agents[extension] for _, extension in self._idle.get(queue, ())]
+            group = ring_group(free, required, Context(queue, self.clock()), exclude, limit)
+            return [self._reserved(agent, queue) for agent in group]
 
     def reserve_first(self, queue, accept):
         with self._lock:
             for _, extension in self._idle.get(queue, ()):
                 agent = self._agents[extension]
                 if accept(agent):
-                    reserved = moved(agent, AgentStatus.RESERVED, self.clock())
-                    self._put(reserved)
-                    return dataclasses.replace(reserved)
+                    return self._reserved(agent, queue)
             return None
+
+    def record_answer(self, extension):
+        with self._lock:
+            agent = answered(self._get(extension), self.clock())
+            self._put(agent)
+            return dataclasses.replace(agent)
+
+    def record_talk(self, extension, seconds):
+        with self._lock:
+            agent = self._get(extension)
+            agent = dataclasses.replace(agent, talk_seconds=agent.talk_seconds + max(0.0, seconds))
+            self._put(agent)
+            return dataclasses.replace(agent)
+
+    def record_no_answer(self, extension):
+        with self._lock:
+            agent = self._get(extension)
+            agent = dataclasses.replace(agent, no_answers=agent.no_answers + 1)
+            self._put(agent)
+            return agent.no_answers
 
     def enqueue_caller(self, queue, call_uuid, since=None, priority=0):
         with self._lock:

@@ -6,6 +6,7 @@ import typing
 
 import gevent.event
 
+from fs_cc.acd.skills import relaxed
 from fs_cc.events import HangupSide, QueueOutcome
 
 
@@ -35,7 +36,9 @@ class Caller:
     call_uuid: str
     queue: str
     priority: int = 0
-    skills: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)
+    skills: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)  # asked, merged
+    relax: tuple = ()  # the queue's relaxation steps (fs_cc.acd.skills.RelaxStep)
+    relaxed: int = 0  # how many of them came due
     caller_number: str = ""
     since: float = 0.0  # epoch seconds it joined the line (kept when an offer fails)
     max_wait: typing.Optional[float] = None
@@ -52,9 +55,14 @@ class Caller:
     ticket: gevent.event.AsyncResult = dataclasses.field(default_factory=gevent.event.AsyncResult)
     greenlets: list = dataclasses.field(default_factory=list)  # its watch and timer
 
+    @property
+    def required(self):
+        """The skills asked of an agent now: the ask, relaxed by the steps that came due."""
+        return relaxed(self.skills, self.relax, self.relaxed)
+
     def qualifies(self, agent):
-        """Whether ``agent`` has the skills this caller asks for."""
-        return agent.qualifies(self.skills)
+        """Whether ``agent`` has the skills this caller asks for now."""
+        return agent.qualifies(self.required)
 
     def hung_up(self, cause, event=None):
         """Note the caller's hangup (first report wins)."""

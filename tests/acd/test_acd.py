@@ -31,8 +31,9 @@ def store(clock):
     return MemoryStore(clock=clock)
 
 
-def make_acd(store, switch, clock, logged_in=("1000", "1001", "1002")):
-    acd = ACD(store, CallControl(switch), [Queue("sales"), Queue("support")], RecordingEmitter(),
+def make_acd(store, switch, clock, logged_in=("1000", "1001", "1002"), queues=None):
+    queues = queues or [Queue("sales"), Queue("support")]
+    acd = ACD(store, CallControl(switch), queues, RecordingEmitter(),
               ring_timeout=2, retry_delay=0.05, hangup_grace=0.05)
     acd.start()
     ROUTERS.append(acd)
@@ -174,7 +175,9 @@ def test_given_first_agent_busy_when_caller_queues_then_next_agent_rung_and_firs
 def test_given_every_agent_fails_when_caller_waits_then_they_are_rung_again_after_a_delay(
         store, clock):
     switch = FakeSwitch({"1000": "NO_ANSWER"})
-    acd = make_acd(store, switch, clock, logged_in=("1000",))
+    # the queue never sets an agent not ready for missed offers (max_no_answer 0)
+    acd = make_acd(store, switch, clock, logged_in=("1000",),
+                   queues=[Queue("sales", max_no_answer=0)])
     call = start_call(acd)
     wait_until(lambda: len(switch.originates) >= 3, what="three attempts")
     call.caller_hangs_up("ORIGINATOR_CANCEL")
@@ -294,7 +297,7 @@ def test_given_control_requests_when_applied_then_checked_and_idempotent(store, 
     acd = make_acd(store, FakeSwitch(), clock, logged_in=())
     assert acd.login("1000")["status"] == "available"
     assert acd.login("1000")["status"] == "available"
-    assert acd.set_status("1000", "BREAK")["status"] == "break"
+    assert acd.set_status("1000", "BREAK")["status"] == "not_ready"  # the old name reads
     assert acd.logout("1000")["status"] == "logged_out"
     with pytest.raises(ValueError):
         acd.set_status("1000", "on_call")
@@ -304,8 +307,11 @@ def test_given_control_requests_when_applied_then_checked_and_idempotent(store, 
         acd.logout("4242")
     acd.login("1001")
     store.reserve_longest_idle("sales")
+    # a ringing agent who logs out does so once the offer ends
+    assert acd.logout("1001")["status"] == "reserved"
+    assert store.get_agent("1001").after_call == "logged_out"
     with pytest.raises(InvalidTransition):
-        acd.logout("1001")
+        acd.set_status("1001", "reserved")
 
 
 def test_given_config_when_built_then_queues_and_agents_defined(store):
@@ -321,7 +327,7 @@ def test_given_config_when_built_then_queues_and_agents_defined(store):
 
 
 @pytest.mark.parametrize("config, message", [
-    ({"queues": [{"name": "sales", "strategy": "random"}]}, "unknown queue strategy 'random'"),
+    ({"queues": [{"name": "sales", "strategy": "fastest"}]}, "unknown queue strategy 'fastest'"),
     ({"queues": ["sales"], "agents": [{"extension": "1000", "queues": ["salez"]}]},
      "agent 1000 is in unknown queue 'salez'"),
     ({"queues": ["sales", "sales"]}, "queue 'sales' is defined twice"),

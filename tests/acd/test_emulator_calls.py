@@ -28,7 +28,7 @@ EVENTS = ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDG
 class Stack:
     """Engine side of one test: outbound server, inbound ESL client, flow and ACD over a switch."""
 
-    def __init__(self, switch, agents):
+    def __init__(self, switch, agents, strategy="longest-idle"):
         self.switch = switch
         self.records = []
         self.caller_causes = []  # the caller channel's own hangup cause, as FreeSWITCH told it
@@ -40,7 +40,7 @@ class Stack:
         assert self.esl.wait_connected(timeout=5)
         self.emitter = RecordingEmitter()
         self.acd = build_acd(self.store, CallControl(self.esl), {
-            "queues": [{"name": "sales"}, {"name": "support"}],
+            "queues": [{"name": "sales", "strategy": strategy}, {"name": "support"}],
             "agents": [{"extension": ext, "name": f"Agent {ext}", "queues": ["sales", "support"]}
                        for ext in agents],
             "ring_timeout": 2, "retry_delay": 0.05}, self.emitter)
@@ -71,8 +71,8 @@ def make_stack(switch):
     """make_stack(agent extensions) -> a Stack on the switch under test; stopped afterwards."""
     stacks = []
 
-    def make(agents):
-        stack = Stack(switch, agents)
+    def make(agents, strategy="longest-idle"):
+        stack = Stack(switch, agents, strategy)
         stacks.append(stack)
         return stack
 
@@ -100,6 +100,24 @@ def test_given_caller_presses_1_when_agent_answers_then_record_complete_and_agen
                what="agent available again")
 
 
+def test_given_ring_all_when_two_phones_answer_together_then_one_gets_the_caller(
+        switch, make_stack):
+    switch.set_agent("1000", answer_delay=1.0)
+    switch.set_agent("1001", answer_delay=1.0)
+    stack = make_stack(["1000", "1001"], strategy="ring-all")
+    stack.acd.login("1000")
+    stack.acd.login("1001")
+    switch.place_call(DID, caller_number="5551234", dtmf="1", talk_seconds=5)
+    record = stack.wait_record(30)
+    assert record.queue == "sales" and record.agent in ("1000", "1001")
+    offered = {e.agent for e in stack.emitter.events if type(e).__name__ == "OfferedToAgent"}
+    assert offered == {"1000", "1001"}  # both rang
+    answered = [e.agent for e in stack.emitter.events if type(e).__name__ == "AnsweredByAgent"]
+    assert answered == [record.agent]  # exactly one got the caller
+    wait_until(lambda: {stack.store.get_agent(ext).status.value for ext in ("1000", "1001")}
+               == {"available"}, what="both agents available again")
+
+
 @pytest.mark.emulator_only
 def test_given_first_agent_unregistered_when_caller_queues_then_next_agent_takes_it(
         switch, make_stack):
@@ -111,7 +129,8 @@ def test_given_first_agent_unregistered_when_caller_queues_then_next_agent_takes
     switch.place_call(DID, dtmf="2", talk_seconds=5)
     record = stack.wait_record(30)
     assert (record.queue, record.agent) == ("support", "1001")
-    assert stack.store.get_agent("1000").status.value == "available"
+    agent = stack.store.get_agent("1000")
+    assert agent.status.value == "available" and agent.registered is False  # never rung again
 
 
 def test_given_no_agent_when_caller_gives_up_then_abandoned_record(switch, make_stack):

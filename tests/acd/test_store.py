@@ -159,3 +159,97 @@ def test_given_two_engines_when_both_reserve_the_first_fit_then_each_gets_anothe
     b = second.reserve_first("sales", lambda agent: True)
     assert {a.extension, b.extension} == {"1000", "1001"}
     assert first.reserve_first("sales", lambda agent: True) is None
+
+
+# -- strategies, levels, counters and live fields in both stores ------------------------------
+
+from fs_cc.acd.strategy import STRATEGIES  # noqa: E402
+
+
+def test_given_levels_when_reserving_then_level_one_first_whatever_the_idle_time(store, clock):
+    store.define_agent("1000", "A", ["sales"], levels={"sales": 2})
+    store.set_status("1000", A.AVAILABLE)  # idle longest, but level 2
+    clock.advance()
+    store.define_agent("1001", "B", ["sales"], levels={"sales": 1})
+    store.set_status("1001", A.AVAILABLE)
+    assert store.reserve_first("sales", lambda agent: True).extension == "1001"
+    assert store.reserve_longest_idle("sales").extension == "1000"
+
+
+def test_given_skills_when_reserving_the_best_then_best_score_and_reserved(store, clock):
+    login(store, clock, "1000", "1001", "1002")
+    store.define_agent("1000", "A", ["sales"], {"en": 4})
+    store.define_agent("1001", "B", ["sales"], {"en": 9})
+    store.define_agent("1002", "C", ["sales"], {"en": 9, "zh": 3})
+    chosen = store.reserve_best("sales", {"en": 4}, STRATEGIES["longest-idle"])
+    assert chosen.extension == "1001" and store.get_agent("1001").status is A.RESERVED
+    assert store.reserve_best("sales", {"en": 4, "zh": 2},
+                              STRATEGIES["longest-idle"]).extension == "1002"
+    assert store.reserve_best("sales", {"en": 5}, STRATEGIES["longest-idle"]) is None
+
+
+def test_given_round_robin_when_two_engines_reserve_in_turn_then_the_cursor_is_shared(
+        make_store, clock):
+    first, second = make_store(), make_store()
+    login(first, clock, "1000", "1001", "1002")
+    robin = STRATEGIES["round-robin"]
+    order = []
+    for store in (first, second, first, second):
+        agent = store.reserve_best("sales", {}, robin)
+        order.append(agent.extension)
+        store.release(agent.extension)
+    assert order == ["1000", "1001", "1002", "1000"]
+
+
+def test_given_answers_and_talk_when_counted_then_fewest_calls_and_least_talk_read_them(
+        make_store, clock):
+    store, other = make_store(), make_store()
+    login(store, clock, "1000", "1001")
+    for _ in range(2):
+        store.record_answer("1000")
+    store.record_talk("1001", 300.0)
+    store.record_talk("1001", 0.5)
+    agent = other.get_agent("1000")  # as another engine reads it
+    assert (agent.calls_answered, agent.calls_in_last_hour(clock()), agent.no_answers) == (2, 2, 0)
+    assert other.get_agent("1001").talk_seconds == 300.5
+    assert other.reserve_best("sales", {}, STRATEGIES["fewest-calls"]).extension == "1001"
+    assert other.reserve_best("sales", {}, STRATEGIES["least-talk-time"]).extension == "1000"
+
+
+def test_given_missed_offers_then_counted_in_a_row_until_an_answer(store, clock):
+    login(store, clock, "1000")
+    assert [store.record_no_answer("1000") for _ in range(3)] == [1, 2, 3]
+    assert store.record_answer("1000").no_answers == 0
+
+
+def test_given_a_login_after_a_logout_then_the_counters_start_again(store, clock):
+    login(store, clock, "1000")
+    store.record_answer("1000")
+    store.record_talk("1000", 60.0)
+    store.set_status("1000", A.LOGGED_OUT)
+    agent = store.set_status("1000", A.AVAILABLE)
+    assert (agent.calls_answered, agent.talk_seconds) == (0, 0.0)
+
+
+def test_given_an_unregistered_phone_then_never_reserved_until_registered(store, clock):
+    login(store, clock, "1000")
+    store.change("1000", registered=False)
+    assert store.reserve_longest_idle("sales") is None
+    assert store.reserve_agent("1000") is None
+    assert store.get_agent("1000").to_dict()["registered"] is False
+    store.change("1000", registered=True)
+    assert store.reserve_longest_idle("sales").extension == "1000"
+
+
+def test_given_a_stray_live_field_then_value_error(store, clock):
+    login(store, clock, "1000")
+    with pytest.raises(ValueError, match="not a live agent field: status"):
+        store.change("1000", status=A.ON_CALL)
+
+
+def test_given_not_ready_with_a_reason_then_kept_until_the_next_move(store, clock):
+    login(store, clock, "1000")
+    assert store.set_status("1000", A.NOT_READY, reason="lunch").reason == "lunch"
+    assert store.get_agent("1000").reason == "lunch"
+    assert store.set_status("1000", A.NOT_READY, reason="meeting").reason == "meeting"
+    assert store.set_status("1000", A.AVAILABLE).reason is None

@@ -50,7 +50,7 @@ def test_given_the_engine_answers_when_asking_the_api_then_same_agents_as_json(
     body = client.get("/api/agents").get_json()
 
     assert body["engine_available"] is True
-    assert [(a["extension"], a["status"]) for a in body["agents"]] == [("1000", "break"),
+    assert [(a["extension"], a["status"]) for a in body["agents"]] == [("1000", "not_ready"),
                                                                        ("1001", "on_call")]
     assert body["queues"][0] == {"name": "sales", "strategy": "longest-idle", "waiting": 0,
                                  "agents_available": 0, "agents_logged_in": 2}
@@ -166,8 +166,8 @@ def test_given_the_agents_page_in_a_browser_when_an_agent_changes_state_then_its
     engine_control = ControlClient("http://%s:%s" % server.address, SECRET)
     engine_control.set_agent_status("1000", "break", reason="lunch")
 
-    wait_until(lambda: row_status(browser, "1000") == "break", timeout=10,
-               what="agent 1000's row to say break")
+    wait_until(lambda: row_status(browser, "1000") == "not_ready", timeout=10,
+               what="agent 1000's row to say not_ready")
     change = [e for e in backend.published if isinstance(e, events.AgentStatusChanged)][-1]
     since = browser.execute_script(
         "return document.querySelector('tr[data-extension=\"1000\"] td.since').dataset.since;")

@@ -74,7 +74,7 @@ def test_given_dids_when_created_edited_and_disabled_then_the_json_follows(clien
 
 @pytest.mark.parametrize("method, path, body, status, field", [
     ("post", "/api/catalog/queues", {"name": "sales"}, 409, "name"),
-    ("post", "/api/catalog/queues", {"name": "vip", "strategy": "random"}, 400, "strategy"),
+    ("post", "/api/catalog/queues", {"name": "vip", "strategy": "fastest"}, 400, "strategy"),
     ("post", "/api/catalog/queues", ["sales"], 400, None),
     ("patch", "/api/catalog/queues/nope", {"moh": "x"}, 404, "name"),
     ("post", "/api/catalog/agents", {"extension": "1000", "queues": {"sales": 0}}, 400,

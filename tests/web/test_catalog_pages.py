@@ -46,7 +46,7 @@ def test_given_an_admin_when_creating_a_queue_then_redirected_to_the_list_showin
 
 @pytest.mark.parametrize("data, status, field, words", [
     ({"name": "bad name", "strategy": "longest-idle", "moh": "m"}, 400, "name", "letters"),
-    ({"name": "vip", "strategy": "random", "moh": "m"}, 400, "strategy", "unknown strategy"),
+    ({"name": "vip", "strategy": "fastest", "moh": "m"}, 400, "strategy", "unknown strategy"),
     ({"name": "vip", "strategy": "longest-idle", "moh": ""}, 400, "moh", "required"),
     ({"name": "sales", "strategy": "longest-idle", "moh": "m"}, 409, "name", "taken"),
 ])

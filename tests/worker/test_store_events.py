@@ -210,7 +210,7 @@ def test_given_agent_events_when_stored_twice_then_one_state_change_row_each(app
         engine.at(0.1, events.AgentStatusChanged, agent="1000", old=events.AgentState.LOGGED_OUT,
                   new=events.AgentState.AVAILABLE, reason="login"),
         engine.at(50, events.AgentStatusChanged, agent="1000", old=events.AgentState.AVAILABLE,
-                  new=events.AgentState.BREAK, reason="lunch"),
+                  new=events.AgentState.NOT_READY, reason="lunch"),
         engine.at(60, events.AgentLoggedOut, agent="1000", queue="sales"),
     ]
 
@@ -227,7 +227,7 @@ def test_given_agent_events_when_stored_twice_then_one_state_change_row_each(app
         ("engine-b", 1, "1000", AgentChangeKind.LOGIN, None, None, "sales", None, T0),
         ("engine-b", 2, "1000", AgentChangeKind.STATUS, "logged_out", "available", None,
          "login", T0 + datetime.timedelta(seconds=0.1)),
-        ("engine-b", 3, "1000", AgentChangeKind.STATUS, "available", "break", None, "lunch",
+        ("engine-b", 3, "1000", AgentChangeKind.STATUS, "available", "not_ready", None, "lunch",
          T0 + datetime.timedelta(seconds=50)),
         ("engine-b", 4, "1000", AgentChangeKind.LOGOUT, None, None, "sales", None,
          T0 + datetime.timedelta(seconds=60)),
