@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 
+from fs_cc.config import PRIVATE_UMASK
 from fs_cc.errors import ConfigError, FsCcError
 
 logger = logging.getLogger(__name__)
@@ -181,6 +182,17 @@ def _command_of(argv):
 def main(argv=None):
     """Entry point of the `fs-cc` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    # what any fs-cc process writes (database, logs, secrets, recordings, outbox) is private to
+    # the service's user: files 0600, folders 0700, whoever started it with whatever umask (the
+    # children of `up` inherit it); a caller in the same process gets its own back at the end
+    umask = os.umask(PRIVATE_UMASK)
+    try:
+        return _run(argv)
+    finally:
+        os.umask(umask)
+
+
+def _run(argv):
     if _command_of(argv) in _GEVENT_COMMANDS:
         from gevent import monkey
         from psycogreen.gevent import patch_psycopg

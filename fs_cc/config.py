@@ -5,9 +5,11 @@ result to what it builds.
 """
 
 import dataclasses
+import logging
 import os
 import pathlib
 import secrets
+import stat
 import typing
 import urllib.parse
 
@@ -15,7 +17,13 @@ import yaml
 
 from fs_cc.errors import ConfigError
 
+logger = logging.getLogger(__name__)
+
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+# var/ holds the database, logs, secrets, recordings: files 0600 and folders 0700 by the process
+# umask of every fs-cc command (fs_cc.cli); group write or any access by others is "loose"
+PRIVATE_UMASK = 0o077
+LOOSE_MODE_BITS = 0o027
 
 
 def _default_agents():
@@ -99,6 +107,9 @@ class Settings:
     callback_max_attempts: int = 3
     callback_retry_delays: str = "120,600"
     callback_resend_seconds: float = 30.0
+    # how often the engine checks its agents against the switch's channels (0: on reconnects
+    # only), so that a lost hangup event never leaves an agent "on call" for ever
+    reconcile_seconds: float = 60.0
     esl_connect_timeout: float = 5.0  # seconds to wait for FreeSWITCH's auth/request
     esl_backoff_max: float = 30.0  # reconnect delays double from 0.5 s up to this
     queues: list = dataclasses.field(default_factory=_default_queues)
@@ -164,6 +175,7 @@ _ENV = {
     "FS_CC_CALLBACK_MAX_ATTEMPTS": "callback_max_attempts",
     "FS_CC_CALLBACK_RETRY_DELAYS": "callback_retry_delays",
     "FS_CC_CALLBACK_RESEND_SECONDS": "callback_resend_seconds",
+    "FS_CC_RECONCILE_SECONDS": "reconcile_seconds",
     "FS_CC_ESL_CONNECT_TIMEOUT": "esl_connect_timeout",
     "FS_CC_ESL_BACKOFF_MAX": "esl_backoff_max",
     "FS_CC_SESSION_COOKIE_SECURE": "session_cookie_secure",
@@ -235,7 +247,7 @@ def load_settings(config_file=None, env=None, overrides=None):
             values[name] = _coerce(name, value, "the command line")
 
     var_dir = pathlib.Path(values.pop("var_dir", "var")).resolve()
-    var_dir.mkdir(parents=True, exist_ok=True)
+    secure_var_dir(var_dir)
     redis_url = values.pop("redis_url", None)
     database_url = values.pop("database_url", None) or f"sqlite:///{var_dir / 'fs_cc.sqlite'}"
     broker_url = (values.pop("broker_url", None) or redis_url
@@ -264,3 +276,50 @@ def _stored_secret(var_dir, name="secret_key"):
         finally:
             draft.unlink()
     return path.read_text().strip()
+
+
+def secure_var_dir(var_dir):
+    """Create ``var_dir`` (0700) and take from what is in it any access other users have.
+
+    A var/ made before this rule, or copied with loose modes, is tightened here at every start:
+    group write and every bit of "others" are removed (0750 and 0640, a group's deliberate
+    read access, are left alone). Symbolic links are neither followed nor changed. Logged as a
+    warning naming what changed; returns the paths tightened.
+    """
+    var_dir = pathlib.Path(var_dir)
+    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tightened = []
+    for path in _tree(var_dir):
+        try:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+            if mode & LOOSE_MODE_BITS:
+                path.chmod(mode & 0o700)
+                name = path.relative_to(var_dir.parent)
+                tightened.append(f"{name} {mode:04o}->{mode & 0o700:04o}")
+        except OSError as exc:  # another user's file (a switch's recording): say so, go on
+            logger.warning("%s: modes not checked: %s", path, exc.strerror)
+    if tightened:
+        shown = ", ".join(tightened[:10]) + (f" and {len(tightened) - 10} more"
+                                              if len(tightened) > 10 else "")
+        logger.warning("%s: %s file(s) and folder(s) were open to other users; now only this "
+                       "user may read them: %s", var_dir, len(tightened), shown)
+    return tightened
+
+
+def _tree(root):
+    # var/ itself, then everything below it; not through symbolic links
+    yield root
+    pending = [root]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError as exc:
+            logger.warning("%s: not checked: %s", exc.filename, exc.strerror)
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                continue
+            path = pathlib.Path(entry.path)
+            yield path
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(path)

@@ -37,6 +37,7 @@ from fs_cc.ivr.sounds import missing_sounds
 from fs_cc.livecalls import LiveCalls
 from fs_cc.sounds import sound_prefix
 from fs_cc.outbox import CeleryPublisher, Outbox
+from fs_cc.reconcile import Reconciler
 from fs_cc.recording import RECORD_STOP, CallRecorder, check_mode
 from fs_cc.registry import EngineRegistry
 
@@ -140,6 +141,7 @@ class Engine:
         define_catalog_agents(self.store, self.catalog)
         self.handler = CallHandler(lambda did: self.flows.runner_for(did), self.emitter)
         self.adopter = Adopter(self)
+        self.reconciler = Reconciler(self, settings.reconcile_seconds)
         self.outbound = OutboundServer(settings.outbound_host, settings.outbound_port,
                                        self._on_call)
         self.control = ControlServer(self, settings.control_host, settings.control_port,
@@ -181,6 +183,7 @@ class Engine:
         self._alive = gevent.spawn(self._alive_loop)
         self._alive.link_exception(lambda g: logger.error("alive marks stopped: %r", g.exception))
         self.acd.start()
+        self.reconciler.start()
         if not isinstance(self.bus, InProcessBus):
             # agents freed on other engines wake this engine's router too
             self._bus_feed = self.bus.subscribe(self._on_bus_event)
@@ -206,6 +209,7 @@ class Engine:
             except BusUnavailable as exc:
                 logger.warning("engine %s not withdrawn: %s", self.id, exc)
         self.acd.stop()
+        self.reconciler.stop()
         self.control.stop()
         self.esl.stop()
         self.outbox.stop()
@@ -307,27 +311,20 @@ class Engine:
             self._agent_legs_vanished(agent_legs)
         if self.adopter.pending:
             self.adopter.run()  # first: an adopted call's agent leg is no orphan
-        self._end_orphan_agent_legs()
+        self.reconciler.orphan_legs(self.channels.channels())
+        self.reconciler.agents(self.channels.channels())
         return vanished
-
-    def _end_orphan_agent_legs(self):
-        # an agent leg whose caller ended while we could not hear the switch (the ACD's
-        # uuid_kill failed then) would ring on, or hold the agent's phone, for ever
-        for leg in self.channels.channels():
-            call = leg.variables.get("fs_cc_call_uuid")
-            if not leg.agent or not call or call in self.live:
-                continue
-            logger.warning("agent %s: leg %s outlived call %s; hanging it up", leg.agent,
-                           leg.uuid, call)
-            try:
-                self.ctl.kill(leg.uuid, "NORMAL_CLEARING")
-            except ESLError as exc:  # "-ERR No such channel!": it ended on its own meanwhile
-                logger.debug("uuid_kill %s: %s", leg.uuid, exc)
 
     def _agent_legs_vanished(self, legs):
         self.acd.agent_legs_vanished(legs)
 
     # the control interface's backend
+    def health(self):
+        """/health: ok while the router runs; the router's figures and the switch link's state."""
+        router = self.acd.router.health()
+        return {"ok": router["alive"], "engine": self.id, "router": router,
+                "switch_connected": bool(self.esl.connected), "resyncs": self.resyncs}
+
     def agents(self):
         """Each agent's live state."""
         return self.acd.agents()

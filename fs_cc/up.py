@@ -16,9 +16,14 @@ import subprocess
 import sys
 import time
 
+from fs_cc.listen import PortUnavailable, probe
+
 logger = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+# the demo token is kept in var/demo_token and the same on every start (web.auth.tokens)
+NO_DEMO_TOKEN = ("(none: the admin is disabled or revoked the demo token; create one on the "
+                 "API tokens page, or remove var/demo_token for a new demo token)")
 
 
 def _die_with_parent():
@@ -43,7 +48,11 @@ def wait_for_port(host, port, timeout, process=None):
 
 
 def busy_ports(settings):
-    """The ports `up` needs that something already listens on, as (setting, host, port)."""
+    """Why each port `up` needs cannot be had, as PortUnavailable errors (none: all free).
+
+    Probed as the servers bind (SO_REUSEADDR), so the TIME-WAIT connections a stopped `up`
+    leaves for a minute do not count as "in use".
+    """
     wanted = [("FS_CC_WEB_PORT / --port", settings.web_host, settings.web_port),
               ("FS_CC_CONTROL_PORT", settings.control_host, settings.control_port),
               ("FS_CC_OUTBOUND_PORT", settings.outbound_host, settings.outbound_port)]
@@ -51,11 +60,10 @@ def busy_ports(settings):
         wanted.append(("FS_CC_EMULATOR_PORT", "127.0.0.1", settings.emulator_port))
     busy = []
     for name, host, port in wanted:
-        with socket.socket() as probe:
-            try:
-                probe.bind((host, port))
-            except OSError:
-                busy.append((name, host, port))
+        try:
+            probe(host, port, name)
+        except PortUnavailable as exc:
+            busy.append(exc)
     return busy
 
 
@@ -123,9 +131,8 @@ def run_up(settings, config_file=None):
     """Run emulator, engine, worker and web until Ctrl-C; returns the exit status."""
     busy = busy_ports(settings)
     if busy:
-        for name, host, port in busy:
-            print(f"fs-cc up: {host}:{port} is already in use (is another fs-cc up running?);"
-                  f" choose another port with {name}", file=sys.stderr)
+        for problem in busy:
+            print(f"fs-cc up: {problem}", file=sys.stderr)
         return 2
     env = dict(os.environ)
     env.update({
@@ -182,7 +189,8 @@ def run_up(settings, config_file=None):
         url = web_url(settings.web_host, settings.web_port)
         print(f"\nfs_cc is up: {url}\n"
               f"  login:      {admin_login(demo)}\n"
-              f"  API token:  {demo['token'] or '(none: the admin account is disabled)'}\n"
+              f"  API token:  {demo['token'] or NO_DEMO_TOKEN}\n"
+              f"  API docs:   {url}/docs/api\n"
               f"  try it:     {curl_hint(url, demo['token'] or 'TOKEN')}\n"
               f"  FreeSWITCH: {'emulator with simulated traffic' if settings.esl is None else 'real'}\n"
               f"  logs:       {log_dir}/{{engine,emulator,worker,web}}.log\n"

@@ -109,6 +109,11 @@ def create_app(test_config=None, settings=None):
 
     for blueprint in (users_bp, roles_bp, account_bp, audit_bp):
         app.register_blueprint(blueprint)
+    from web.api.tokens import bp as tokens_bp
+    from web.api.views import pages as api_docs_bp
+
+    app.register_blueprint(tokens_bp)
+    app.register_blueprint(api_docs_bp)
     app.register_error_handler(WebError, _handle_web_error)
     app.register_error_handler(404, _handle_not_found)
     app.add_url_rule("/", "index", lambda: redirect(url_for("calls.index")))
@@ -178,9 +183,10 @@ def bootstrap_demo(app, admin_password=None):
     (checked by the password policy) or a random password; that is the only time ``password``
     is returned, else it is None. Later starts never change an existing user's password,
     state or role. An empty catalog gets the demo queues, agents and DID 4000
-    (web.catalog.seed). ``token`` is a fresh API token of the admin (None when disabled).
+    (web.catalog.seed). ``token`` is the admin's demo API token, the same on every start (its
+    secret kept in var/demo_token); None when the admin is disabled or revoked that token.
     """
-    from web.auth.services import UserService
+    from web.auth.tokens import DEMO_TOKEN_FILE, keep_demo_token, token_service
     from web.catalog.notifier import EngineNotifier
     from web.catalog.seed import seed_demo_catalog
     from web.users.views import account_service
@@ -188,7 +194,9 @@ def bootstrap_demo(app, admin_password=None):
     with app.app_context():
         user, password = account_service(actor="fs-cc up").ensure_first_admin(
             DEMO_USERNAME, admin_password)
-        token = UserService(db.session).issue_token(user) if user.active else None
+        var_dir = app.extensions["fs_cc_settings"].var_dir
+        token = (keep_demo_token(token_service(actor="fs-cc up"), user,
+                                 var_dir / DEMO_TOKEN_FILE) if user.active else None)
         seed_demo_catalog(db.session, EngineNotifier(app.extensions["fs_cc_control"]),
                           app.extensions["fs_cc_settings"])
     logger.info("admin %s %s", DEMO_USERNAME, "created" if password else "kept as it was")

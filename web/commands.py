@@ -14,11 +14,13 @@ def cmd_web(args):
     """Serve the web app."""
     from gevent.pywsgi import WSGIServer
 
+    from fs_cc.listen import listen
     from web import create_app
 
+    # the port first: a taken one is one line at once (PortUnavailable), before the app's set-up
+    listener = listen(args.host, args.port, "--port")
     app = create_app()
-    server = WSGIServer((args.host, args.port), app, log=None,
-                        error_log=logging.getLogger("web.wsgi"))
+    server = WSGIServer(listener, app, log=None, error_log=logging.getLogger("web.wsgi"))
     logger.info("web app on http://%s:%s", args.host, args.port)
     try:
         server.serve_forever()
@@ -44,8 +46,9 @@ def cmd_db_upgrade(args):
 
 
 def cmd_user_demo(args):
-    """Create the admin at the first start; print its login (its password only then) and a
-    fresh API token as JSON. FS_CC_ADMIN_PASSWORD sets that first password."""
+    """Create the admin at the first start; print its login (its password only then) and its
+    demo API token (the same on every start) as JSON. FS_CC_ADMIN_PASSWORD sets that first
+    password."""
     from web import bootstrap_demo, create_app
     from web.auth.passwords import WeakPassword
 

@@ -1,12 +1,10 @@
-"""The query parameters a page or JSON route takes, declared on the view and checked at its door.
+"""The query parameters a page or JSON route takes, checked at its door.
 
 A parameter the view does not name is refused (400, ``field`` naming it) rather than ignored:
 a misspelt filter (``?quee=sales``) would otherwise show every call as if it were the answer.
-Each decorated view carries its list (``view.query_params``), so a test can walk the app's URL
-map and prove that every GET route declares one.
+The JSON routes declare theirs in their OpenAPI schema (web.api.openapi), the pages with filters
+in a ``PAGE_PARAMS`` tuple of their own.
 """
-
-import functools
 
 from flask import request
 
@@ -27,19 +25,3 @@ def check_query(allowed):
     for name in request.args:
         if name not in allowed:
             raise UnknownParameter(name, allowed)
-
-
-def query_params(*names):
-    """Let the view run only when every query parameter of the request is one of ``names``."""
-    allowed = frozenset(names)
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapped(*args, **kwargs):
-            check_query(allowed)
-            return view(*args, **kwargs)
-
-        wrapped.query_params = allowed
-        return wrapped
-
-    return decorator

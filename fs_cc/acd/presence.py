@@ -154,6 +154,12 @@ class Presence:
             self._wrap_ups[extension] = self.acd.spawn_later(wrap_up, self._wrap_up_over,
                                                              extension)
 
+    def reconciled(self, extension, held):
+        """The switch shows no call for an agent the ACD holds (``held``): free it as at the end
+        of its call (its after-call wish, else available), with the reason ``reconciled``."""
+        status, code = parse_after_call(self.store.get_agent(extension).after_call)
+        self._settle(extension, held, status, code, "reconciled")
+
     def _settle(self, extension, expected, status, code, reason):
         status = status or AgentStatus.AVAILABLE
         try:

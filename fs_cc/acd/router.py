@@ -37,17 +37,39 @@ class Router:
         self._clock = clock
         self._inbox = Queue()
         self._greenlet = None
+        self._stopping = False
         self.decisions = 0  # matches made, for health and benchmarks
+        self.restarts = 0  # times the routing greenlet ended unasked and was started again
 
     def start(self):
-        """Start the routing greenlet."""
+        """Start the routing greenlet; should it ever end unasked, it is started again."""
+        self._stopping = False
         self._greenlet = gevent.spawn(self._run)
-        self._greenlet.link_exception(lambda g: logger.error("router died: %r", g.exception))
+        self._greenlet.link(self._ended)
 
     def stop(self):
         """Stop routing."""
+        self._stopping = True
         if self._greenlet is not None:
             self._greenlet.kill()
+
+    def _ended(self, greenlet):
+        if self._stopping:
+            return
+        self.restarts += 1
+        logger.error("router stopped (%r); starting it again", greenlet.exception)
+        self.start()
+        self.wake_all()  # the callers waited meanwhile: look at every one again
+
+    @property
+    def alive(self):
+        """Whether the routing greenlet runs."""
+        return self._greenlet is not None and not self._greenlet.dead
+
+    def health(self):
+        """What /health says of routing: alive, restarts, decisions, wake-ups not yet taken."""
+        return {"alive": self.alive, "restarts": self.restarts, "decisions": self.decisions,
+                "pending": self._inbox.qsize()}
 
     # wake-ups (any greenlet; they return at once)
     def caller_waiting(self, caller):

@@ -32,6 +32,7 @@ from fs_cc import codec, directory
 from fs_cc.acd.agents import InvalidStatus, InvalidTransition, UnknownAgent, UnknownQueue
 from fs_cc.control import commands, sse
 from fs_cc.errors import ConfigError
+from fs_cc.listen import listen
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,8 @@ class ControlApp:
 
     def _route(self, method, path, environ):
         if path == "/health":
-            return {"ok": True}
+            health = getattr(self.backend, "health", None)
+            return health() if health is not None else {"ok": True}
         if path == "/commands":
             return {"result": self._execute(self._command(environ))}
         if path == "/agents":
@@ -278,23 +280,28 @@ class ControlServer:
     """Serves :class:`ControlApp` on a loopback port inside the engine (gevent)."""
 
     def __init__(self, backend, host="127.0.0.1", port=8022, *, secret, bus=None,
-                 heartbeat=HEARTBEAT_SECONDS, catalog=None):
-        # in a pool, so that stop() ends the event streams too (it kills what is still running)
-        self._server = WSGIServer((host, port),
-                                  ControlApp(backend, secret, bus, heartbeat, catalog),
-                                  spawn=Pool(), log=None,
-                                  error_log=logging.getLogger(__name__ + ".wsgi"))
+                 heartbeat=HEARTBEAT_SECONDS, catalog=None,
+                 setting="FS_CC_CONTROL_PORT (or --control-port)"):
+        self._app = ControlApp(backend, secret, bus, heartbeat, catalog)
+        self._bind = (host, port, setting)
+        self._server = None
 
     def start(self):
-        """Bind and serve in the background."""
+        """Bind (PortUnavailable when the port cannot be had) and serve in the background."""
+        # in a pool, so that stop() ends the event streams too (it kills what is still running)
+        self._server = WSGIServer(listen(*self._bind), self._app, spawn=Pool(), log=None,
+                                  error_log=logging.getLogger(__name__ + ".wsgi"))
         self._server.start()
         logger.info("control interface on http://%s:%s", *self.address)
 
     @property
     def address(self):
-        """The (host, port) actually bound."""
+        """The (host, port) actually bound (before start: as configured)."""
+        if self._server is None:
+            return self._bind[:2]
         return self._server.address
 
     def stop(self, timeout=2):
         """Stop serving."""
-        self._server.stop(timeout=timeout)
+        if self._server is not None:
+            self._server.stop(timeout=timeout)

@@ -8,6 +8,7 @@ from gevent.server import StreamServer
 from fs_cc.emulator.connection import Connection
 from fs_cc.emulator.protocol import (AUTH_REQUEST, ConnectionClosed, command_reply,
                                      disconnect_notice)
+from fs_cc.listen import listen
 
 logger = logging.getLogger(__name__)
 
@@ -55,26 +56,31 @@ class InboundConnection(Connection):
 
 
 class InboundServer:
-    """gevent StreamServer accepting ESL clients."""
+    """gevent StreamServer accepting ESL clients (mod_event_socket's listener)."""
 
-    def __init__(self, switch, host, port, password):
+    def __init__(self, switch, host, port, password, setting="--port (or port: in --config)"):
         self.switch = switch
         self.password = password
-        self._server = StreamServer((host, port), self._handle)
+        self._server = None
+        self._bind = (host, port, setting)
         self.connections = set()
 
     def start(self):
-        """Bind and accept in the background."""
+        """Bind (PortUnavailable when the port cannot be had) and accept in the background."""
+        self._server = StreamServer(listen(*self._bind), self._handle)
         self._server.start()
 
     @property
     def address(self):
-        """(host, port) actually bound."""
+        """(host, port) actually bound (before start: as configured)."""
+        if self._server is None:
+            return self._bind[:2]
         return self._server.address[:2]
 
     def stop(self):
         """Close the listener and every connection."""
-        self._server.stop(timeout=1)
+        if self._server is not None:
+            self._server.stop(timeout=1)
         for connection in list(self.connections):
             connection.close()
 

@@ -232,3 +232,22 @@ def test_given_a_priority_raised_while_waiting_when_an_agent_frees_then_that_cal
     assert first.agent is None
     second.caller_hangs_up()
     first.caller_hangs_up()
+
+
+def test_given_the_router_dies_when_callers_wait_then_it_is_started_again_and_serves_them(
+        acds, clock):
+    store = MemoryStore(clock=clock)
+    acd, switch = make(acds, store)
+    store.define_agent("1000", "Ana", ["sales"])
+    waiting = caller(acd, "sales-1", "sales")
+    wait_until(lambda: store.waiting_callers("sales"), what="queued")
+    dead = acd.router._greenlet
+    dead.kill(RuntimeError("a bug in routing"), block=True)  # as an escaped exception would
+    wait_until(lambda: acd.router.restarts == 1, what="the router started again")
+    assert acd.router.alive and acd.router._greenlet is not dead
+    acd.login("1000")
+    wait_until(lambda: waiting.agent == "1000", what="served by the restarted router")
+    health = acd.router.health()
+    assert (health["alive"], health["restarts"], health["decisions"]) == (True, 1, 1)
+    acd.stop()
+    assert not acd.router.alive and acd.router.restarts == 1  # a stop asked is no death

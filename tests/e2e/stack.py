@@ -27,9 +27,13 @@ def stored(database):
 
 class Stack:
     """Worker and engine as processes on free ports, var files under tmp_path, and a switch:
-    the emulator (a process too), or the real FreeSWITCH at ``esl`` (host, port, password)."""
+    the emulator (a process too), or the real FreeSWITCH at ``esl`` (host, port, password).
 
-    def __init__(self, tmp_path, auto_login, esl=None, flow=None):
+    ``extra_env`` adds settings (FS_CC_*) for every process; ``gateways`` are the emulator's PSTN
+    gateways (its config's ``gateways`` entries), where callbacks reach customers."""
+
+    def __init__(self, tmp_path, auto_login, esl=None, flow=None, extra_env=None,
+                 gateways=None):
         self.ports = {name: free_port() for name in ("esl", "outbound", "control")}
         self.var = tmp_path / "var"
         self.real = esl is not None
@@ -44,22 +48,24 @@ class Stack:
             env["FS_CC_IVR_FLOW"] = str(flow)
         if auto_login:
             env["FS_CC_AGENTS_AUTO_LOGIN"] = "1"
+        env.update(extra_env or {})
         self.procs = Processes(tmp_path, env)
         assert self.procs.run("db", "upgrade").returncode == 0
         if not self.real:
-            self._start_emulator(tmp_path)
+            self._start_emulator(tmp_path, gateways)
         self.procs.start("worker", "worker")
         self.engine = self.start_engine()
         self.esl = InboundClient(host, int(port), password, events=("BACKGROUND_JOB",))
         self.esl.start()
         assert self.esl.wait_connected(10)
 
-    def _start_emulator(self, tmp_path):
+    def _start_emulator(self, tmp_path, gateways=None):
         # agents talk until the caller hangs up: the call outlives the engine's death
         config = tmp_path / "emulator.yaml"
         config.write_text("phones:\n" + "".join(
             f"  - {{extension: '{ext}', answer_delay: 1.0, talk_seconds: 100000}}\n"
-            for ext in range(1000, 1010)), encoding="utf-8")
+            for ext in range(1000, 1010)) + (
+            "gateways: " + json.dumps(gateways) + "\n" if gateways else ""), encoding="utf-8")
         self.procs.start("emulator", "emulator", "--host", "127.0.0.1", "--port",
                          str(self.ports["esl"]), "--password", "ClueCon", "--socket",
                          f"127.0.0.1:{self.ports['outbound']}", "--speed", "20",

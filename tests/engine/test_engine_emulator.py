@@ -1,5 +1,8 @@
 """A real Engine with the emulator; its inbound ESL link goes through a proxy the test cuts mid-call."""
 
+import json
+import urllib.request
+
 import pytest
 
 from fs_cc.emulator.dialplan import Dialplan, default_dialplan
@@ -115,3 +118,30 @@ def test_given_switch_without_a_sound_when_engine_connects_then_it_names_the_mis
 
     assert "ivr/ivr-welcome_to_freeswitch.wav" in [sound for sound, _, _ in missing]
     assert "cannot open under /nonexistent/en/us/callie" in caplog.text
+
+
+def test_given_a_running_engine_when_its_router_dies_then_health_says_so_and_it_restarts(
+        engine, proxy):
+    url = "http://%s:%s/health" % engine.control.address
+    before = json.loads(urllib.request.urlopen(url, timeout=5).read())
+    assert before["ok"] is True and before["switch_connected"] is True
+    assert before["router"]["alive"] is True and before["router"]["restarts"] == 0
+    engine.acd.router._greenlet.kill(RuntimeError("a bug in routing"), block=True)
+    wait_until(lambda: engine.acd.router.restarts == 1, 5, "the router restarted")
+    after = json.loads(urllib.request.urlopen(url, timeout=5).read())
+    assert after["ok"] is True and after["router"]["restarts"] == 1
+
+
+def test_given_an_agent_on_call_for_a_call_the_switch_lacks_when_reconciled_then_freed(engine):
+    # as after a lost hangup event: the store says on_call, the switch has no leg of the agent
+    store = engine.acd.store
+    assert store.reserve_agent(AGENT) is not None
+    store.set_status(AGENT, "on_call")
+    engine.reconciler.grace = 0.0
+    engine.resync()
+    agent = store.get_agent(AGENT)
+    assert agent.status.value == "available" and engine.reconciler.freed == 1
+    engine.reconciler.grace = 3600.0  # held a moment ago: its offer may not have a leg yet
+    assert store.reserve_agent(AGENT) is not None
+    engine.resync()
+    assert store.get_agent(AGENT).status.value == "reserved" and engine.reconciler.freed == 1

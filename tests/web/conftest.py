@@ -3,8 +3,9 @@
 import pytest
 
 from fs_cc.control import ControlServer
-from tests.web.support import (CONTROL_SECRET, EngineBackend, app_on,  # noqa: F401
-                               database_url_for, dispose, migrated_databases)
+from tests.web.support import (CONTROL_SECRET, PG_URL, EngineBackend, app_on,  # noqa: F401
+                               create_pg_database, database_url_for, dispose, drop_pg_database,
+                               migrated_databases, postgres_available)
 
 
 @pytest.fixture
@@ -47,3 +48,16 @@ def client(app):
 def runner(app):
     """A CLI runner of ``app``."""
     return app.test_cli_runner()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path):
+    """The URL of an empty database of each dialect, dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    if not postgres_available():
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not available")
+    name = create_pg_database()
+    yield PG_URL.format(name=name)
+    drop_pg_database(name)

@@ -5,6 +5,7 @@ import html
 import itertools
 import re
 import secrets
+import types
 import uuid as uuid_module
 
 import psycopg2
@@ -12,9 +13,16 @@ import pytest
 import sqlalchemy as sa
 from psycopg2 import sql
 
+from fs_cc import events
+from fs_cc.acd import ACD, MemoryStore, Queue
 from fs_cc.acd.agents import UnknownAgent
+from fs_cc.acd.callbacks import CallbackDesk
+from fs_cc.actions import EngineActions
+from fs_cc.callctl import CallControl
 from fs_cc.config import Settings
 from fs_cc.control import CommandRefused, commands
+from fs_cc.emitter import RecordingEmitter
+from tests.acd.doubles import FakeSwitch
 from web import create_app, db_upgrade
 from web.auth.services import UserService
 from web.calls.services import CallRecordService, parse_record
@@ -136,11 +144,15 @@ def create_user(app, role="agent", username=None, password="secret-pw", extensio
         return user.id, username, password
 
 
-def create_token(app, username):
-    """A fresh API token for ``username``."""
+def create_token(app, username, name=None, expires_days=None):
+    """The secret of a new API token of ``username`` (named ``name``, fresh when not given)."""
+    from web.auth.tokens import token_service
+
     with app.app_context():
-        users = UserService(db.session)
-        return users.issue_token(users.by_username(username))
+        user = UserService(db.session).by_username(username)
+        _, secret = token_service(actor="test").create(
+            user, name or f"token {next(_counter)}", expires_days=expires_days)
+        return secret
 
 
 def record_payload(**overrides):
@@ -247,12 +259,85 @@ class FakeClock:
         self.now += datetime.timedelta(seconds=seconds)
 
 
-class EngineBackend:
-    """A fs_cc.control.ControlBackend standing in for the engine behind the real control server."""
+class CallbackEngine:
+    """The engine's callback side as it runs: a real ACD and CallbackDesk behind the engine's own
+    command handlers (fs_cc.actions.EngineActions), on a FakeSwitch.
 
-    def __init__(self, agents=(), queues=()):
+    ``agents`` (extensions of sales) are defined, not logged in, so nothing is dialled unless a
+    test logs one in; ``phones`` are the FakeSwitch's. ``batch()`` hands what it emitted since
+    the last call on, as the worker's task receives it.
+    """
+
+    def __init__(self, queues=("sales", "support"), engine_id="engine-a", agents=(),
+                 phones=None):
+        self.emitter = RecordingEmitter(events.EventSequencer(engine_id))
+        store = MemoryStore()
+        for extension in agents:
+            store.define_agent(extension, f"Agent {extension}", ("sales",))
+        self.switch = FakeSwitch(phones)
+        self.acd = ACD(store, CallControl(self.switch), [Queue(q) for q in queues],
+                       self.emitter, ring_timeout=2, retry_delay=0.05, hangup_grace=0.05)
+        self.acd.start()
+        self.desk = CallbackDesk(self.acd, dial="user/{number}")
+        self.actions = EngineActions(types.SimpleNamespace(acd=self.acd, callbacks=self.desk))
+        self._handed = 0
+
+    def execute(self, command):
+        """What the engine answers a callback.* command (or the domain error it raises)."""
+        return self.actions.execute(command)
+
+    def batch(self):
+        """The events emitted since the last batch, as ``events.to_dict`` dicts."""
+        batch = [events.to_dict(event) for event in self.emitter.events[self._handed:]]
+        self._handed = len(self.emitter.events)
+        return batch
+
+    def stop(self):
+        """End the phones still ringing, stop the ACD's router."""
+        for ended in list(self.switch.ringing.values()):
+            ended.set()
+        self.acd.stop()
+
+
+CALLBACK_COMMANDS = (commands.QueueCallback, commands.CancelCallback)  # reschedule is a queue
+CALLBACK_NUMBER = "13800138000"
+
+
+class CallbackFacts:
+    """Stamps callback events as one engine does: its id, its next seq, BASE_TIME + seconds."""
+
+    def __init__(self, engine="engine-a", start=0):
+        self.engine = engine
+        self._seq = itertools.count(start + 1)
+
+    def at(self, seconds, event_class, callback_id="cb-1", **fields):
+        """An ``event_class`` event of ``callback_id`` at BASE_TIME + ``seconds``, as sent."""
+        return events.to_dict(event_class(
+            engine=self.engine, seq=next(self._seq),
+            ts=BASE_TIME + datetime.timedelta(seconds=seconds), callback_id=callback_id,
+            **fields))
+
+    def requested(self, seconds=0, callback_id="cb-1", **fields):
+        """The CallbackRequested of a caller who waited 60 s in sales (priority 2, skill fr 3)."""
+        values = {"queue": "sales", "number": CALLBACK_NUMBER,
+                  "since": BASE_TIME + datetime.timedelta(seconds=seconds - 60), "priority": 2,
+                  "skills": {"fr": 3}, "call_uuid": "call-1", "caller_number": "02155550000"}
+        values.update(fields)
+        return self.at(seconds, events.CallbackRequested, callback_id, **values)
+
+
+class EngineBackend:
+    """A fs_cc.control.ControlBackend standing in for the engine behind the real control server.
+
+    ``callbacks`` (a CallbackEngine) answers the callback.* commands as the engine does; every
+    command received is kept in ``received``.
+    """
+
+    def __init__(self, agents=(), queues=(), callbacks=None):
         self.agent_list = list(agents)
         self.queue_list = list(queues)
+        self.callbacks = callbacks
+        self.received = []
 
     def agents(self):
         """Agents as the engine reports them."""
@@ -267,7 +352,10 @@ class EngineBackend:
         return []
 
     def execute(self, command):
-        """agent.set_status moves an agent; other commands are refused."""
+        """agent.set_status moves an agent; callback.* go to ``callbacks``; others are refused."""
+        self.received.append(command)
+        if isinstance(command, CALLBACK_COMMANDS) and self.callbacks is not None:
+            return self.callbacks.execute(command)
         if not isinstance(command, commands.SetAgentStatus):
             raise CommandRefused("type", f"{command.TYPE} is not simulated here")
         for agent in self.agent_list:

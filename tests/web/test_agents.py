@@ -1,17 +1,14 @@
 """The agents page and /api/agents: live state from the engine, updated by push, or a notice."""
 
-import os
-import shutil
-
 import pytest
 
-from tests.polling import wait_until
-from tests.services import services_required
-from tests.test_control import SECRET
-from tests.web.support import closed_port, create_token, create_user, dispose, login
-from tests.web.test_events_stream import app, build_app, engine, web  # noqa: F401 (fixtures)
 from fs_cc import events
 from fs_cc.control import ControlClient
+from tests.polling import wait_until
+from tests.test_control import SECRET
+from tests.web.browser import chromium_or_skip
+from tests.web.support import closed_port, create_token, create_user, dispose, login
+from tests.web.test_events_stream import app, build_app, engine, web  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -110,27 +107,6 @@ def test_given_the_page_then_it_listens_to_the_event_stream_and_does_not_poll(
 
 
 # -- in a real browser ------------------------------------------------------------------------
-
-def chromium_or_skip():
-    """A headless Chromium driven by Selenium through the system chromedriver; skip without."""
-    webdriver = pytest.importorskip("selenium.webdriver")
-    browser = os.environ.get("FS_CC_TEST_CHROMIUM") or shutil.which("chromium")
-    driver_path = os.environ.get("FS_CC_TEST_CHROMEDRIVER") or shutil.which("chromedriver")
-    if not browser or not driver_path:
-        reason = ("Chromium is not available (Debian: apt-get install chromium chromium-driver)")
-        if services_required():
-            pytest.fail(f"{reason}; it is required (CI or FS_CC_REQUIRE_SERVICES is set)",
-                        pytrace=False)
-        pytest.skip(reason)
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    # a path to the driver given: Selenium Manager downloads nothing
-    return webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
-
 
 @pytest.fixture
 def browser():

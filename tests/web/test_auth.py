@@ -95,16 +95,17 @@ def test_given_a_wrong_token_when_calling_the_api_then_401_json(app, client):
     response = client.get("/api/calls", headers={"Authorization": "Bearer not-a-token"})
 
     assert response.status_code == 401
-    assert response.get_json() == {"error": "authentication required", "field": None}
+    assert response.get_json()["field"] == "Authorization"
+    assert "API token not recognised" in response.get_json()["error"]
 
 
-def test_given_a_new_token_when_issued_then_the_old_one_stops_working(app, client):
+def test_given_a_second_token_when_created_then_both_work(app, client):
     _, username, _ = create_user(app)
-    old = create_token(app, username)
-    new = create_token(app, username)
+    first = create_token(app, username)
+    second = create_token(app, username)
 
-    assert client.get("/api/me", headers={"Authorization": f"Bearer {old}"}).status_code == 401
-    assert client.get("/api/me", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {first}"}).status_code == 200
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {second}"}).status_code == 200
 
 
 @pytest.mark.parametrize("role, status", [("admin", 200), ("manager", 200),
@@ -133,7 +134,7 @@ def test_given_an_agent_when_opening_the_agents_page_then_403_page(app, client):
     assert "may not do this" in response.get_data(as_text=True)
 
 
-def test_given_demo_bootstrap_when_run_twice_then_one_admin_with_a_working_fresh_token(app, client):
+def test_given_demo_bootstrap_when_run_twice_then_one_admin_with_the_same_working_token(app, client):
     from web import bootstrap_demo
 
     first = bootstrap_demo(app)
@@ -142,7 +143,7 @@ def test_given_demo_bootstrap_when_run_twice_then_one_admin_with_a_working_fresh
     assert first["username"] == second["username"] == "admin"
     assert first["password"] and first["password"] != "admin"
     assert second["password"] is None  # shown once, at the first start only
-    assert first["token"] != second["token"]
+    assert first["token"] == second["token"]  # integrations keep working across restarts
     assert login(client, "admin", "admin").status_code == 401
     assert login(client, "admin", first["password"]).status_code == 302
     me = client.get("/api/me", headers={"Authorization": f"Bearer {second['token']}"})

@@ -2,30 +2,15 @@
 PostgreSQL, starts the version at 0, and goes back down to 0002 cleanly."""
 
 import flask_migrate
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.web.support import (PG_URL, create_pg_database, drop_pg_database, make_app,
-                               postgres_available)
+from tests.web.support import make_app
 from web import MIGRATIONS_DIR, db_upgrade
 from web.extensions import db
 
 CATALOG_TABLES = {"queues", "agents", "queue_members", "did_routes", "catalog_version"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request, tmp_path):
-    """The URL of an empty database of each dialect, dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
-        return
-    if not postgres_available():
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not available")
-    name = create_pg_database()
-    yield PG_URL.format(name=name)
-    drop_pg_database(name)
 
 
 def _tables_of(difference):

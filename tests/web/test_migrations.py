@@ -1,27 +1,12 @@
 """The migrations build the models' schema from an empty database, on SQLite and PostgreSQL."""
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.web.support import (PG_URL, create_pg_database, drop_pg_database, make_app,
-                               postgres_available)
+from tests.web.support import make_app
 from web import MIGRATIONS_DIR, db_upgrade
 from web.extensions import db
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request, tmp_path):
-    """The URL of an empty database of each dialect, dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
-        return
-    if not postgres_available():
-        pytest.skip("PostgreSQL at 127.0.0.1:5432 is not available")
-    name = create_pg_database()
-    yield PG_URL.format(name=name)
-    drop_pg_database(name)
 
 
 def head_revision():

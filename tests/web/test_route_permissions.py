@@ -27,6 +27,10 @@ RULES = {
     "auth.login": PUBLIC,
     "auth.logout": PUBLIC,
     "api.me": ANY_USER,
+    "api.openapi_json": ANY_USER,
+    "api_docs.index": ANY_USER,
+    **{f"tokens.{name}": ANY_USER for name in ("index", "create", "revoke")},
+    **{f"tokens.{name}": ("users.manage",) for name in ("admin_index", "admin_revoke")},
     "account.password": ANY_USER,
     "account.change_password": ANY_USER,
     "calls.index": ("calls.view_own",),
@@ -72,7 +76,7 @@ class World:
         self.clients = {}
         self.tokens = {}
         self.values = {"extension": "1000", "number": "4000", "name": "sales",
-                       "filename": "style.css", "callback_id": "cb-none"}
+                       "filename": "style.css", "callback_id": "cb-none", "token_id": 999999}
 
     def permissions_of(self, role):
         """Every permission ``role`` holds."""

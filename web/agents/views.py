@@ -3,6 +3,8 @@
 from flask import Blueprint, current_app, jsonify, render_template
 
 from web.agents.services import AgentService
+from web.api.openapi import operation
+from web.api.schemas import AgentBoardSchema
 from web.auth.decorators import permission_required
 
 # the feature owns its page and its JSON route, so the blueprint has no URL prefix
@@ -24,6 +26,7 @@ def index():
 
 @bp.route("/api/agents")
 @permission_required("agents.view")
+@operation(response=AgentBoardSchema, errors=((503, AgentBoardSchema),))
 def board_json():
     """Each agent's live state from the engine; 503 when the engine does not answer."""
     board = agent_service().board()

@@ -30,6 +30,8 @@ RECORDING_PLAYED = "recording.played"
 DATA_DELETED = "data.deleted"
 CALLBACK_CANCELLED = "callback.cancelled"
 CALLBACK_RESCHEDULED = "callback.rescheduled"
+TOKEN_CREATED = "token.created"
+TOKEN_REVOKED = "token.revoked"
 
 ACTIONS = {
     LOGIN: "a user logged in",
@@ -58,4 +60,6 @@ ACTIONS = {
     DATA_DELETED: "stored data was deleted",
     CALLBACK_CANCELLED: "a supervisor cancelled a callback",
     CALLBACK_RESCHEDULED: "a supervisor rescheduled a callback",
+    TOKEN_CREATED: "an API token was created (its name, owner and expiry; never its secret)",
+    TOKEN_REVOKED: "an API token was revoked by its owner or an administrator",
 }

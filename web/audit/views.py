@@ -12,15 +12,18 @@ from web.calls.filters import parse_datetime
 from web.errors import InvalidFilter
 from web.extensions import db
 from web.timezone import display_timezone
+from web.params import check_query
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
+PAGE_PARAMS = ("user", "action", "q", "from", "to", "page")
 PER_PAGE = 100
 MAX_PAGE = 100_000
 
 
 def parse_audit_filters(args):
     """AuditFilters from the page's query ``args``; InvalidFilter naming the field at fault."""
+    check_query(PAGE_PARAMS)  # a misspelt filter must not look like the answer
     tz = display_timezone()
     filters = AuditFilters(username=(args.get("user") or "").strip() or None,
                            action=(args.get("action") or "").strip() or None,

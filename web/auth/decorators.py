@@ -21,10 +21,14 @@ class Access:
 
 
 def current_user():
-    """The authenticated user of the request; AuthenticationRequired when there is none."""
+    """The authenticated user of the request; AuthenticationRequired when there is none.
+
+    A refused Bearer token (web.auth.tokens) answers with its own reason: unknown, revoked,
+    expired, or its user disabled.
+    """
     user = g.get("user")
     if user is None:
-        raise AuthenticationRequired("authentication required")
+        raise g.get("auth_problem") or AuthenticationRequired("authentication required")
     return user
 
 

@@ -1,7 +1,8 @@
 """Users, their roles and the roles' permissions; API tokens stored hashed.
 
 A user holds one role. A built-in role's permissions come from web.auth.permissions; a custom
-role's from its rows in ``role_permissions``.
+role's from its rows in ``role_permissions``. A user may hold several named API tokens
+(``api_tokens``, managed by web.auth.tokens), each acting with the user's permissions.
 """
 
 import hashlib
@@ -78,7 +79,6 @@ class User(db.Model):
     role_id = sa.Column(sa.Integer, sa.ForeignKey("roles.id"), nullable=False)
     # a copy of the linked agent's extension (web.catalog.services writes it): an agent's calls
     extension = sa.Column(sa.String(32), nullable=True)
-    api_token_hash = sa.Column(sa.String(64), nullable=True, unique=True)
     active = sa.Column(sa.Boolean, nullable=False, default=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     password_changed_at = sa.Column(UTCDateTime(), nullable=True)
@@ -107,3 +107,51 @@ class User(db.Model):
 
     def __repr__(self):
         return f"<User {self.username} {self.role.name if self.role else None}>"
+
+
+class ApiToken(db.Model):
+    """One named API token of a user; only its hash is kept. Revoked or expired, it opens
+    nothing."""
+
+    __tablename__ = "api_tokens"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
+                        nullable=False, index=True)
+    name = sa.Column(sa.String(64), nullable=False)
+    token_hash = sa.Column(sa.String(64), nullable=False, unique=True)  # hash_token(secret)
+    # the secret's first characters, shown in lists so that a user can tell tokens apart
+    # (None for a token migrated from users.api_token_hash, whose secret was never kept)
+    prefix = sa.Column(sa.String(16), nullable=True)
+    created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
+    created_by = sa.Column(sa.String(64), nullable=True)
+    expires_at = sa.Column(UTCDateTime(), nullable=True)
+    last_used_at = sa.Column(UTCDateTime(), nullable=True)
+    last_used_addr = sa.Column(sa.String(64), nullable=True)
+    revoked_at = sa.Column(UTCDateTime(), nullable=True)
+    revoked_by = sa.Column(sa.String(64), nullable=True)
+
+    user = orm.relationship(User, lazy="joined")
+
+    def state(self, moment):
+        """``revoked``, ``expired`` or ``active`` at ``moment``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= moment:
+            return "expired"
+        return "active"
+
+    def to_dict(self, moment):
+        """The token as lists show it (never its secret nor its hash)."""
+        def iso(value):
+            return None if value is None else value.isoformat()
+
+        return {"id": self.id, "name": self.name, "username": self.user.username,
+                "prefix": self.prefix, "state": self.state(moment),
+                "created_at": iso(self.created_at), "created_by": self.created_by,
+                "expires_at": iso(self.expires_at), "last_used_at": iso(self.last_used_at),
+                "last_used_addr": self.last_used_addr, "revoked_at": iso(self.revoked_at),
+                "revoked_by": self.revoked_by}
+
+    def __repr__(self):
+        return f"<ApiToken {self.id} {self.name!r} of user {self.user_id}>"

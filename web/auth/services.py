@@ -1,7 +1,8 @@
-"""User look-ups and authentication, API tokens, and the plain creation of an account.
+"""User look-ups and authentication, and the plain creation of an account.
 
 People's accounts are managed through web.users.services.AccountService, which checks the
-password policy and audits; ``UserService.create`` is the primitive beneath it.
+password policy and audits; ``UserService.create`` is the primitive beneath it. API tokens
+are web.auth.tokens'.
 """
 
 import functools
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from web.auth.models import Role, User, hash_token
+from web.auth.models import Role, User
 from web.auth.permissions import BUILTIN_ROLES, DEFAULT_ROLE
 from web.errors import AuthenticationRequired, WebError
 
@@ -53,14 +54,6 @@ class UserService:
             return user
         logger.info("failed login for username %r", username)
         raise AuthenticationRequired(BAD_CREDENTIALS, field="password")
-
-    def by_token(self, token):
-        """The active user holding API ``token``, or None."""
-        if not token:
-            return None
-        user = self.session.execute(
-            sa.select(User).where(User.api_token_hash == hash_token(token))).scalar_one_or_none()
-        return user if user is not None and user.active else None
 
     def role(self, name):
         """The role called ``name``; WebError naming the field ``role`` when there is none.
@@ -108,10 +101,3 @@ class UserService:
         self.session.commit()
         logger.info("created user %s with role %s", username, user.role.name)
         return user
-
-    def issue_token(self, user):
-        """Give ``user`` a new API token (the old one stops working); returns it, shown once."""
-        token = secrets.token_urlsafe(32)
-        user.api_token_hash = hash_token(token)
-        self.session.commit()
-        return token

@@ -13,7 +13,7 @@ from flask import (Blueprint, flash, g, make_response, redirect, render_template
 
 from web import audit
 from web.audit import actions
-from web.auth import sessions, throttle
+from web.auth import sessions, throttle, tokens
 from web.auth.services import UserService
 from web.errors import AuthenticationRequired
 from web.extensions import db
@@ -30,7 +30,7 @@ def load_current_user():
     g.user = None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        g.user = users.by_token(header[len("Bearer "):].strip())
+        g.user = tokens.bearer_user(header[len("Bearer "):].strip())
         return
     live = sessions.current_session()
     if live is not None:

@@ -8,6 +8,9 @@ GET lists (filters ``state`` — comma-separated, or ``open`` —, ``queue``, ``
 
 from flask import Blueprint, current_app, jsonify, request
 
+from web.api.openapi import operation
+from web.api.schemas import (CallbackPageSchema, CallbackQuerySchema, CallbackSchema,
+                             RescheduleSchema)
 from web.auth.decorators import permission_required
 from web.callbacks.services import CallbackQueries, parse_filters
 from web.callbacks.views import MANAGE, VIEW, cancel_callback, reschedule_callback
@@ -20,6 +23,7 @@ bp = Blueprint("callbacks_api", __name__, url_prefix="/api/callbacks")
 
 @bp.get("")
 @permission_required(VIEW)
+@operation(query=CallbackQuerySchema, response=CallbackPageSchema)
 def listing():
     """Callback requests, open ones first by their place; with total, limit and offset."""
     filters = parse_filters(request.args, default_limit=current_app.config["CALLS_PER_PAGE"],
@@ -31,6 +35,7 @@ def listing():
 
 @bp.get("/<callback_id>")
 @permission_required(VIEW)
+@operation(response=CallbackSchema)
 def one(callback_id):
     """One request with its attempts."""
     return jsonify(CallbackQueries(db.session).get(callback_id).to_dict())
@@ -38,6 +43,7 @@ def one(callback_id):
 
 @bp.post("/<callback_id>/cancel")
 @permission_required(VIEW, MANAGE)
+@operation(response=CallbackSchema, errors=(409, 503))
 def cancel(callback_id):
     """Cancel a pending callback; the request after."""
     return jsonify(cancel_callback(callback_id).to_dict())
@@ -45,6 +51,7 @@ def cancel(callback_id):
 
 @bp.post("/<callback_id>/reschedule")
 @permission_required(VIEW, MANAGE)
+@operation(body=RescheduleSchema, response=CallbackSchema, errors=(409, 503))
 def reschedule(callback_id):
     """Try a callback again from ``not_before`` (an offset, or the display time zone)."""
     body = request.get_json(silent=True)

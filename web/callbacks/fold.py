@@ -5,7 +5,8 @@ request along the state machine of fs_cc.callbacks (a move it forbids, such as a
 after the request completed, is logged and left out). Pure: no database.
 
 - ``CallbackRequested`` starts it (pending): queue, number, since, priority, skills.
-- ``CallbackQueued`` (an engine took it over after a restart): pending again.
+- ``CallbackQueued`` (an engine took it over after a restart): pending again, its next try
+  kept; an attempt left open by the engine that stopped is closed as interrupted.
 - ``CallbackDispatched`` opens an attempt (in progress); ``CallbackAttempted`` closes it with its
   outcome and cause, and the request is pending again until ``retry_at``.
 - ``CallbackCompleted``, ``CallbackFailed``, ``CallbackCancelled`` end it;
@@ -108,8 +109,16 @@ def _requested(request, event):
     pass  # the start made the request
 
 
+INTERRUPTED = "interrupted: the engine stopped during the attempt"
+
+
 def _queued(request, event):
-    request.not_before = None
+    # an engine took the re-sent request back after a restart. It holds it until the
+    # not_before the worker sent, which is the one folded so far: kept. An attempt that was
+    # running when the old engine died ended with it.
+    for attempt in request.attempt_list:
+        if attempt.ended_at is None:
+            attempt.ended_at, attempt.cause = event.ts, INTERRUPTED
 
 
 def _dispatched(request, event):

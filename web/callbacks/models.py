@@ -75,6 +75,20 @@ class CallbackRequest(db.Model):
         """{skill: minimum level} the request asks for."""
         return json.loads(self.skills_json or "{}")
 
+    @property
+    def last_word(self):
+        """What the page says happened last: why it ended, or how the last attempt went."""
+        if self.reason:
+            return self.reason
+        if self.state is CallbackState.COMPLETED:
+            return f"connected to agent {self.agent}"
+        last = self.attempt_rows[-1] if self.attempt_rows else None
+        if last is None:
+            return ""
+        if self.state is CallbackState.IN_PROGRESS and last.ended_at is None:
+            return f"agent {last.agent} calling"
+        return last.summary
+
     def to_dict(self):
         """The JSON shape of /api/callbacks (times ISO 8601 UTC), attempts included."""
         iso = _iso
@@ -109,6 +123,13 @@ class CallbackAttempt(db.Model):
     outcome = sa.Column(_enum(AttemptOutcome, "callback_attempt_outcome"), nullable=True)
     cause = sa.Column(sa.Text, nullable=True)
     retry_at = sa.Column(UTCDateTime(), nullable=True)
+
+    @property
+    def summary(self):
+        """How it went in a few words: "busy (USER_BUSY)", "in progress", the interruption."""
+        if self.outcome is None:
+            return self.cause or "in progress"
+        return f"{self.outcome.value} ({self.cause})" if self.cause else self.outcome.value
 
     def to_dict(self):
         """The attempt as JSON."""

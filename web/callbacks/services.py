@@ -204,6 +204,45 @@ def queue_command(row, command_class=commands.QueueCallback, **fields):
     return command_class(**values)
 
 
+# -- what the web states itself ----------------------------------------------------------------
+
+# the source ("engine") of the facts the web states itself: engine ids are "<host>-<hex>"
+WEB_SOURCE = "web"
+SEQ_TRIES = 5
+
+
+class CallbackFailures:
+    """States that a request failed when no engine can say so (its queue no longer exists).
+
+    The failure is a ``CallbackFailed`` fact of the source ``web``, stored and folded like the
+    engines' facts (``store_facts(events)`` returns web.facts' StoreResult), so rebuilding the
+    request from its events keeps it failed. Its seq is the source's next one; two workers that
+    take the same seq at once both try, one is stored, the other takes the next.
+    """
+
+    def __init__(self, session, store_facts, clock=events.utcnow):
+        self.session = session
+        self.store_facts = store_facts
+        self.clock = clock
+
+    def fail(self, row, reason):
+        """Mark ``row`` failed with ``reason``; the event stored."""
+        for _ in range(SEQ_TRIES):
+            event = events.CallbackFailed(engine=WEB_SOURCE, seq=self._last_seq() + 1,
+                                          ts=self.clock(), callback_id=row.id, reason=reason,
+                                          attempts=row.attempts)
+            if self.store_facts([event]).stored:
+                logger.info("callback %s: failed: %s", event.callback_id, reason)
+                return event
+        raise CallbackConflict(f"callback {row.id}: no free seq for the web's fact after "
+                               f"{SEQ_TRIES} tries", field="seq")
+
+    def _last_seq(self):
+        return self.session.execute(
+            sa.select(sa.func.max(CallbackEventFact.seq))
+            .where(CallbackEventFact.engine == WEB_SOURCE)).scalar() or 0
+
+
 # -- what supervisors change ------------------------------------------------------------------
 
 class CallbackActions:

@@ -16,9 +16,11 @@ from web.errors import InvalidFilter, WebError
 from web.extensions import db
 from web.facts.services import FactService, parse_batch
 from web.timezone import display_timezone
+from web.params import check_query
 
 bp = Blueprint("callbacks", __name__)
 
+PAGE_PARAMS = ("state", "queue", "number", "limit", "offset")  # what the page takes
 VIEW = "calls.view_all"
 MANAGE = "callbacks.manage"
 
@@ -61,6 +63,7 @@ def index():
     queries = CallbackQueries(db.session)
     per_page = current_app.config.get("CALLBACKS_PER_PAGE", 50)
     try:
+        check_query(PAGE_PARAMS)
         filters = parse_filters(request.args, default_limit=per_page, max_limit=per_page)
     except InvalidFilter as exc:
         return _page(queries, CallbackFilters(), [], 0, error=exc), 400

@@ -7,6 +7,8 @@ import typing
 from web.errors import InvalidFilter
 
 UTC = datetime.timezone.utc
+# past this, an offset asks for rows no database holds, and SQLite cannot even take it (64 bits)
+MAX_OFFSET = 10**9
 
 
 @dataclasses.dataclass
@@ -86,8 +88,10 @@ def parse_filters(args, default_limit=50, max_limit=500, paging="offset", tz=UTC
         raise InvalidFilter("to: must be after from", field="to")
     if paging == "page":
         filters.limit = default_limit
-        filters.offset = (_int(args, "page", 1, 1) - 1) * default_limit
+        # a page past the last is the page's business (it shows the last one): no bound here,
+        # only an offset the database can take
+        filters.offset = min((_int(args, "page", 1, 1) - 1) * default_limit, MAX_OFFSET)
     else:
         filters.limit = _int(args, "limit", default_limit, 1, max_limit)
-        filters.offset = _int(args, "offset", 0, 0)
+        filters.offset = _int(args, "offset", 0, 0, MAX_OFFSET)
     return filters

@@ -1,7 +1,10 @@
 """The Calls page (calls in progress from the engine above the stored records) and its JSON."""
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
+                   request, url_for)
 
+from web.api.openapi import operation
+from web.api.schemas import CallPageSchema, CallQuerySchema
 from web.auth.decorators import permission_required
 from web.calls.filters import CallFilters, parse_filters
 from web.calls.live import LiveCallService
@@ -9,8 +12,11 @@ from web.calls.services import CallRecordService
 from web.errors import InvalidFilter
 from web.extensions import db
 from web.timezone import display_timezone
+from web.params import check_query
 
 # the feature owns its page and its JSON routes (/api/calls), so the blueprint has no URL prefix
+PAGE_PARAMS = ("from", "to", "caller", "queue", "agent", "page")  # what the Calls page takes
+
 bp = Blueprint("calls", __name__)
 
 LIVE_REFRESH_SECONDS = 5
@@ -34,6 +40,7 @@ def index():
     per_page = current_app.config["CALLS_PER_PAGE"]
     calls = CallRecordService(db.session)
     try:
+        check_query(PAGE_PARAMS)  # a misspelt filter must not look like the answer
         filters = parse_filters(request.args, default_limit=per_page, paging="page",
                                 tz=display_timezone())
     except InvalidFilter as exc:
@@ -43,6 +50,12 @@ def index():
     rows, total = calls.search(filters, viewer=g.user)
     page = filters.offset // per_page + 1
     pages = max(1, -(-total // per_page))
+    if page > pages:
+        # a link kept from when there were more calls, or a typed number: the last page, said so
+        flash(f"There is no page {request.args['page']}: the call records fill {pages} "
+              f"page{'s' if pages > 1 else ''}; this is the last.", "info")
+        return redirect(url_for("calls.index", **filters.query_args(),
+                                **({"page": pages} if pages > 1 else {})))
     return render_template("calls/index.html", error=None, rows=rows, total=total, page=page,
                            pages=pages, filters=filters, args=request.args,
                            queues=calls.queue_names(), **_live_context())
@@ -58,6 +71,7 @@ def in_progress():
 
 @bp.route("/api/calls")
 @permission_required("calls.view_own")
+@operation(query=CallQuerySchema, response=CallPageSchema)
 def records_json():
     """Call records, newest first; filters from/to/caller/queue/agent, paging limit/offset."""
     filters = parse_filters(request.args, default_limit=current_app.config["CALLS_PER_PAGE"],

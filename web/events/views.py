@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g
 
 from fs_cc.bus import RedisBus
 from fs_cc.control import sse
+from web.api.openapi import operation
 from web.auth.decorators import permission_required
 from web.events.relay import BACKOFF, BusSource, ControlSource, EventRelay, Notice
 from web.events.scope import scope_for
@@ -72,6 +73,9 @@ def frames(events_relay, scope, heartbeat):
 
 @bp.route("/events")
 @permission_required("calls.view_own")
+@operation(content_type="text/event-stream",
+           response_description="Server-sent events: each frame's data is one event as JSON "
+                                "(fs_cc.events), heartbeats as comments")
 def stream():
     """Live events: everything for supervising roles, an agent's own extension and calls."""
     heartbeat = current_app.config.get("EVENTS_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
