@@ -110,6 +110,9 @@ class Settings:
     # how often the engine checks its agents against the switch's channels (0: on reconnects
     # only), so that a lost hangup event never leaves an agent "on call" for ever
     reconcile_seconds: float = 60.0
+    # a caller who hangs up within this many seconds of joining a queue is a short abandon,
+    # counted apart in the queues' figures (fs_cc.acd.figures)
+    short_abandon_seconds: float = 5.0
     esl_connect_timeout: float = 5.0  # seconds to wait for FreeSWITCH's auth/request
     esl_backoff_max: float = 30.0  # reconnect delays double from 0.5 s up to this
     queues: list = dataclasses.field(default_factory=_default_queues)
@@ -176,6 +179,7 @@ _ENV = {
     "FS_CC_CALLBACK_RETRY_DELAYS": "callback_retry_delays",
     "FS_CC_CALLBACK_RESEND_SECONDS": "callback_resend_seconds",
     "FS_CC_RECONCILE_SECONDS": "reconcile_seconds",
+    "FS_CC_SHORT_ABANDON_SECONDS": "short_abandon_seconds",
     "FS_CC_ESL_CONNECT_TIMEOUT": "esl_connect_timeout",
     "FS_CC_ESL_BACKOFF_MAX": "esl_backoff_max",
     "FS_CC_SESSION_COOKIE_SECURE": "session_cookie_secure",

@@ -11,6 +11,7 @@ import pathlib
 import secrets
 import signal
 import socket
+from zoneinfo import ZoneInfo
 
 import gevent
 import gevent.event
@@ -37,6 +38,7 @@ from fs_cc.ivr.sounds import missing_sounds
 from fs_cc.livecalls import LiveCalls
 from fs_cc.sounds import sound_prefix
 from fs_cc.outbox import CeleryPublisher, Outbox
+from fs_cc.acd.figures import QueueFigures
 from fs_cc.reconcile import Reconciler
 from fs_cc.recording import RECORD_STOP, CallRecorder, check_mode
 from fs_cc.registry import EngineRegistry
@@ -142,6 +144,9 @@ class Engine:
         self.handler = CallHandler(lambda did: self.flows.runner_for(did), self.emitter)
         self.adopter = Adopter(self)
         self.reconciler = Reconciler(self, settings.reconcile_seconds)
+        self.acd.figures = QueueFigures(self.acd, tz=ZoneInfo(settings.display_timezone),
+                                        short_abandon=settings.short_abandon_seconds)
+        self.emitter.listeners.append(self.acd.figures)
         self.outbound = OutboundServer(settings.outbound_host, settings.outbound_port,
                                        self._on_call)
         self.control = ControlServer(self, settings.control_host, settings.control_port,
@@ -184,6 +189,7 @@ class Engine:
         self._alive.link_exception(lambda g: logger.error("alive marks stopped: %r", g.exception))
         self.acd.start()
         self.reconciler.start()
+        self.acd.figures.start(self.emitter.emit)
         if not isinstance(self.bus, InProcessBus):
             # agents freed on other engines wake this engine's router too
             self._bus_feed = self.bus.subscribe(self._on_bus_event)
@@ -210,6 +216,7 @@ class Engine:
                 logger.warning("engine %s not withdrawn: %s", self.id, exc)
         self.acd.stop()
         self.reconciler.stop()
+        self.acd.figures.stop()
         self.control.stop()
         self.esl.stop()
         self.outbox.stop()

@@ -175,6 +175,7 @@ class QueueLeft(CallEvent):
     queue: str
     outcome: QueueOutcome
     waited: float = 0.0
+    position: typing.Optional[int] = None  # its place in line then (None: being offered)
 
 
 @_event("call.priority_changed")
@@ -305,6 +306,37 @@ class AgentLoggedOut(AgentEvent):
     """An agent logged out of a queue."""
 
     queue: str
+
+
+# -- queues ---------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class QueueEvent(Event):
+    """A fact about one queue, named by its name."""
+
+    queue: str
+
+
+@_event("queue.figures")
+class QueueFiguresChanged(QueueEvent):
+    """A queue's live figures changed (fs_cc.acd.figures defines each): now and today."""
+
+    waiting: int
+    longest_wait: float
+    agents: typing.Mapping[str, int]  # agent state -> agents of the queue in it
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    overflowed: int
+    answered_in_service_level: int
+    service_level: typing.Optional[float] = None
+    asa: typing.Optional[float] = None
+    aht: typing.Optional[float] = None
+
+    def __post_init__(self):
+        Event.__post_init__(self)
+        object.__setattr__(self, "agents", types.MappingProxyType(dict(self.agents)))
 
 
 # -- callbacks (遇忙回拨: fs_cc.callbacks; stored by web.callbacks) ------------------------------

@@ -41,6 +41,13 @@ def flow_path(flows_dir, name):
     return pathlib.Path(flows_dir) / f"{name}.yaml"
 
 
+def overflow_flows(acd):
+    """The flows the ACD's queues overflow to (``overflow: {reason: flow:NAME}``)."""
+    definitions = getattr(acd, "queue_definitions", lambda: ())()
+    return {target.target for queue in definitions
+            for target in getattr(queue, "overflow", {}).values() if target.kind == "flow"}
+
+
 def build_flow_table(catalog, default_flow_path, acd, emitter, sound_prefix=None,
                      callbacks=None):
     """Load and check every flow the catalog routes to, plus the default one; ConfigError if not.
@@ -52,7 +59,7 @@ def build_flow_table(catalog, default_flow_path, acd, emitter, sound_prefix=None
     default_path = pathlib.Path(default_flow_path)
     flows_dir = default_path.parent
     default = catalog.default_flow or default_path.stem
-    names = set(catalog.flows()) | {default}
+    names = set(catalog.flows()) | {default} | overflow_flows(acd)
     queues = set(catalog.queues)
     flows = {}
     for name in sorted(names):
@@ -66,6 +73,7 @@ def build_flow_table(catalog, default_flow_path, acd, emitter, sound_prefix=None
         if sound_prefix is not None:
             check_sounds(flow, sound_prefix)
         flows[name] = flow
-    runners = {name: FlowRunner(flow, acd, emitter, callbacks=callbacks)
-               for name, flow in flows.items()}
+    runners = {}
+    runners.update({name: FlowRunner(flow, acd, emitter, callbacks=callbacks, flows=runners.get)
+                    for name, flow in flows.items()})
     return FlowTable(flows, runners, dict(catalog.routes), default)

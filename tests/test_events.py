@@ -66,6 +66,10 @@ def one_of_each(sequencer=None, call_uuid="call-1", agent="1000"):
         seq.make(events.CallEnded, **call, side=events.HangupSide.CALLER,
                  cause="NORMAL_CLEARING"),
         seq.make(events.AgentLoggedOut, agent=agent, queue="sales"),
+        seq.make(events.QueueFiguresChanged, queue="sales", waiting=2, longest_wait=31.5,
+                 agents={"available": 1, "on_call": 3}, offered=40, answered=35, abandoned=4,
+                 short_abandoned=1, overflowed=1, answered_in_service_level=30,
+                 service_level=0.8108, asa=12.4, aht=245.0),
         *callback_events(seq, call_uuid, agent),
     ]
 
@@ -223,7 +227,7 @@ def test_given_the_enums_when_read_then_their_values_are_stable():
         "call.recording_failed", "call.ended",
         "agent.status_changed", "agent.logged_in", "agent.logged_out", "callback.requested",
         "callback.queued", "callback.dispatched", "callback.attempted", "callback.completed",
-        "callback.failed", "callback.cancelled", "callback.rescheduled"])
+        "callback.failed", "callback.cancelled", "callback.rescheduled", "queue.figures"])
 
 
 def test_given_todays_modules_when_compared_then_the_enums_share_their_values():

@@ -13,12 +13,15 @@ import time
 import gevent
 
 from fs_cc import events
-from fs_cc.acd.agents import DEFAULT_NOT_READY_REASONS, AgentStatus, UnknownQueue
+from fs_cc.acd.agents import DEFAULT_NOT_READY_REASONS, AgentStatus
 from fs_cc.acd.legs import LegFollower
 from fs_cc.acd.offer import Offers
 from fs_cc.acd.presence import Presence
+from fs_cc.acd.queue_def import DEFAULT_MOH
 from fs_cc.acd.router import Router
-from fs_cc.acd.skills import merged, steps_due
+from fs_cc.acd.admission import arm_relaxation, refusal
+from fs_cc.acd.announce import Announcer, hold_media
+from fs_cc.acd.skills import merged
 from fs_cc.acd.waiting import Caller, Phase, QueueResult
 from fs_cc.errors import FsCcError
 from fs_cc.esl.errors import ConnectionLost, ESLError, ESLTimeout
@@ -34,7 +37,6 @@ class UnknownCaller(FsCcError, LookupError):
         super().__init__(f"no queued call {call_uuid!r}")
 
 
-DEFAULT_MOH = "local_stream://moh"
 CALLER_EVENTS = ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_UNBRIDGE", "DTMF")
 
 
@@ -59,6 +61,8 @@ class ACD:
         # callers without a channel (callbacks, fs_cc.acd.callbacks) bring their own offer flow
         self.offer_flows = {}  # call_uuid -> offer(caller, agent)
         self.presence = Presence(self, not_ready_reasons)
+        self.announcer = Announcer(self)  # the engine gives it the callbacks' wait estimator
+        self.figures = None  # fs_cc.acd.figures.QueueFigures, kept by the engine
         self.router = Router(store, self._queues, self.callers, self.dispatch,
                              retry_delay=retry_delay, clock=monotonic)
 
@@ -105,12 +109,15 @@ class ACD:
         return [agent.to_dict() for agent in self.store.list_agents()]
 
     def queues(self):
-        """Every queue as a dict: name, strategy, waiting callers, agents available/logged in."""
+        """Every queue as a dict: name, strategy, waiting callers, agents available/logged in,
+        and its live figures (fs_cc.acd.figures) when the engine keeps them."""
         agents = self.store.list_agents()
         out = []
         for queue in self._queues.values():
             members = [a for a in agents if queue.name in a.queues]
+            figures = self.figures.figures(queue.name) if self.figures is not None else {}
             out.append({
+                **figures,
                 "name": queue.name,
                 "strategy": queue.strategy,
                 "waiting": len(self.store.waiting_callers(queue.name)),
@@ -146,6 +153,22 @@ class ACD:
         """The Queue named so, or None."""
         return self._queues.get(name) if name else None
 
+    def queue_definitions(self):
+        """Every Queue this ACD serves."""
+        return list(self._queues.values())
+
+    def ring_timeout_of(self, queue):
+        """Seconds an agent's phone rings for a caller of ``queue`` (its own, else the ACD's)."""
+        definition = self.queue_definition(queue)
+        own = definition.ring_timeout if definition is not None else None
+        return self.ring_timeout if own is None else own
+
+    def retry_delay_of(self, queue):
+        """Seconds before an agent who missed a caller of ``queue`` is rung for it again."""
+        definition = self.queue_definition(queue)
+        own = definition.retry_delay if definition is not None else None
+        return self.retry_delay if own is None else own
+
     def agent_available_elsewhere(self, extension):
         """Another engine made an agent available (heard on the bus)."""
         self.router.agent_free(extension)
@@ -165,16 +188,18 @@ class ACD:
                 since=None, max_wait=None, exit_key=None):
         """Put a call in line; returns its ticket (an AsyncResult of a QueueResult)."""
         queue = self._queues.get(queue_name)
+        if queue is not None:  # the flow's own limits first, else the queue's
+            max_wait = max_wait if max_wait is not None else (queue.max_wait or None)
+            exit_key = exit_key or queue.exit_key or None
         caller = Caller(call_uuid, queue_name, priority=int(priority),
                         skills=merged(queue.skills if queue else {}, skills),
                         relax=queue.skill_relax if queue else (),
                         caller_number=caller_number, since=since or self.store.clock(),
                         max_wait=max_wait, exit_key=exit_key)
-        if queue_name not in self._queues:
-            logger.error("call %s: %s", call_uuid, UnknownQueue(queue_name))
-            self.emit(events.QueueLeft, call_uuid=call_uuid, queue=queue_name,
-                      outcome=QueueOutcome.UNKNOWN_QUEUE)
-            caller.resolve(QueueResult(QueueOutcome.UNKNOWN_QUEUE))
+        refused = refusal(self.store, caller, queue)
+        if refused is not None:
+            self.emit(events.QueueLeft, call_uuid=call_uuid, queue=queue_name, outcome=refused)
+            caller.resolve(QueueResult(refused))
             return caller.ticket
         self.callers[call_uuid] = caller
         watch = self.ctl.watch(call_uuid)
@@ -185,30 +210,17 @@ class ACD:
         logger.info("call %s: queued in %s at position %s", call_uuid, queue_name, position)
         # the channel is prepared beside the routing, not before it: an offer rings the agent
         # meanwhile and waits for the preparation only before it bridges
-        caller.greenlets.append(self._spawn(self._prepare, caller,
-                                            self._queues[queue_name].moh or self.moh))
+        caller.greenlets.append(self._spawn(self._prepare, caller, queue))
         if max_wait is not None:
             caller.greenlets.append(self._spawn_later(max_wait, self._timed_out, caller))
-        self._arm_relaxation(caller)
+        arm_relaxation(self, caller)
         self.router.caller_waiting(caller)
         return caller.ticket
 
-    def _arm_relaxation(self, caller):
-        # each step of the queue's skill relaxation looks at the caller again when it comes due
-        waited = max(0.0, self.store.clock() - caller.since)
-        caller.relaxed = steps_due(caller.relax, waited)
-        for number, step in enumerate(caller.relax, start=1):
-            if number > caller.relaxed:
-                caller.greenlets.append(self._spawn_later(step.after - waited, self._relax,
-                                                          caller, number))
-
-    def _relax(self, caller, number):
-        caller.relaxed = max(caller.relaxed, number)
-        logger.info("call %s: skills relaxed (step %s) to %s", caller.call_uuid, number,
-                    caller.required)
-        self.router.caller_waiting(caller)
-
-    def _prepare(self, caller, moh):
+    def _prepare(self, caller, queue):
+        # the queue's greeting once, then its music; its announcements from then on
+        moh = hold_media([queue.greeting] if queue.greeting else [], queue.moh or self.moh)
+        self.announcer.start(caller, queue)
         try:
             # once uuid_bridge ends because the agent left, FreeSWITCH hangs the caller up with
             # the agent's cause; without it the caller would go on with its dialplan
@@ -280,7 +292,7 @@ class ACD:
         self.store.enqueue_caller(caller.queue, caller.call_uuid, caller.since, caller.priority)
         self.router.caller_waiting(caller)
         # when every agent failed, ring them again once the retry delay has passed
-        self._spawn_later(self.retry_delay, self.router.caller_waiting, caller)
+        self._spawn_later(self.retry_delay_of(caller.queue), self.router.caller_waiting, caller)
 
     def caller_left(self, caller):
         """The caller hung up while the ACD held it (waiting or being offered)."""
@@ -289,12 +301,13 @@ class ACD:
                                           cause=caller.hangup_cause))
 
     def left_queue(self, caller, outcome):
-        """Take the caller out of line and say how its wait ended."""
-        if self.store.dequeue_caller(caller.queue, caller.call_uuid):
-            pass  # it was still in line (not being offered)
+        """Take the caller out of line and say how its wait ended (and its place in line then,
+        for abandons: None when it was being offered)."""
+        position = self.store.caller_position(caller.queue, caller.call_uuid)
+        self.store.dequeue_caller(caller.queue, caller.call_uuid)
         waited = max(0.0, self.store.clock() - caller.since)
         self.emit(events.QueueLeft, call_uuid=caller.call_uuid, queue=caller.queue,
-                  outcome=outcome, waited=round(waited, 3))
+                  outcome=outcome, waited=round(waited, 3), position=position)
 
     def finished(self, caller, result):
         """The ACD is done with the caller: resolve its ticket, stop its greenlets."""

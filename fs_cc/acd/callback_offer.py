@@ -83,7 +83,8 @@ class CallbackOffer:
                     ext, leg, request.number)
         with acd.ctl.watch(leg) as agent_watch:  # before the leg exists: no event missed
             error = self._originate(f"user/{ext}", self._agent_variables(request, ext, call_uuid,
-                                                                         leg), acd.ring_timeout)
+                                                                         leg),
+                                       acd.ring_timeout_of(request.queue))
             if error is not None:
                 self._agent_missed(request, ext, call_uuid, leg, error)
                 return
@@ -104,7 +105,7 @@ class CallbackOffer:
     def _agent_variables(self, request, ext, call_uuid, leg):
         return {
             "origination_uuid": leg,
-            "originate_timeout": max(1, math.ceil(self.acd.ring_timeout)),
+            "originate_timeout": max(1, math.ceil(self.acd.ring_timeout_of(request.queue))),
             "origination_caller_id_number": request.number,
             "origination_caller_id_name": f"Callback {request.number}",
             "hangup_after_bridge": "true",

@@ -51,6 +51,7 @@ def build_callbacks(settings, acd, emitter, registry=None, engine_id=""):
     """
     estimator = WaitEstimator(acd.store)
     emitter.listeners.append(estimator)
+    acd.announcer.estimator = estimator  # the queues' announcements say the same estimate
     policy = RetryPolicy.parse(settings.callback_max_attempts, settings.callback_retry_delays)
     return CallbackDesk(acd, policy, dial=settings.callback_dial,
                         caller_id=settings.callback_caller_id,

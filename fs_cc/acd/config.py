@@ -1,75 +1,19 @@
 """Queue and agent definitions from the engine's configuration (plain data), and ``build_acd``."""
 
-import dataclasses
-import re
-import typing
-
-from fs_cc.acd.acd import ACD, DEFAULT_MOH
-from fs_cc.acd.skills import check_levels, parse_relax
-from fs_cc.acd.strategy import strategy_named
+from fs_cc.acd.acd import ACD
+from fs_cc.acd.queue_def import DEFAULT_MOH, NAME_RE, Queue, parse_queue  # noqa: F401
+from fs_cc.acd.skills import check_levels
 from fs_cc.errors import ConfigError
-NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-DEFAULT_MAX_NO_ANSWER = 3  # offers missed in a row before an agent is set not ready
-QUEUE_FIELDS = {"name", "strategy", "moh", "skills", "skill_relax", "wrap_up", "max_no_answer"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Queue:
-    """One queue: its name, routing strategy, music on hold, the skills it asks of agents (and
-    how the ask relaxes with the wait), the wrap-up seconds after each call, and the offers an
-    agent may miss in a row before it is set not ready (0: never)."""
-
-    name: str
-    strategy: str = "longest-idle"
-    moh: str = DEFAULT_MOH
-    skills: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)
-    skill_relax: tuple = ()  # fs_cc.acd.skills.RelaxStep, by ``after``
-    wrap_up: float = 0.0
-    max_no_answer: int = DEFAULT_MAX_NO_ANSWER
-
-    @property
-    def choose(self):
-        """The Strategy (fs_cc.acd.strategy)."""
-        return strategy_named(self.strategy)
-
-
-def _seconds(value, where, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ConfigError(f"{where}.{name} must be a number of seconds >= 0")
-    return float(value)
-
 
 def parse_queues(items, moh=DEFAULT_MOH):
-    """Queues from ``[{name, strategy, moh}]`` (ConfigError on a bad entry)."""
+    """Queues from ``[{name, strategy, moh, ...}]`` (fs_cc.acd.queue_def; ConfigError naming the
+    entry and the setting at fault)."""
     queues = {}
     for index, item in enumerate(items or ()):
-        where = f"queues[{index}]"
-        if isinstance(item, str):
-            item = {"name": item}
-        if not isinstance(item, dict):
-            raise ConfigError(f"{where} must be a mapping with a 'name'")
-        unknown = set(item) - QUEUE_FIELDS
-        if unknown:
-            raise ConfigError(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
-        name = item.get("name")
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise ConfigError(f"{where} needs a 'name' of letters, digits, _, - or .")
-        if name in queues:
-            raise ConfigError(f"queue '{name}' is defined twice")
-        strategy = item.get("strategy") or "longest-idle"
-        strategy_named(strategy)
-        max_no_answer = item.get("max_no_answer", DEFAULT_MAX_NO_ANSWER)
-        if isinstance(max_no_answer, bool) or not isinstance(max_no_answer, int) \
-                or max_no_answer < 0:
-            raise ConfigError(f"{where}.max_no_answer must be a whole number >= 0 (0: never)")
-        queues[name] = Queue(name, strategy, item.get("moh") or moh,
-                             skills=check_levels(item.get("skills") or {}, f"{where}.skills"),
-                             skill_relax=parse_relax(item.get("skill_relax"),
-                                                     f"{where}.skill_relax"),
-                             wrap_up=_seconds(item.get("wrap_up", 0), where, "wrap_up"),
-                             max_no_answer=max_no_answer)
+        queue = parse_queue(item, f"queues[{index}]", moh)
+        if queue.name in queues:
+            raise ConfigError(f"queue '{queue.name}' is defined twice")
+        queues[queue.name] = queue
     return queues
 
 

@@ -101,7 +101,7 @@ class Offers:
         logger.info("call %s: ringing agent %s (leg %s)", caller.call_uuid, ext, leg)
         return leg, {
             "origination_uuid": leg,
-            "originate_timeout": max(1, math.ceil(acd.ring_timeout)),
+            "originate_timeout": max(1, math.ceil(acd.ring_timeout_of(caller.queue))),
             "origination_caller_id_number": caller.caller_number or "0",
             "fs_cc_call_uuid": caller.call_uuid,
             "fs_cc_queue": caller.queue,
@@ -133,11 +133,16 @@ class Offers:
         self.acd.release(ext, OfferFailure.from_hangup_cause(cause), caller.queue)
         self.acd.back_in_line(caller)
 
+    @staticmethod
+    def _timeout(variables):
+        # the originate's reply comes within its originate_timeout, plus the switch's own time
+        return float(variables["originate_timeout"]) + 15
+
     def _originate(self, variables, ext):
         # returns (reply, error) so a failed originate is a value, not a greenlet crash
         try:
             return self.acd.ctl.originate(f"user/{ext}", "&park()", variables,
-                                          timeout=self.acd.ring_timeout + 15), None
+                                          timeout=self._timeout(variables)), None
         except ESLError as exc:
             return None, exc
 
@@ -171,7 +176,7 @@ class Offers:
     def _bridge(self, caller, ext, leg):
         """Join caller and agent; False (agent leg killed, offer failed) if it fails."""
         ctl = self.acd.ctl
-        caller.prepared.wait(timeout=self.acd.ring_timeout)
+        caller.prepared.wait(timeout=self.acd.ring_timeout_of(caller.queue))
         try:
             ctl.stop_media(caller.call_uuid)  # the music on hold
         except ESLError as exc:

@@ -187,8 +187,11 @@ class Router:
     def _excluded(self, caller):
         # agents that failed this caller lately; after the retry delay they are rung again
         now = self._clock()
+        queue = self.queues.get(caller.queue)
+        delay = self.retry_delay if queue is None or queue.retry_delay is None \
+            else queue.retry_delay
         for ext, failed_at in list(caller.tried.items()):
-            if now - failed_at >= self.retry_delay:
+            if now - failed_at >= delay:
                 del caller.tried[ext]
         return set(caller.tried)
 

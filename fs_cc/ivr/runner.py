@@ -31,6 +31,7 @@ from fs_cc.events import HangupSide, QueueOutcome
 from fs_cc.ivr.callback_step import CallbackStep, Place
 from fs_cc.ivr.nodes import GotoNode, HangupNode, MenuNode, PlayNode, QueueNode, SetNode
 from fs_cc.ivr.nodes_callback import CallbackNode
+from fs_cc.ivr.overflow import Overflows
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +81,10 @@ class FlowRunner:
     """
 
     def __init__(self, flow, acd, emitter, *, callbacks=None, max_steps=MAX_STEPS,
-                 clock=time.time):
+                 clock=time.time, flows=None):
         self.flow = flow
+        self.flows = flows  # name -> the FlowRunner of another flow, or None (overflow: flow)
+        self.overflows = Overflows(self)
         self.acd = acd
         self.emitter = emitter
         self.callbacks = callbacks
@@ -96,7 +99,7 @@ class FlowRunner:
             MenuNode: self._menu,
             SetNode: self._set,
             GotoNode: self._goto,
-            QueueNode: self._queue,
+            QueueNode: self.queue_step,
             HangupNode: self._hangup,
             CallbackNode: self._callback,
         }
@@ -173,7 +176,13 @@ class FlowRunner:
     def _goto(self, session, node):
         return node.to
 
-    def _queue(self, session, node):
+    def callback_node_id(self):
+        """The id of the flow's first callback node, or None."""
+        return next((node.id for node in self.flow.nodes.values()
+                     if isinstance(node, CallbackNode)), None)
+
+    def queue_step(self, session, node, hops=0):
+        """A queue node (or an overflow ``hops`` queues after one): the next node, or the end."""
         # the channel's own socket hears its bridge end even while the inbound link is down
         session.on("CHANNEL_UNBRIDGE", lambda event: self.acd.caller_unbridged(session.uuid,
                                                                                event))
@@ -205,6 +214,9 @@ class FlowRunner:
             return FlowResult(FlowOutcome.FLOW_HUNG_UP, node.id, UNKNOWN_QUEUE_CAUSE,
                               HangupSide.SYSTEM)
         target = node.on.get(outcome.value)
+        overflow = self.overflows.target(node.queue, outcome) if target is None else None
+        if overflow is not None:
+            target = self.overflows.follow(session, node, overflow, hops)
         if target is None:
             logger.info("call %s: queue %s ended with %s and node %s has no 'on' for it;"
                         " hanging up", session.uuid, node.queue, outcome.value, node.id)

@@ -5,6 +5,7 @@ import pytest
 
 from fs_cc import events
 from fs_cc.acd import AgentStatus, Queue
+from fs_cc.acd.queue_def import Overflow
 from fs_cc.acd.skills import parse_relax
 from fs_cc.states import InvalidReason
 from tests.acd.test_acd import ROUTERS, _stop_routers, clock, make_acd, start_call, store  # noqa
@@ -238,3 +239,67 @@ def test_given_ring_all_when_nobody_answers_then_each_miss_counts_and_the_caller
     assert call.agent is None and "caller-1" in acd.callers
     switch.phones["1001"] = "answer"
     wait_until(lambda: call.agent == "1001", timeout=5, what="served on a later round")
+
+
+# -- the queue's own limits -------------------------------------------------------------------
+
+def queue_left(acd, uuid):
+    return [(e.outcome.value, e.position) for e in acd._emitter.events
+            if isinstance(e, events.QueueLeft) and e.call_uuid == uuid]
+
+
+def test_given_max_callers_when_one_more_comes_then_it_leaves_full_at_once(store, clock):
+    acd = make_acd(store, FakeSwitch(), clock, logged_in=(),
+                   queues=[Queue("sales", max_callers=2)])
+    start_call(acd, "c1")
+    start_call(acd, "c2")
+    third = start_call(acd, "c3")
+    assert third.result().outcome.value == "full"
+    assert queue_left(acd, "c3") == [("full", None)]
+    assert store.waiting_callers("sales") == ["c1", "c2"]
+
+
+def test_given_a_no_agents_overflow_when_nobody_staffs_the_queue_then_no_agents(store, clock):
+    overflow = {"no_agents": Overflow("voicemail")}
+    acd = make_acd(store, FakeSwitch(), clock, logged_in=(),
+                   queues=[Queue("sales", overflow=overflow)])
+    assert start_call(acd, "c1").result().outcome.value == "no_agents"
+    acd.set_status("1000", "not_ready", "lunch")  # logged in but not ready: not staffing
+    assert start_call(acd, "c2").result().outcome.value == "no_agents"
+    acd.set_status("1000", "available")
+    call = start_call(acd, "c3")
+    wait_until(lambda: call.agent == "1000", what="a staffed queue takes the caller")
+
+
+def test_given_the_queues_max_wait_and_exit_key_then_they_apply_unless_the_flow_says(
+        store, clock):
+    acd = make_acd(store, FakeSwitch(), clock, logged_in=(),
+                   queues=[Queue("sales", max_wait=0.2, exit_key="#")])
+    waited = start_call(acd, "c1")
+    assert waited.result().outcome.value == "timeout"
+    leaving = start_call(acd, "c2", max_wait=30)
+    wait_until(lambda: "c2" in acd.callers, what="queued")
+    assert acd.callers["c2"].exit_key == "#" and acd.callers["c2"].max_wait == 30
+    leaving.presses("#")
+    assert leaving.result().outcome.value == "exit_key"
+    assert queue_left(acd, "c2")[0][0] == "exit_key"
+
+
+def test_given_a_caller_who_hangs_up_in_line_then_the_abandon_says_its_place(store, clock):
+    acd = make_acd(store, FakeSwitch(), clock, logged_in=())
+    start_call(acd, "c1")
+    second = start_call(acd, "c2")
+    wait_until(lambda: store.waiting_callers("sales") == ["c1", "c2"], what="two in line")
+    second.caller_hangs_up("NORMAL_CLEARING")
+    second.result()
+    assert queue_left(acd, "c2") == [("hung_up", 2)]
+
+
+def test_given_a_queue_ring_timeout_then_its_offers_ring_that_long(store, clock):
+    switch = FakeSwitch()
+    acd = make_acd(store, switch, clock, logged_in=("1000",),
+                   queues=[Queue("sales", ring_timeout=7, retry_delay=0.5)])
+    connect(acd, switch)
+    assert switch.originates[0][1]["originate_timeout"] == "7"
+    assert (acd.ring_timeout_of("sales"), acd.retry_delay_of("sales")) == (7, 0.5)
+    assert (acd.ring_timeout_of("support"), acd.retry_delay_of("support")) == (2, 0.05)

@@ -24,8 +24,10 @@ from fs_cc.control import ControlClient, ControlServer, sse
 from tests.polling import wait_until
 from tests.test_control import SECRET, MemoryEngine, serve
 from tests.web.support import (create_token, create_user, database_url_for, dispose,
-                               empty_tables, make_settings)
+                               empty_tables, login, logout, make_settings)
 from web import create_app
+from web.auth.tokens import token_service
+from web.extensions import db
 
 STATUS_SINCE = 1772438400.0  # 2026-03-02T08:00:00+00:00
 
@@ -377,3 +379,30 @@ def test_given_the_engine_publishes_on_redis_then_the_web_reads_redis_not_the_en
 
     assert [(e.agent, e.new, e.reason) for e in changed] == [
         ("1000", events.AgentState.BREAK, "lunch")]
+
+
+def test_given_an_open_stream_when_its_token_is_revoked_then_the_stream_ends(
+        engine, app, web, open_stream):
+    backend, _ = engine
+    secret = token_for(app, "supervisor")
+    stream = open_stream(web, secret)
+    until_heard(backend.bus, backend, [stream])
+    with app.app_context():
+        service = token_service()
+        service.revoke(service.by_secret(secret))
+        db.session.commit()
+    wait_until(lambda: stream._reader.dead, timeout=5, what="the stream ended by the server")
+    again = open_stream(web, secret)
+    assert again.response.status == 401
+
+
+def test_given_an_open_stream_when_its_user_logs_out_elsewhere_then_the_stream_ends(
+        engine, app, web, open_stream):
+    _, username, password = create_user(app, role="supervisor")
+    browser = app.test_client()
+    assert login(browser, username, password).status_code == 302
+    cookie = browser.get_cookie("session")
+    stream = open_stream(web, None, headers={"Cookie": f"session={cookie.value}"})
+    assert stream.response.status == 200
+    assert logout(browser).status_code == 302  # the same session, ended on the server
+    wait_until(lambda: stream._reader.dead, timeout=5, what="the stream ended by the server")

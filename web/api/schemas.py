@@ -102,16 +102,40 @@ class LiveAgentSchema(Schema):
     status_since = fields.String(allow_none=True, metadata={"description": WHEN})
     last_call_ended_at = fields.String(allow_none=True, metadata={"description": WHEN})
     skills = fields.Dict(keys=fields.String(), values=fields.Integer())
+    reason = fields.String(allow_none=True, metadata={"description": "not-ready reason code"})
+    levels = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "queue -> the agent's level (tier) there"})
+    registered = fields.Boolean(metadata={"description": "false: the phone is unregistered"})
+    after_call = fields.String(allow_none=True,
+                               metadata={"description": "asked during a call: not_ready:<reason> "
+                                                        "or logged_out"})
+    calls_answered = fields.Integer()
+    talk_seconds = fields.Float()
+    no_answers = fields.Integer(metadata={"description": "offers missed in a row"})
 
 
 class LiveQueueSchema(Schema):
-    """One queue as the engine sees it now."""
+    """One queue as the engine sees it now, and today's figures (docs/acd.rst defines them)."""
 
     name = fields.String(required=True)
     strategy = fields.String()
     waiting = fields.Integer()
     agents_available = fields.Integer()
     agents_logged_in = fields.Integer()
+    queue = fields.String()
+    longest_wait = fields.Float(metadata={"description": "seconds the longest waiting caller "
+                                                         "has waited"})
+    agents = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "agent state -> agents of the queue in it"})
+    offered = fields.Integer()
+    answered = fields.Integer()
+    abandoned = fields.Integer()
+    short_abandoned = fields.Integer()
+    overflowed = fields.Integer()
+    answered_in_service_level = fields.Integer()
+    service_level = fields.Float(allow_none=True)
+    asa = fields.Float(allow_none=True, metadata={"description": "average speed of answer, s"})
+    aht = fields.Float(allow_none=True, metadata={"description": "average handle time, s"})
 
 
 class AgentBoardSchema(Schema):

@@ -14,6 +14,7 @@ import secrets
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request, session
 
+from web.auth.models import User
 from web.extensions import db
 from web.types import UTCDateTime, utcnow
 
@@ -102,6 +103,22 @@ def current_session():
         row.last_seen_at = moment
         db.session.commit()
     return row
+
+
+def current_session_hash():
+    """The stored key of the session this request's cookie names, or None."""
+    session_id = session.get(SESSION_KEY)
+    return _hash(session_id) if isinstance(session_id, str) else None
+
+
+def session_still_live(id_hash):
+    """Whether the session stored under ``id_hash`` is still good: not revoked (logout, a
+    password change), not past its timeouts, its user still active. Touches nothing."""
+    row = db.session.get(UserSession, id_hash) if id_hash else None
+    if row is None or row.revoked_at is not None or _expired(row, now()) is not None:
+        return False
+    user = db.session.get(User, row.user_id)
+    return user is not None and user.active
 
 
 def end_current_session():

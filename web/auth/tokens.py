@@ -203,6 +203,14 @@ class TokenService:
         return token
 
 
+def token_still_valid(token_id):
+    """Whether the API token ``token_id`` may still be used: not revoked or expired, its user
+    active. Touches nothing (an open event stream asks it now and then)."""
+    token = db.session.get(ApiToken, token_id)
+    return (token is not None and token.state(sessions.now()) == "active"
+            and token.user.active)
+
+
 def token_service(actor=None):
     """A TokenService on the app's session, auditing to its log, on the app's clock."""
     return TokenService(db.session, AuditLog(db.session, actor), clock=sessions.now)

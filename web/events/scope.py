@@ -38,6 +38,8 @@ class OwnView:
             return True
         if self.all_calls and isinstance(event, events.CallEvent):
             return True
+        if isinstance(event, events.QueueEvent):  # a queue's figures: the desktop shows them
+            return True
         if self.extension is None:
             return False
         if isinstance(event, events.AgentEvent):

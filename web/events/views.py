@@ -11,9 +11,12 @@ from flask import Blueprint, Response, current_app, g
 from fs_cc.bus import RedisBus
 from fs_cc.control import sse
 from web.api.openapi import operation
+from web.auth import sessions
 from web.auth.decorators import permission_required
+from web.auth.tokens import token_still_valid
 from web.events.relay import BACKOFF, BusSource, ControlSource, EventRelay, Notice
 from web.events.scope import scope_for
+from web.extensions import db
 
 bp = Blueprint("events", __name__, url_prefix="/api")
 
@@ -54,14 +57,21 @@ def relay():
     return current_app.extensions["fs_cc_events"]
 
 
-def frames(events_relay, scope, heartbeat):
-    """The SSE text of one stream: events ``scope`` lets through, notices, heartbeats."""
+def frames(events_relay, scope, heartbeat, still_allowed=lambda: True):
+    """The SSE text of one stream: events ``scope`` lets through, notices, heartbeats.
+
+    At each heartbeat ``still_allowed()`` is asked again: once the login it was opened with has
+    ended (logout, a password change, a timeout, a revoked token, a disabled user) the stream
+    ends, and the browser's reconnect is refused like any request without a login.
+    """
     listener = events_relay.listen()
     try:
         yield f"retry: {RETRY_MS}\n" + sse.comment("fs_cc live events")
         while not listener.overflowed:
             item = listener.get(heartbeat)
             if item is None:
+                if not still_allowed():
+                    return
                 yield sse.comment("heartbeat")
             elif isinstance(item, Notice):
                 yield sse.named_frame(item.value)
@@ -69,6 +79,26 @@ def frames(events_relay, scope, heartbeat):
                 yield sse.event_frame(item)
     finally:  # the client went away (the server closes the response) or fell too far behind
         events_relay.forget(listener)
+
+
+def login_check():
+    """A callable telling whether the login of this request (its session, or its API token)
+    still holds; it opens its own app context, as the stream runs after the request's."""
+    app = current_app._get_current_object()
+    token = getattr(g, "api_token", None)
+    token_id = token.id if token is not None else None
+    session_hash = None if token_id is not None else sessions.current_session_hash()
+
+    def still_allowed():
+        with app.app_context():
+            try:
+                if token_id is not None:
+                    return token_still_valid(token_id)
+                return sessions.session_still_live(session_hash)
+            finally:
+                db.session.remove()
+
+    return still_allowed
 
 
 @bp.route("/events")
@@ -79,7 +109,7 @@ def frames(events_relay, scope, heartbeat):
 def stream():
     """Live events: everything for supervising roles, an agent's own extension and calls."""
     heartbeat = current_app.config.get("EVENTS_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
-    response = Response(frames(relay(), scope_for(g.user), heartbeat),
+    response = Response(frames(relay(), scope_for(g.user), heartbeat, login_check()),
                         content_type=dict(sse.HEADERS)["Content-Type"])
     for name, value in sse.HEADERS:
         if name != "Content-Type":
