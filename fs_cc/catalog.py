@@ -2,9 +2,12 @@
 
 The web app owns these tables (``web/catalog/models.py``, migrated by ``web/migrations``); the
 engine reads them here with SQLAlchemy Core, so fs_cc needs neither Flask nor the web models.
-Only enabled rows count: a disabled queue is absent, and so are the memberships in it.
+Only enabled rows count: a disabled queue is absent, and so are the memberships in it. A queue's
+settings are checked by fs_cc.acd.queue_def as they are read: a bad one raises its
+QueueSettingError (a ConfigError) naming the queue and the setting, and nothing is loaded.
 """
 
+import copy
 import dataclasses
 import logging
 import types
@@ -13,14 +16,24 @@ import typing
 import sqlalchemy as sa
 
 from fs_cc.acd.config import parse_agents, parse_queues
+from fs_cc.acd.queue_def import parse_queue
 from fs_cc.errors import FsCcError
 
 logger = logging.getLogger(__name__)
 
 # The columns read here, by name; their types decode booleans and JSON the same on every dialect.
+# A queue has a column per setting of fs_cc.acd.queue_def (migration 0009).
+_QUEUE_SETTING_TYPES = {
+    "strategy": sa.String, "moh": sa.String, "greeting": sa.String,
+    "announce_interval": sa.Float, "announce_position": sa.Boolean, "announce_wait": sa.Boolean,
+    "max_wait": sa.Float, "max_callers": sa.Integer, "exit_key": sa.String, "overflow": sa.JSON,
+    "wrap_up": sa.Float, "ring_timeout": sa.Float, "retry_delay": sa.Float,
+    "max_no_answer": sa.Integer, "service_level": sa.Float, "record": sa.String,
+    "skills": sa.JSON, "skill_relax": sa.JSON,
+}
 _queues = sa.table("queues", sa.column("id", sa.Integer), sa.column("name", sa.String),
-                   sa.column("strategy", sa.String), sa.column("moh", sa.String),
-                   sa.column("enabled", sa.Boolean))
+                   sa.column("enabled", sa.Boolean),
+                   *(sa.column(name, type_) for name, type_ in _QUEUE_SETTING_TYPES.items()))
 _agents = sa.table("agents", sa.column("id", sa.Integer), sa.column("extension", sa.String),
                    sa.column("name", sa.String), sa.column("skills", sa.JSON),
                    sa.column("enabled", sa.Boolean))
@@ -47,13 +60,44 @@ def _frozen(mapping):
     return types.MappingProxyType(dict(mapping))
 
 
+_OWN_FIELDS = ("name", "strategy", "moh")
+
+
+def _other_settings(queue):
+    values = queue.to_dict()
+    for field in _OWN_FIELDS:
+        del values[field]
+    return _frozen(values)
+
+
+DEFAULT_SETTINGS = _other_settings(parse_queue("default"))
+
+
 @dataclasses.dataclass(frozen=True)
 class QueueDef:
-    """One enabled queue: its name, routing strategy name and music on hold."""
+    """One enabled queue: its name, routing strategy name, music on hold and its other settings
+    (those of fs_cc.acd.queue_def as plain data, checked; the defaults unless given)."""
 
     name: str
     strategy: str
     moh: str
+    settings: typing.Mapping[str, typing.Any] = dataclasses.field(
+        default_factory=lambda: DEFAULT_SETTINGS)
+
+    @classmethod
+    def of(cls, queue):
+        """The QueueDef of a checked fs_cc.acd.queue_def.Queue (its strategy by its own name)."""
+        return cls(queue.name, queue.choose.name, queue.moh, _other_settings(queue))
+
+    @property
+    def record(self):
+        """``off``, ``mixed`` or ``stereo``; None for the deployment's ``record_calls``."""
+        return self.settings.get("record")
+
+    def item(self):
+        """Every setting as the mapping fs_cc.acd.queue_def.parse_queue reads."""
+        return {"name": self.name, "strategy": self.strategy, "moh": self.moh,
+                **copy.deepcopy(dict(self.settings))}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +147,7 @@ class Catalog:
         number gets ``default_flow`` (today's single ``ivr_flow``).
         """
         parsed = parse_queues(queues)
-        queue_defs = [QueueDef(q.name, q.strategy, q.moh) for q in parsed.values()]
+        queue_defs = [QueueDef.of(queue) for queue in parsed.values()]
         agent_defs = [AgentDef(a["extension"], a["name"], tuple(a["queues"]),
                                _frozen(a.get("skills") or {}),
                                _frozen((name, 1) for name in a["queues"]))
@@ -151,7 +195,8 @@ def _read_version(connection):
 
 def _read_once(connection, version):
     queue_rows = connection.execute(
-        sa.select(_queues.c.id, _queues.c.name, _queues.c.strategy, _queues.c.moh)
+        sa.select(_queues.c.id, _queues.c.name,
+                  *(_queues.c[name] for name in _QUEUE_SETTING_TYPES))
         .where(_queues.c.enabled == sa.true()).order_by(_queues.c.name)).all()
     queue_names = {row.id: row.name for row in queue_rows}
     agent_rows = connection.execute(
@@ -167,10 +212,17 @@ def _read_once(connection, version):
         sa.select(_routes.c.number, _routes.c.flow, _routes.c.is_default)
         .where(_routes.c.enabled == sa.true())).all()
     connection.rollback()
-    queues = [QueueDef(row.name, row.strategy, row.moh) for row in queue_rows]
+    queues = [_queue_def(row) for row in queue_rows]
     agents = [AgentDef(row.extension, row.name, tuple(levels[row.id]), _frozen(row.skills or {}),
                        _frozen(levels[row.id]))
               for row in agent_rows]
     default_flow = next((row.flow for row in route_rows if row.is_default), None)
     return Catalog.build(queues, agents, {row.number: row.flow for row in route_rows},
                          default_flow, version)
+
+
+def _queue_def(row):
+    # checked as the engine's settings are: a row written behind the web's back is refused here,
+    # naming the queue and the setting, before the engine uses any of the catalog
+    item = {name: getattr(row, name) for name in ("name", *_QUEUE_SETTING_TYPES)}
+    return QueueDef.of(parse_queue(item, f"queues.{row.name}"))

@@ -73,8 +73,9 @@ def build_acd(store, ctl, config, emitter):
 
 
 def queues_from_catalog(catalog):
-    """The ACD's Queue definitions for a fs_cc.catalog.Catalog."""
-    return [Queue(q.name, q.strategy, q.moh or DEFAULT_MOH) for q in catalog.queues.values()]
+    """The ACD's Queue definitions, every setting included, for a fs_cc.catalog.Catalog (built
+    by parse_queue: ConfigError naming the queue and the setting at fault)."""
+    return [parse_queue(q.item(), f"queues.{q.name}") for q in catalog.queues.values()]
 
 
 def define_catalog_agents(store, catalog, previous=None):

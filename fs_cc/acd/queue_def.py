@@ -133,21 +133,26 @@ def _step_dict(step):
 FIELDS = tuple(field.name for field in dataclasses.fields(Queue))
 
 
+MAX_SECONDS = 86_400.0  # a day: no queue timing is longer
+MAX_COUNT = 100_000
+
+
 def _seconds(item, name, default):
     value = item.get(name, default)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise QueueSettingError("must be a number of seconds >= 0", name)
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not 0 <= value <= MAX_SECONDS):  # NaN fails both comparisons
+        raise QueueSettingError(f"must be a number of seconds from 0 to {MAX_SECONDS:.0f}", name)
     return float(value)
 
 
-def _count(item, name, default):
+def _count(item, name, default, zero="no limit"):
     value = item.get(name, default)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise QueueSettingError("must be a whole number >= 0 (0: no limit)", name)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise QueueSettingError(f"must be a whole number from 0 to {MAX_COUNT} (0: {zero})", name)
     return value
 
 
@@ -173,9 +178,8 @@ def _checked(item, moh):
     name = item.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise QueueSettingError("needs letters, digits, _, - or . (like sales)", "name")
-    strategy = _text(item, "strategy") or "longest-idle"
-    try:
-        strategy_named(strategy)
+    try:  # kept under the strategy's own name (mod_callcenter's long names are aliases)
+        strategy = strategy_named(_text(item, "strategy") or "longest-idle").name
     except ConfigError as exc:
         raise QueueSettingError(str(exc), "strategy") from None
     exit_key = _text(item, "exit_key")
@@ -206,7 +210,7 @@ def _checked(item, moh):
     return Queue(
         name, strategy, _text(item, "moh") or moh, skills=skills, skill_relax=relax,
         wrap_up=_seconds(item, "wrap_up", 0.0),
-        max_no_answer=_count(item, "max_no_answer", DEFAULT_MAX_NO_ANSWER),
+        max_no_answer=_count(item, "max_no_answer", DEFAULT_MAX_NO_ANSWER, zero="never"),
         greeting=_text(item, "greeting"),
         announce_interval=_seconds(item, "announce_interval", 0.0),
         announce_position=_flag(item, "announce_position", True),

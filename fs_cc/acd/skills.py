@@ -23,6 +23,7 @@ import typing
 from fs_cc.errors import ConfigError
 
 MIN_LEVEL, MAX_LEVEL = 1, 10
+MAX_AFTER = 86_400  # a relaxation step comes within a day
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,8 +56,9 @@ def parse_relax(items, where):
         if unknown:
             raise ConfigError(f"{at} has unknown field(s): {', '.join(sorted(unknown))}")
         after = item.get("after")
-        if isinstance(after, bool) or not isinstance(after, (int, float)) or after < 0:
-            raise ConfigError(f"{at}.after must be a number of seconds >= 0")
+        if (isinstance(after, bool) or not isinstance(after, (int, float))
+                or not 0 <= after <= MAX_AFTER):  # NaN fails both comparisons
+            raise ConfigError(f"{at}.after must be a number of seconds from 0 to {MAX_AFTER}")
         minus = item.get("minus", 0)
         if isinstance(minus, bool) or not isinstance(minus, int) or not 0 <= minus < MAX_LEVEL:
             raise ConfigError(f"{at}.minus must be a whole number of levels 0-9")

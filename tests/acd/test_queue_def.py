@@ -5,6 +5,11 @@ import pytest
 from fs_cc.acd.queue_def import FIELDS, Overflow, QueueSettingError, parse_queue
 
 
+def test_given_a_long_strategy_name_then_kept_under_its_own_name():
+    assert parse_queue({"name": "q", "strategy": "agent-with-fewest-calls-in-the-last-hour"}
+                       ).strategy == "fewest-calls-last-hour"
+
+
 def test_given_only_a_name_then_every_setting_has_its_default():
     queue = parse_queue({"name": "sales"})
     assert (queue.strategy, queue.moh, queue.wrap_up, queue.max_no_answer) == (
@@ -38,9 +43,14 @@ def test_given_every_setting_then_read_and_given_back_alike():
 @pytest.mark.parametrize("change, field, text", [
     ({"name": "bad name"}, "name", "letters, digits"),
     ({"strategy": "fastest"}, "strategy", "unknown queue strategy 'fastest'"),
-    ({"max_wait": -1}, "max_wait", "seconds >= 0"),
-    ({"wrap_up": "ten"}, "wrap_up", "seconds >= 0"),
+    ({"max_wait": -1}, "max_wait", "seconds from 0 to"),
+    ({"max_wait": float("nan")}, "max_wait", "seconds from 0 to"),
+    ({"wrap_up": float("inf")}, "wrap_up", "seconds from 0 to"),
+    ({"wrap_up": "ten"}, "wrap_up", "seconds from 0 to"),
     ({"max_callers": 2.5}, "max_callers", "whole number"),
+    ({"max_callers": 10 ** 9}, "max_callers", "whole number from 0 to"),
+    ({"max_no_answer": -1}, "max_no_answer", "(0: never)"),
+    ({"skill_relax": [{"after": float("nan"), "minus": 1}]}, "skill_relax", "seconds from 0"),
     ({"exit_key": "12"}, "exit_key", "one DTMF key"),
     ({"exit_key": "a"}, "exit_key", "one DTMF key"),
     ({"announce_position": "yes"}, "announce_position", "true or false"),

@@ -1,9 +1,11 @@
-"""The engine's agents, queues and DID routes come from the database's catalog, applied live."""
+"""The engine's agents, queues (every setting) and DID routes come from the database's catalog,
+applied live."""
 
 import dataclasses
 import shutil
 
 import pytest
+import sqlalchemy as sa
 
 from fs_cc import events
 from fs_cc.catalog import Catalog
@@ -172,4 +174,78 @@ def test_given_two_numbers_routed_to_two_flows_when_called_then_each_runs_its_ow
         assert by_did["5902"]["ivr_path"] == ["wait"]
         assert (by_did["5902"]["queue"], by_did["5902"]["agent"]) == ("billing", "1000")
     finally:
+        engine.stop()
+
+
+QUEUE_SETTINGS = {"wrap_up": 15, "max_no_answer": 2, "skills": {"billing": 4, "粤语": 2},
+                  "skill_relax": [{"after": 30, "minus": 1}], "record": "stereo",
+                  "ring_timeout": 12, "max_wait": 120, "exit_key": "*",
+                  "overflow": {"timeout": "voicemail:billing", "exit_key": "callback"}}
+
+
+def test_given_a_queue_with_settings_in_the_database_then_the_acd_and_recorder_have_them(
+        tmp_path, flows, database):
+    app, url = database
+    bootstrap_demo(app)
+    write(app, "queues", "create", {"name": "billing", **QUEUE_SETTINGS})
+    engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
+                                    database_url=url), publisher=RecordingPublisher())
+    try:
+        queue = engine.acd.queue_definition("billing")
+
+        assert (queue.wrap_up, queue.max_no_answer, dict(queue.skills), queue.record) == (
+            15.0, 2, {"billing": 4, "粤语": 2}, "stereo")
+        assert [(step.after, step.minus) for step in queue.skill_relax] == [(30.0, 1)]
+        assert (queue.max_wait, queue.exit_key, engine.acd.ring_timeout_of("billing")) == (
+            120.0, "*", 12)
+        assert {reason: str(target) for reason, target in queue.overflow.items()} == {
+            "timeout": "voicemail:billing", "exit_key": "callback"}
+        assert engine._recording_mode("billing") == "stereo"
+        assert engine._recording_mode("sales") == engine.settings.record_calls  # none of its own
+    finally:
+        engine.stop()
+
+
+def test_given_settings_changed_in_the_web_when_reloaded_then_the_acd_uses_the_new_ones(
+        tmp_path, flows, database):
+    app, url = database
+    bootstrap_demo(app)
+    write(app, "queues", "create", {"name": "billing", **QUEUE_SETTINGS})
+    engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
+                                    database_url=url), publisher=RecordingPublisher())
+    try:
+        write(app, "queues", "update", "billing", {"wrap_up": 0, "record": "off",
+                                                   "max_no_answer": 0, "skills": None})
+
+        engine.execute(cmd.ReloadCatalog())
+
+        queue = engine.acd.queue_definition("billing")
+        assert (queue.wrap_up, queue.max_no_answer, dict(queue.skills), queue.record) == (
+            0.0, 0, {}, "off")
+        assert engine._recording_mode("billing") == "off"
+    finally:
+        engine.stop()
+
+
+def test_given_a_setting_written_behind_the_webs_back_when_reloaded_then_refused_naming_it(
+        tmp_path, flows, database):
+    app, url = database
+    bootstrap_demo(app)
+    write(app, "queues", "create", {"name": "billing", **QUEUE_SETTINGS})
+    engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
+                                    database_url=url), publisher=RecordingPublisher())
+    bad = sa.create_engine(url)
+    try:
+        with bad.begin() as connection:
+            connection.execute(sa.text("UPDATE queues SET record = 'loud', wrap_up = 1 "
+                                       "WHERE name = 'billing'"))
+            connection.execute(sa.text("UPDATE catalog_version SET version = version + 1"))
+
+        with pytest.raises(cmd.CommandRefused) as caught:
+            engine.execute(cmd.ReloadCatalog())
+
+        assert "queues.billing.record" in caught.value.reason
+        assert engine.acd.queue_definition("billing").wrap_up == 15.0  # the old catalog stays
+    finally:
+        bad.dispose()
         engine.stop()

@@ -2,10 +2,13 @@
 ``{"error", "field"}`` errors; /api/agents stays the engine's live board."""
 
 import pytest
+from openapi_schema_validator import OAS30Validator
 
+from fs_cc.acd.queue_def import parse_queue
 from fs_cc.control import ControlServer
 from tests.web.support import (create_token, create_user, dispose, empty_tables,
                                make_settings)
+from tests.web.test_catalog_queue_settings import EVERY_SETTING, SORTED_RELAX
 from web import create_app
 
 
@@ -97,6 +100,85 @@ def test_given_a_bad_request_then_json_error_with_status_and_field(client, admin
     assert response.status_code == status
     assert response.get_json()["field"] == field
     assert isinstance(response.get_json()["error"], str)
+
+
+def test_given_a_queue_posted_with_only_a_name_then_every_setting_comes_back_at_its_default(
+        client, admin):
+    body = client.post("/api/catalog/queues", json={"name": "sales"}, headers=admin).get_json()
+
+    assert {key: body[key] for key in parse_queue("sales").to_dict()} == (
+        parse_queue("sales").to_dict())
+
+
+def test_given_every_setting_when_posted_then_each_is_read_back_and_a_patch_changes_one(
+        client, admin):
+    created = client.post("/api/catalog/queues", json={"name": "sales", **EVERY_SETTING},
+                          headers=admin)
+    patched = client.patch("/api/catalog/queues/sales",
+                           json={"wrap_up": 5, "ring_timeout": None, "exit_key": None,
+                                 "moh": None},
+                           headers=admin)
+    read = client.get("/api/catalog/queues/sales", headers=admin).get_json()
+
+    assert created.status_code == 201 and patched.status_code == 200
+    expected = {"name": "sales", **EVERY_SETTING, "skill_relax": SORTED_RELAX}
+    assert {key: created.get_json()[key] for key in expected} == expected
+    assert {key: read[key] for key in expected} == {
+        **expected, "wrap_up": 5.0, "ring_timeout": None, "exit_key": "",
+        "moh": "local_stream://moh"}
+
+
+def test_given_a_queue_with_every_setting_then_its_answer_fits_the_documents_schema(client,
+                                                                                  admin):
+    created = client.post("/api/catalog/queues", json={"name": "sales", **EVERY_SETTING},
+                          headers=admin)
+    document = client.get("/api/openapi.json", headers=admin).get_json()
+
+    schema = {"$ref": "#/components/schemas/Queue", "components": document["components"]}
+    assert [error.message for error in OAS30Validator(schema).iter_errors(
+        created.get_json())] == []
+    documented = document["components"]["schemas"]["QueueCreate"]["properties"]
+    assert set(parse_queue("sales").to_dict()) <= set(documented)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"wrap_up": -1}, "wrap_up"),
+    ({"max_callers": 2.5}, "max_callers"),
+    ({"max_callers": 2 ** 31}, "max_callers"),
+    ({"announce_wait": "maybe"}, "announce_wait"),
+    ({"exit_key": "ab"}, "exit_key"),
+    ({"overflow": {"timeout": "queue:"}}, "overflow.timeout"),
+    ({"overflow": {"lunch": "hangup"}}, "overflow"),
+    ({"record": "loud"}, "record"),
+    ({"ring_timeout": "soon"}, "ring_timeout"),
+    ({"max_no_answer": -2}, "max_no_answer"),
+    ({"service_level": -20}, "service_level"),
+    ({"skills": {"english": 0}}, "skills"),
+    ({"skill_relax": [{"after": 30}]}, "skill_relax"),
+    ({"skill_relax": [{"after": 30, "minus": 1, "colour": "red"}]}, "skill_relax.0.colour"),
+    ({"greeting": "g" * 256}, "greeting"),
+    ({"strategy": "fastest"}, "strategy"),
+])
+def test_given_a_wrong_setting_when_posted_or_patched_then_400_naming_it(client, admin, body,
+                                                                        field):
+    client.post("/api/catalog/queues", json={"name": "sales"}, headers=admin)
+
+    posted = client.post("/api/catalog/queues", json={"name": "vip", **body}, headers=admin)
+    patched = client.patch("/api/catalog/queues/sales", json=body, headers=admin)
+
+    for response in (posted, patched):
+        assert response.status_code == 400
+        assert response.get_json()["field"] == field, response.get_json()
+    listing = client.get("/api/catalog/queues", headers=admin).get_json()
+    assert [queue["name"] for queue in listing["queues"]] == ["sales"]
+    assert listing["queues"][0]["wrap_up"] == 0 and listing["version"] == 1
+
+
+def test_given_a_body_with_nan_seconds_then_400_naming_the_setting(client, admin):
+    response = client.post("/api/catalog/queues", data='{"name": "sales", "max_wait": NaN}',
+                           headers=admin, content_type="application/json")
+
+    assert response.status_code == 400 and response.get_json()["field"] == "max_wait"
 
 
 def test_given_a_body_that_is_not_json_then_400(client, admin):

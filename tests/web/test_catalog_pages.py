@@ -9,6 +9,7 @@ import pytest
 from fs_cc.control import ControlServer
 from fs_cc.control.commands import ReloadCatalog
 from tests.web.support import create_user, dispose, login, logout, make_settings, post_form
+from tests.web.test_catalog_queue_settings import EVERY_SETTING, SORTED_RELAX
 from web import create_app
 from web.catalog.services import QueueService
 from web.extensions import db
@@ -46,7 +47,7 @@ def test_given_an_admin_when_creating_a_queue_then_redirected_to_the_list_showin
 
 @pytest.mark.parametrize("data, status, field, words", [
     ({"name": "bad name", "strategy": "longest-idle", "moh": "m"}, 400, "name", "letters"),
-    ({"name": "vip", "strategy": "fastest", "moh": "m"}, 400, "strategy", "unknown strategy"),
+    ({"name": "vip", "strategy": "fastest", "moh": "m"}, 400, "strategy", "unknown queue"),
     ({"name": "vip", "strategy": "longest-idle", "moh": ""}, 400, "moh", "required"),
     ({"name": "sales", "strategy": "longest-idle", "moh": "m"}, 409, "name", "taken"),
 ])
@@ -62,6 +63,135 @@ def test_given_a_bad_queue_form_then_the_error_is_shown_beside_its_field(app, cl
     assert response.status_code == status
     assert words in (error_beside(text, field) or "")
     assert f'value="{data["name"]}"' in text  # what was typed stays in the form
+
+
+# the queue form with every setting of tests.web.test_catalog_queue_settings.EVERY_SETTING
+EVERY_SETTING_FORM = {
+    "name": "sales", "enabled": "on", "strategy": "round-robin", "moh": "local_stream://calm",
+    "greeting": "sounds/welcome.wav", "announce_interval": "45", "max_wait": "300",
+    "max_callers": "25", "exit_key": "#",
+    "overflow-timeout-kind": "voicemail", "overflow-timeout-target": "sales",
+    "overflow-full-kind": "queue", "overflow-full-target": "support",
+    "overflow-exit_key-kind": "callback", "overflow-exit_key-target": "",
+    "overflow-no_agents-kind": "hangup", "overflow-no_agents-target": "sounds/closed.wav",
+    "wrap_up": "15", "ring_timeout": "18.5", "retry_delay": "4", "max_no_answer": "2",
+    "service_level": "30", "record": "stereo", "skills": "english=5, 粤语=3",
+    "relax-0-after": "60", "relax-0-minus": "", "relax-0-drop": "粤语",
+    "relax-1-after": "30", "relax-1-minus": "2", "relax-1-drop": "",
+    "relax-2-after": "120", "relax-2-minus": "", "relax-2-drop": "all",
+    "relax-3-after": "", "relax-3-minus": "", "relax-3-drop": "",
+}
+
+
+def stored_settings(app, name):
+    """The settings of queue ``name`` as the database holds them."""
+    with app.app_context():
+        try:
+            return QueueService(db.session, lambda version: None).get(name).settings()
+        finally:
+            db.session.remove()
+
+
+def test_given_every_setting_in_the_queue_form_then_saved_and_shown_again(app, client, admin):
+    response = post_form(client, "/catalog/queues/new", data=EVERY_SETTING_FORM)
+
+    assert response.status_code == 302
+    assert stored_settings(app, "sales") == {"name": "sales", **EVERY_SETTING,
+                                             "skill_relax": SORTED_RELAX}
+    shown = form_values(client.get("/catalog/queues/sales").get_data(as_text=True))
+    assert {name: shown.get(name) for name in EVERY_SETTING_FORM if name != "name"} == {
+        **{name: value for name, value in EVERY_SETTING_FORM.items() if name != "name"},
+        # the steps come back in the order they apply, then empty rows for more
+        "relax-0-after": "30", "relax-0-minus": "2", "relax-0-drop": "",
+        "relax-1-after": "60", "relax-1-minus": "", "relax-1-drop": "粤语"}
+    assert "announce_position" not in shown and "announce_wait" not in shown  # unchecked
+
+
+def test_given_a_saved_queue_form_posted_again_unchanged_then_nothing_changes(app, client,
+                                                                            admin):
+    post_form(client, "/catalog/queues/new", data=EVERY_SETTING_FORM)
+    before = stored_settings(app, "sales")
+    page = client.get("/catalog/queues/sales").get_data(as_text=True)
+
+    response = post_form(client, "/catalog/queues/sales", data=form_values(page))
+
+    assert response.status_code == 302
+    assert stored_settings(app, "sales") == before
+
+
+def form_values(page):
+    """What a browser would post from the page's queue form (inputs, checked boxes, selects)."""
+    form = page.split('<form class="catalog-form"')[1].split("</form>")[0]
+    values = {}
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        if name is None or ('type="checkbox"' in tag and "checked" not in tag):
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        values[name.group(1)] = html.unescape(value.group(1)) if value else "on"
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form,
+                                    re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', options)
+        values[name] = html.unescape(chosen.group(1)) if chosen else ""
+    return values
+
+
+def test_given_the_new_queue_form_then_it_shows_the_defaults_and_needs_no_inline_code(client,
+                                                                                    admin):
+    page = client.get("/catalog/queues/new").get_data(as_text=True)
+
+    values = form_values(page)
+    assert (values["service_level"], values["max_no_answer"], values["wrap_up"],
+            values["ring_timeout"], values["record"]) == ("20", "3", "0", "", "")
+    assert values["announce_position"] == "on" and values["strategy"] == "longest-idle"
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # the CSP runs no inline script
+    assert " style=" not in page and "<style" not in page
+
+
+@pytest.mark.parametrize("entry, field, words", [
+    ({"wrap_up": "-5"}, "wrap_up", "from 0 to"),
+    ({"max_wait": "soon"}, "max_wait", "number of seconds"),
+    ({"max_callers": "2.5"}, "max_callers", "whole number"),
+    ({"announce_interval": "-1"}, "announce_interval", "from 0 to"),
+    ({"ring_timeout": "-1"}, "ring_timeout", "from 0 to"),
+    ({"retry_delay": "x"}, "retry_delay", "number of seconds"),
+    ({"max_no_answer": "-1"}, "max_no_answer", "whole number"),
+    ({"service_level": "20s"}, "service_level", "number of seconds"),
+    ({"greeting": "g" * 256}, "greeting", "longer than 255"),
+    ({"exit_key": "ab"}, "exit_key", "one DTMF key"),
+    ({"record": "loud"}, "record", "off, mixed, stereo"),
+    ({"overflow-timeout-kind": "queue"}, "overflow.timeout", "needs a queue name"),
+    ({"overflow-full-target": "support"}, "overflow.full", "must be one of"),
+    ({"skills": "english=11"}, "skills", "levels 1-10"),
+    ({"relax-0-after": "", "relax-0-minus": "2"}, "skill_relax", "after must be a number"),
+    ({"relax-0-after": "30"}, "skill_relax", "relaxes nothing"),
+])
+def test_given_a_wrong_setting_in_the_queue_form_then_its_error_is_beside_it_and_it_stays(
+        app, client, admin, entry, field, words):
+    response = post_form(client, "/catalog/queues/new",
+                         data={"name": "vip", "strategy": "longest-idle", "moh": "m", **entry})
+
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert words in (error_beside(text, field) or ""), text
+    assert 'id="form-error"' not in text
+    for name, value in entry.items():
+        assert form_values(text)[name] == value  # what was typed stays in the form
+    with app.app_context():
+        assert QueueService(db.session, lambda version: None).find("vip") is None
+
+
+def test_given_a_wrong_setting_when_editing_a_queue_then_beside_it_and_the_saved_stay(
+        app, client, admin):
+    post_form(client, "/catalog/queues/new", data=EVERY_SETTING_FORM)
+    before = stored_settings(app, "sales")
+
+    response = post_form(client, "/catalog/queues/sales",
+                         data={**EVERY_SETTING_FORM, "wrap_up": "1", "max_callers": "-3"})
+
+    assert response.status_code == 400
+    assert "whole number" in error_beside(response.get_data(as_text=True), "max_callers")
+    assert stored_settings(app, "sales") == before
 
 
 def test_given_an_agent_form_with_a_level_of_0_then_the_error_is_beside_the_queues(client, admin):

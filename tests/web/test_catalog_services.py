@@ -73,7 +73,7 @@ def test_given_a_new_queue_then_saved_with_defaults_version_bumped_and_notified(
     ({"name": "sales"}, Conflict, "name", "taken"),
     ({"name": "bad name"}, InvalidField, "name", "letters, digits"),
     ({"name": ""}, InvalidField, "name", "required"),
-    ({"name": "vip", "strategy": "fastest"}, InvalidField, "strategy", "unknown strategy"),
+    ({"name": "vip", "strategy": "fastest"}, InvalidField, "strategy", "unknown queue strategy"),
     ({"name": "vip", "enabled": "yes"}, InvalidField, "enabled", "true or false"),
     ({"name": "vip", "colour": "red"}, InvalidField, "colour", "unknown field"),
 ])

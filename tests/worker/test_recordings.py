@@ -10,6 +10,8 @@ import sqlalchemy as sa
 
 from fs_cc import events
 from tests.worker.test_store_events import T0, Engine
+from web.audit import actions
+from web.audit.models import AuditEntry
 from web.extensions import db
 from web.recordings.models import Recording, RecordingStatus
 from web.recordings.services import RecordingService
@@ -120,6 +122,11 @@ def test_retention_deletes_old_files_and_keeps_recent_ones(app, celery, tmp_path
     assert found[str(old)]["status"] == "deleted" and found[str(old)]["deleted_at"]
     assert found[str(recent)]["status"] == "recording"
     assert f"removed {old}" in caplog.text
+    with app.app_context():  # a deletion, audited with what went and why
+        entry = db.session.execute(sa.select(AuditEntry).where(
+            AuditEntry.action == actions.DATA_DELETED)).scalar_one()
+        assert (entry.username, entry.target) == ("retention", "1 recording(s)")
+        assert entry.detail == {"reason": "older than 30 days", "paths": [str(old)]}
     # run again: nothing more to do, the deleted row stays for the reports
     assert celery.tasks[TASK_PURGE_RECORDINGS].apply(kwargs={"retention_days": 30}).get() == 0
     with app.app_context():

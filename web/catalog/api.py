@@ -50,7 +50,9 @@ def queues():
 @permission_required(EDIT)
 @operation(body=QueueCreateSchema, response=QueueSchema, status=201, errors=(409,))
 def create_queue():
-    """Create a queue: {name, strategy?, moh?, enabled?}; 201 with it."""
+    """Create a queue: {name, enabled?, and any setting}; those left out take their defaults.
+
+    201 with the queue and every setting."""
     return jsonify(queue_service().create(_body()).to_dict()), 201
 
 
@@ -66,7 +68,7 @@ def queue(name):
 @permission_required(EDIT)
 @operation(body=QueueEditSchema, response=QueueSchema, errors=(409,))
 def edit_queue(name):
-    """Change a queue's strategy, moh or enabled flag."""
+    """Change a queue's settings or enabled flag; a setting given as null takes its default."""
     return jsonify(queue_service().update(name, _body()).to_dict())
 
 

@@ -2,19 +2,119 @@
 
 import re
 
+from fs_cc.acd.queue_def import OVERFLOW_REASONS, parse_queue
 from web.catalog.errors import InvalidField
 
 _SKILL_SEPARATORS = re.compile(r"[,\n]")
 _SKILL = re.compile(r"^\s*([^=:\s]+)\s*[=:]\s*(\S+)\s*$")
+_RELAX_FIELD = re.compile(r"^relax-([0-9]{1,3})-(?:after|minus|drop)$")
+_INTEGER = re.compile(r"-?[0-9]{1,12}")
+_DECIMAL = re.compile(r"-?[0-9]{0,12}\.[0-9]{1,6}")
+
+QUEUE_TEXTS = ("strategy", "moh", "greeting", "exit_key", "record")
+QUEUE_NUMBERS = ("announce_interval", "max_wait", "max_callers", "wrap_up", "ring_timeout",
+                 "retry_delay", "max_no_answer", "service_level")
+QUEUE_FLAGS = ("announce_position", "announce_wait")
+RELAX_PARTS = ("after", "minus", "drop")
 
 
 def queue_data(form, creating):
-    """{name?, strategy, moh, enabled} from the queue form."""
-    data = {"strategy": form.get("strategy", ""), "moh": form.get("moh", ""),
-            "enabled": "enabled" in form}
+    """{name?, enabled, every setting} from the queue form, for the service to check.
+
+    A number box left empty is the setting's default (null); what is not a number is passed on
+    as typed, so fs_cc.acd.queue_def refuses it naming the setting. Overflow is a kind and a
+    target per reason (``overflow-REASON-kind``, ``overflow-REASON-target``); skill_relax rows
+    are ``relax-N-after``, ``relax-N-minus``, ``relax-N-drop`` (``all``, or skill names).
+    """
+    data = {name: form.get(name, "") for name in QUEUE_TEXTS}
+    data["record"] = data["record"] or None  # the deployment's record_calls
+    data.update((name, _number(form.get(name, ""))) for name in QUEUE_NUMBERS)
+    data.update((name, name in form) for name in QUEUE_FLAGS + ("enabled",))
+    data["overflow"] = {}
+    for reason in OVERFLOW_REASONS:
+        kind = form.get(f"overflow-{reason}-kind", "").strip()
+        target = form.get(f"overflow-{reason}-target", "").strip()
+        if kind or target:
+            data["overflow"][reason] = f"{kind}:{target}" if target else kind
+    data["skills"] = parse_skills(form.get("skills", ""))
+    data["skill_relax"] = [_relax_step(row) for row in _relax_rows(form) if any(row.values())]
     if creating:
         data["name"] = form.get("name", "")
     return data
+
+
+def queue_values(settings, enabled=True):
+    """What the queue form shows for ``settings`` (the plain data of fs_cc.acd.queue_def)."""
+    values = {name: settings.get(name) or "" for name in QUEUE_TEXTS}
+    values.update((name, _shown_number(settings.get(name))) for name in QUEUE_NUMBERS)
+    values.update((name, bool(settings.get(name))) for name in QUEUE_FLAGS)
+    values["enabled"] = enabled
+    for reason in OVERFLOW_REASONS:
+        target = (settings.get("overflow") or {}).get(reason)
+        kind, _, target = str(target or "").partition(":")
+        values[f"overflow-{reason}-kind"], values[f"overflow-{reason}-target"] = kind, target
+    values["skills"] = format_skills(settings.get("skills"))
+    values["relax_rows"] = [
+        {"after": _shown_number(step.get("after")), "minus": _shown_number(step.get("minus")),
+         "drop": "all" if step.get("drop") is True else ", ".join(step.get("drop") or ())}
+        for step in settings.get("skill_relax") or ()]
+    return values
+
+
+def default_queue_values():
+    """The queue form of a new queue: every setting at its default."""
+    return queue_values(parse_queue("new").to_dict())
+
+
+def queue_shown(form, creating):
+    """The queue form's values as submitted, to show again beside an error."""
+    values = {name: form.get(name, "") for name in
+              QUEUE_TEXTS + QUEUE_NUMBERS + ("skills",)}
+    values.update((name, name in form) for name in QUEUE_FLAGS + ("enabled",))
+    for reason in OVERFLOW_REASONS:
+        for part in ("kind", "target"):
+            values[f"overflow-{reason}-{part}"] = form.get(f"overflow-{reason}-{part}", "")
+    values["relax_rows"] = [row for row in _relax_rows(form) if any(row.values())]
+    if creating:
+        values["name"] = form.get("name", "")
+    return values
+
+
+def _relax_rows(form):
+    indices = sorted({int(match.group(1)) for match in map(_RELAX_FIELD.match, form)
+                      if match is not None})
+    return [{part: form.get(f"relax-{index}-{part}", "").strip() for part in RELAX_PARTS}
+            for index in indices]
+
+
+def _relax_step(row):
+    step = {"after": _number(row["after"])}
+    if row["minus"]:
+        step["minus"] = _number(row["minus"])
+    if row["drop"].lower() in ("all", "*", "true"):
+        step["drop"] = True
+    elif row["drop"]:
+        step["drop"] = [name.strip() for name in row["drop"].split(",") if name.strip()]
+    return step
+
+
+def _number(text):
+    text = (text or "").strip()
+    if not text:
+        return None
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    return text  # queue_def names the setting that is no number
+
+
+def _shown_number(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def agent_data(form, creating, queue_names):

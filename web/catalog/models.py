@@ -8,6 +8,7 @@ unlink, so the readers of ``users.extension`` (an agent's own calls, ``/api/me``
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from fs_cc.acd import queue_def
 from fs_cc.acd.config import DEFAULT_MOH
 from web.auth.models import User
 from web.extensions import db
@@ -17,7 +18,8 @@ DEFAULT_STRATEGY = "longest-idle"
 
 
 class Queue(db.Model):
-    """A queue callers wait in, routed by a named strategy."""
+    """A queue callers wait in, routed by a named strategy, with the settings of
+    fs_cc.acd.queue_def (which checks them; the server defaults are its defaults)."""
 
     __tablename__ = "queues"
 
@@ -25,6 +27,25 @@ class Queue(db.Model):
     name = sa.Column(sa.String(64), nullable=False, unique=True)
     strategy = sa.Column(sa.String(32), nullable=False, default=DEFAULT_STRATEGY)
     moh = sa.Column(sa.String(255), nullable=False, default=DEFAULT_MOH)
+    greeting = sa.Column(sa.String(255), nullable=False, default="", server_default="")
+    announce_interval = sa.Column(sa.Float, nullable=False, default=0.0, server_default="0")
+    announce_position = sa.Column(sa.Boolean, nullable=False, default=True,
+                                  server_default=sa.true())
+    announce_wait = sa.Column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
+    max_wait = sa.Column(sa.Float, nullable=False, default=0.0, server_default="0")
+    max_callers = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    exit_key = sa.Column(sa.String(1), nullable=False, default="", server_default="")
+    overflow = sa.Column(sa.JSON, nullable=False, default=dict, server_default="{}")
+    wrap_up = sa.Column(sa.Float, nullable=False, default=0.0, server_default="0")
+    ring_timeout = sa.Column(sa.Float, nullable=True)  # NULL: the deployment's ring_timeout
+    retry_delay = sa.Column(sa.Float, nullable=True)  # NULL: the ACD's default
+    max_no_answer = sa.Column(sa.Integer, nullable=False,
+                              default=queue_def.DEFAULT_MAX_NO_ANSWER, server_default="3")
+    service_level = sa.Column(sa.Float, nullable=False, default=queue_def.DEFAULT_SERVICE_LEVEL,
+                              server_default="20")
+    record = sa.Column(sa.String(8), nullable=True)  # NULL: the deployment's record_calls
+    skills = sa.Column(sa.JSON, nullable=False, default=dict, server_default="{}")
+    skill_relax = sa.Column(sa.JSON, nullable=False, default=list, server_default="[]")
     enabled = sa.Column(sa.Boolean, nullable=False, default=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
@@ -32,10 +53,15 @@ class Queue(db.Model):
     members = orm.relationship("QueueMember", back_populates="queue",
                                order_by="QueueMember.id")
 
+    SETTINGS = queue_def.FIELDS  # name, strategy, moh and the rest, each a column
+
+    def settings(self):
+        """Every setting as plain data, the shape fs_cc.acd.queue_def.parse_queue reads."""
+        return {name: getattr(self, name) for name in self.SETTINGS}
+
     def to_dict(self):
-        """The JSON shape of ``/api/catalog/queues``; members as {extension: level}."""
-        return {"name": self.name, "strategy": self.strategy, "moh": self.moh,
-                "enabled": self.enabled,
+        """The JSON shape of ``/api/catalog/queues``: every setting, members {extension: level}."""
+        return {**self.settings(), "enabled": self.enabled,
                 "members": {m.agent.extension: m.level for m in self.members},
                 "created_at": self.created_at.isoformat(),
                 "updated_at": self.updated_at.isoformat()}

@@ -4,7 +4,7 @@ import pathlib
 import re
 
 from fs_cc.acd.config import NAME_RE
-from fs_cc.acd.strategy import STRATEGIES
+from fs_cc.acd.queue_def import QueueSettingError, parse_queue
 from web.catalog.errors import InvalidField
 
 EXTENSION_RE = re.compile(r"^[0-9]{1,32}$")
@@ -37,13 +37,28 @@ def queue_name(value, field="name"):
     return value
 
 
-def strategy(value):
-    """A routing strategy name that fs_cc.acd.strategy knows."""
-    value = text(value, "strategy", 32)
-    if value not in STRATEGIES:
-        raise InvalidField(f"unknown strategy {value!r} (known: {', '.join(sorted(STRATEGIES))})",
-                           field="strategy")
-    return value
+def queue_settings(settings):
+    """A queue's settings checked by fs_cc.acd.queue_def (the one place that knows them): the
+    clean values as plain data (the strategy by its own name, not an alias), or InvalidField
+    naming the setting."""
+    try:
+        queue = parse_queue(settings)
+    except QueueSettingError as exc:
+        raise InvalidField(exc.message, field=exc.field) from None
+    clean = queue.to_dict()
+    clean["strategy"] = queue.choose.name  # aliases are longer than the column
+    _storable(clean)
+    return clean
+
+
+# what the text columns of ``queues`` hold (parse_queue bounds the numbers already)
+_TEXT_COLUMNS = {"moh": 255, "greeting": 255}
+
+
+def _storable(clean):
+    for field, length in _TEXT_COLUMNS.items():
+        if len(clean[field]) > length:
+            raise InvalidField(f"{field} is longer than {length} characters", field=field)
 
 
 def extension(value):

@@ -1,4 +1,4 @@
-"""The demo catalog: the settings' queues and agents, and DID 4000 to the settings' flow.
+"""The demo catalog: the settings' queues (every setting) and agents, and DID 4000 to the flow.
 
 Seeded only into an empty catalog (no queue, agent or route, enabled or not), so running it
 again, or after an admin changed anything, changes nothing.
@@ -64,9 +64,9 @@ def _seed(session, queues, agents, flow):
         raise _SeededMeanwhile()
     by_name = {}
     for queue in queues.values():
-        by_name[queue.name] = Queue(name=rules.queue_name(queue.name),
-                                    strategy=rules.strategy(queue.strategy),
-                                    moh=queue.moh, enabled=True)
+        settings = rules.queue_settings(queue.to_dict())
+        settings["name"] = rules.queue_name(queue.name)
+        by_name[queue.name] = Queue(enabled=True, **settings)
         session.add(by_name[queue.name])
     users = {user.extension: user for user in session.execute(
         sa.select(User).where(User.extension.is_not(None))).scalars()}

@@ -14,12 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy.dialects import postgresql, sqlite
 
-from fs_cc.acd.config import DEFAULT_MOH
 from web.audit import AuditLog, actions
 from web.auth.models import User
 from web.catalog import rules
 from web.catalog.errors import Conflict, InvalidField, NotFound
-from web.catalog.models import DEFAULT_STRATEGY, Agent, CatalogVersion, Queue, QueueMember
+from web.catalog.models import Agent, CatalogVersion, Queue, QueueMember
 from web.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -74,9 +73,9 @@ class CatalogChanges:
 
 
 class QueueService:
-    """Creates, edits and disables queues."""
+    """Creates, edits and disables queues; their settings are checked by fs_cc.acd.queue_def."""
 
-    FIELDS = ("name", "strategy", "moh", "enabled")
+    FIELDS = Queue.SETTINGS + ("enabled",)
 
     def __init__(self, session, notify: Notify, audit=None):
         self.session = session
@@ -102,11 +101,12 @@ class QueueService:
         return queue
 
     def create(self, data):
-        """Create a queue from ``{name, strategy?, moh?, enabled?}``; returns it."""
+        """Create a queue from ``{name, enabled?, any setting of fs_cc.acd.queue_def}``; every
+        setting left out takes its default. Returns it."""
         rules.unknown_fields(data, self.FIELDS)
         name = rules.queue_name(data.get("name"))
-        queue = Queue(name=name, strategy=DEFAULT_STRATEGY, moh=DEFAULT_MOH, enabled=True)
-        self._apply(queue, data)
+        queue = Queue(name=name, enabled=True)
+        self._apply(queue, data, {})
         with self.changes.change(f"queue {name} created", actions.QUEUE_CREATED, name, data):
             existing = self.find(name)
             if existing is not None:
@@ -115,14 +115,15 @@ class QueueService:
         return queue
 
     def update(self, name, data):
-        """Change a queue's strategy, music on hold or enabled flag (a name never changes)."""
+        """Change a queue's settings or enabled flag (a name never changes); a setting given
+        as null goes back to its default."""
         rules.unknown_fields(data, self.FIELDS)
         with self.changes.change(f"queue {name} edited", actions.QUEUE_UPDATED, name, data):
             queue = self.get(name)
             if "name" in data and data["name"] != queue.name:
                 raise InvalidField("a queue keeps its name (call records use it); create a new "
                                    "queue and disable this one instead", field="name")
-            self._apply(queue, data)
+            self._apply(queue, data, queue.settings())
         return queue
 
     def disable(self, name):
@@ -130,13 +131,16 @@ class QueueService:
         return self.update(name, {"enabled": False})
 
     @staticmethod
-    def _apply(queue, data):
-        if "strategy" in data:
-            queue.strategy = rules.strategy(data["strategy"])
-        if "moh" in data:
-            queue.moh = rules.text(data["moh"], "moh", 255)
+    def _apply(queue, data, current):
+        if data.get("moh") is not None:
+            rules.text(data["moh"], "moh", 255)  # an empty one is a mistake; null the default
         if "enabled" in data:
             queue.enabled = rules.flag(data["enabled"], "enabled")
+        settings = dict(current)
+        settings.update((field, value) for field, value in data.items() if field != "enabled")
+        settings["name"] = queue.name  # checked already, and stripped
+        for field, value in rules.queue_settings(settings).items():
+            setattr(queue, field, value)
 
 
 class AgentService:

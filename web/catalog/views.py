@@ -2,12 +2,14 @@
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
+from fs_cc.acd.queue_def import DTMF_KEYS, OVERFLOW_KINDS, OVERFLOW_REASONS, RECORD_MODES
 from fs_cc.acd.strategy import STRATEGIES
 from fs_cc.directory import sip_password
 from web.auth.decorators import permission_required
 from web.catalog import forms
 from web.catalog.dids import MAX_FILE_BYTES, DidService
 from web.catalog.errors import CatalogError, ImportRejected, InvalidField
+from web.catalog.models import Queue
 from web.catalog.notifier import EngineNotifier
 from web.catalog.rules import FlowDirectory
 from web.catalog.services import AgentService, QueueService
@@ -59,26 +61,27 @@ def queues():
 
 def _queue_form(queue, values, error=None, status=200):
     return render_template("catalog/queue_form.html", queue=queue, values=values, error=error,
-                           strategies=sorted(STRATEGIES), can_edit=_can_edit()), status
+                           strategies=sorted(STRATEGIES), overflow_reasons=OVERFLOW_REASONS,
+                           overflow_kinds=OVERFLOW_KINDS, record_modes=RECORD_MODES,
+                           dtmf_keys=DTMF_KEYS, setting_fields=Queue.SETTINGS,
+                           can_edit=_can_edit()), status
 
 
 @bp.get("/queues/new")
 @permission_required(EDIT)
 def new_queue():
-    """An empty queue form."""
-    return _queue_form(None, {"strategy": "longest-idle", "moh": "local_stream://moh",
-                              "enabled": True})
+    """An empty queue form, every setting at its default."""
+    return _queue_form(None, forms.default_queue_values())
 
 
 @bp.post("/queues/new")
 @permission_required(EDIT)
 def create_queue():
     """Create the queue, or show the form again with the field at fault."""
-    data = forms.queue_data(request.form, creating=True)
     try:
-        queue = queue_service().create(data)
+        queue = queue_service().create(forms.queue_data(request.form, creating=True))
     except CatalogError as exc:
-        return _queue_form(None, data, exc, exc.status)
+        return _queue_form(None, forms.queue_shown(request.form, True), exc, exc.status)
     flash(f"Queue {queue.name} created.", "info")
     return redirect(url_for("catalog.queues"))
 
@@ -88,8 +91,7 @@ def create_queue():
 def queue(name):
     """One queue's form (read-only unless admin)."""
     queue = queue_service().get(name)
-    return _queue_form(queue, {"strategy": queue.strategy, "moh": queue.moh,
-                               "enabled": queue.enabled})
+    return _queue_form(queue, forms.queue_values(queue.settings(), queue.enabled))
 
 
 @bp.post("/queues/<name>")
@@ -97,11 +99,11 @@ def queue(name):
 def update_queue(name):
     """Save the queue, or show the form again with the field at fault."""
     service = queue_service()
-    data = forms.queue_data(request.form, creating=False)
     try:
-        queue = service.update(name, data)
+        queue = service.update(name, forms.queue_data(request.form, creating=False))
     except CatalogError as exc:
-        return _queue_form(service.get(name), data, exc, exc.status)
+        return _queue_form(service.get(name), forms.queue_shown(request.form, False), exc,
+                           exc.status)
     flash(f"Queue {queue.name} saved.", "info")
     return redirect(url_for("catalog.queues"))
 

@@ -14,10 +14,13 @@ import os
 import sqlalchemy as sa
 
 from fs_cc import events
+from web.audit import AuditLog, actions
 from web.recordings.models import Recording, RecordingStatus
 from web.types import utcnow
 
 logger = logging.getLogger(__name__)
+
+RETENTION_ACTOR = "retention"  # who the audit log says deleted expired recordings
 
 RECORDING_EVENTS = (events.RecordingStarted, events.RecordingStopped, events.RecordingFailed)
 CHUNK_BYTES = 1 << 20
@@ -116,6 +119,10 @@ class RecordingService:
                 logger.error("retention: cannot remove %s: %s", row.path, exc.strerror)
                 continue  # kept: tried again next time
             row.status, row.deleted_at = RecordingStatus.DELETED, now
+        if removed:  # a deletion: in the audit log, by the worker's retention
+            AuditLog(self.session, actor=RETENTION_ACTOR).add(
+                actions.DATA_DELETED, target=f"{len(removed)} recording(s)",
+                detail={"reason": f"older than {retention_days} days", "paths": removed[:100]})
         self.session.commit()
         return removed
 
