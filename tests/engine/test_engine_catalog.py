@@ -183,13 +183,20 @@ QUEUE_SETTINGS = {"wrap_up": 15, "max_no_answer": 2, "skills": {"billing": 4, "ç
                   "overflow": {"timeout": "voicemail:billing", "exit_key": "callback"}}
 
 
-def test_given_a_queue_with_settings_in_the_database_then_the_acd_and_recorder_have_them(
-        tmp_path, flows, database):
+def engine_with_billing(tmp_path, flows, database):
+    """The web's database with the demo catalog and a queue "billing" of QUEUE_SETTINGS, and an
+    engine on it (not started); returns (app, database url, engine)."""
     app, url = database
     bootstrap_demo(app)
     write(app, "queues", "create", {"name": "billing", **QUEUE_SETTINGS})
     engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
                                     database_url=url), publisher=RecordingPublisher())
+    return app, url, engine
+
+
+def test_given_a_queue_with_settings_in_the_database_then_the_acd_and_recorder_have_them(
+        tmp_path, flows, database):
+    app, url, engine = engine_with_billing(tmp_path, flows, database)
     try:
         queue = engine.acd.queue_definition("billing")
 
@@ -208,11 +215,7 @@ def test_given_a_queue_with_settings_in_the_database_then_the_acd_and_recorder_h
 
 def test_given_settings_changed_in_the_web_when_reloaded_then_the_acd_uses_the_new_ones(
         tmp_path, flows, database):
-    app, url = database
-    bootstrap_demo(app)
-    write(app, "queues", "create", {"name": "billing", **QUEUE_SETTINGS})
-    engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
-                                    database_url=url), publisher=RecordingPublisher())
+    app, url, engine = engine_with_billing(tmp_path, flows, database)
     try:
         write(app, "queues", "update", "billing", {"wrap_up": 0, "record": "off",
                                                    "max_no_answer": 0, "skills": None})
@@ -229,11 +232,7 @@ def test_given_settings_changed_in_the_web_when_reloaded_then_the_acd_uses_the_n
 
 def test_given_a_setting_written_behind_the_webs_back_when_reloaded_then_refused_naming_it(
         tmp_path, flows, database):
-    app, url = database
-    bootstrap_demo(app)
-    write(app, "queues", "create", {"name": "billing", **QUEUE_SETTINGS})
-    engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
-                                    database_url=url), publisher=RecordingPublisher())
+    app, url, engine = engine_with_billing(tmp_path, flows, database)
     bad = sa.create_engine(url)
     try:
         with bad.begin() as connection:
