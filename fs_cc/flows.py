@@ -14,6 +14,7 @@ from fs_cc.errors import ConfigError
 from fs_cc.ivr import FlowRunner, load_flow
 from fs_cc.ivr.flow import check_queues
 from fs_cc.ivr.sounds import check_sounds
+from fs_cc.ivr.speech import PromptCache, prepare_speech
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def build_flow_table(catalog, default_flow_path, acd, emitter, sound_prefix=None
         flow = load_flow(path)
         check_queues(flow, queues)
         if sound_prefix is not None:
+            prepare_speech(flow, PromptCache(sound_prefix))  # text prompts spoken now, once
             check_sounds(flow, sound_prefix)
         flows[name] = flow
     runners = {}

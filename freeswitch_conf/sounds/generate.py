@@ -1,6 +1,6 @@
 """Speak the prompts of prompts.yaml into WAV files (espeak-ng, then sox to 8 kHz mono 16-bit).
 
-    python3 freeswitch_conf/sounds/generate.py [--out DIR]
+    .venv/bin/python freeswitch_conf/sounds/generate.py [--out DIR]
 
 Writes DIR/<sound_prefix tree> (default: this folder): en/us/callie/<prompt> for each prompt and
 music/8000/<file> for the hold music. Needs Debian's espeak-ng and sox; the repository ships the
@@ -16,18 +16,17 @@ import tempfile
 import yaml
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))  # run as a script from a checkout
+from fs_cc.ivr.speech import espeak_wav  # noqa: E402  (after the path is set)
+
 PREFIX = pathlib.Path("en/us/callie")  # vanilla vars.xml: sound_prefix=$${sounds_dir}/en/us/callie
 RATE = "8000"
 NOTE_SECONDS = 3.0
 
 
 def speak(text, voice, target):
-    """One prompt: espeak-ng's 22 kHz speech, resampled to 8 kHz mono 16-bit PCM."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(suffix=".wav") as raw:
-        subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", raw.name, text], check=True)
-        subprocess.run(["sox", raw.name, "-r", RATE, "-c", "1", "-b", "16", str(target),
-                        "pad", "0.1", "0.2"], check=True)
+    """One prompt: the IVR's speech cache's own espeak-ng + sox recipe (8 kHz mono 16-bit PCM)."""
+    espeak_wav(text, voice, target, rate=150)
 
 
 def chords(sequence, target):

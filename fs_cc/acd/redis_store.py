@@ -189,8 +189,11 @@ class RedisStore(AgentStore):
         return agent
 
     def _remember(self, agent):
-        self._definitions[agent.extension] = (agent.name, agent.queues, dict(agent.skills),
-                                              dict(agent.levels))
+        # an available agent as a decision sees it, built once per definition; only its idle
+        # time changes from one decision to the next (set from the index entry)
+        self._definitions[agent.extension] = Agent(
+            agent.extension, agent.name, agent.queues, AgentStatus.AVAILABLE,
+            skills=dict(agent.skills), levels=dict(agent.levels))
 
     def get_agent(self, extension):
         raw = self.client.hgetall(self._agent_key(extension))
@@ -294,11 +297,10 @@ class RedisStore(AgentStore):
             self._remember(agent)
         out = []
         for extension, score in entries:
-            definition = self._definitions.get(extension)
-            if definition is not None:
-                name, queues, skills, levels = definition
-                agent = Agent(extension, name, queues, AgentStatus.AVAILABLE, skills=skills,
-                              levels=levels)
+            agent = self._definitions.get(extension)
+            if agent is not None:
+                # a template of this store's own: the decision reads it and the reservation
+                # returns the agent as the server holds it, so setting the time here is safe
                 agent.status_since = score - agent.level_in(queue) * LEVEL_STEP
                 out.append(agent)
         return out

@@ -177,7 +177,11 @@ def _collect(channel, min_digits, max_digits, timeout_ms, terminators, digit_tim
 
 
 def app_play_and_get_digits(channel, arg):
-    """play_and_get_digits min max tries timeout terminators file invalid var regexp digit_timeout."""
+    """play_and_get_digits min max tries timeout terminators file invalid var regexp digit_timeout.
+
+    As switch_play_and_get_digits (1.10): after a failed last try the variable keeps what
+    switch_ivr_read left (too few keys stay in it); a regexp miss is in ``<var>_invalid``.
+    """
     parts = arg.split()
     min_d, max_d, tries, timeout = int(parts[0]), int(parts[1]), int(parts[2]), int(parts[3])
     terminators = parts[4] if len(parts) > 4 else "#"
@@ -187,19 +191,28 @@ def app_play_and_get_digits(channel, arg):
     regexp = parts[8] if len(parts) > 8 else ".*"
     digit_timeout = int(parts[9]) if len(parts) > 9 else timeout
     channel.dtmf_buffer = ""
+    channel.set_var(var + "_invalid", None)
     for _ in range(max(1, tries)):
+        channel.set_var(var, None)  # switch_ivr_read clears it before each try
         digits, _term = _collect(channel, min_d, max_d, timeout,
                                  "" if terminators == "none" else terminators, digit_timeout, prompt)
         if digits is None:
             return "_none_"
+        if digits:
+            # switch_ivr_read leaves whatever was keyed in the variable, too few keys as well
+            channel.set_var(var, digits)
         if len(digits) >= min_d and re.fullmatch(regexp, digits):
             channel.set_var("read_result", "success")
-            channel.set_var(var, digits)
             return "_none_"
+        if digits and len(digits) >= min_d:
+            # switch_play_and_get_digits: a regexp miss clears the variable, keeps <var>_invalid
+            channel.set_var("read_result", "success")
+            channel.set_var(var, None)
+            channel.set_var(var + "_invalid", digits)
+        else:
+            channel.set_var("read_result", "failure")
         if invalid and _play(channel, invalid) == WakeReason.HANGUP:
             return "_none_"
-    channel.set_var("read_result", "failure")
-    channel.set_var(var, None)
     return "_none_"
 
 

@@ -3,6 +3,7 @@
 File format (one flow a file)::
 
     name: main                 # optional, defaults to the file name
+    language: en               # optional: what text prompts are spoken in (en, zh)
     start: welcome             # the first node
     nodes:
       welcome: {type: play, prompt: ivr/ivr-welcome_to_freeswitch.wav, next: menu}
@@ -21,12 +22,12 @@ import os
 import typing
 
 from fs_cc.errors import ConfigError
-from fs_cc.ivr.nodes import NODE_ID_RE, NODE_TYPES, Fields, Node
+from fs_cc.ivr.nodes import DEFAULT_LANGUAGE, LANGUAGES, NODE_ID_RE, NODE_TYPES, Fields, Node
 from fs_cc.ivr.yamlmarks import load_yaml
 
 logger = logging.getLogger(__name__)
 
-TOP_LEVEL_FIELDS = ("name", "description", "start", "nodes")
+TOP_LEVEL_FIELDS = ("name", "description", "language", "start", "nodes")
 # the node types that name a queue (their fields queue, queue_line)
 QUEUE_NODE_TYPES = ("queue", "callback")
 
@@ -41,6 +42,8 @@ class Flow:
     source: str = ""
     description: str = ""
     warnings: typing.List[str] = dataclasses.field(default_factory=list)
+    language: str = DEFAULT_LANGUAGE  # what text prompts are spoken in, unless a node says
+    speech: typing.Any = None  # fs_cc.ivr.speech.FlowSpeech, once its texts are spoken
 
     def node(self, node_id):
         """The node called ``node_id``."""
@@ -66,6 +69,10 @@ def parse_flow(text, source="<flow>", queues=None):
     name = data.get("name") or default_name
     if not isinstance(name, str):
         raise ConfigError("'name' must be a text", source, data.line_of("name"))
+    language = data.get("language", DEFAULT_LANGUAGE)
+    if language not in LANGUAGES:
+        raise ConfigError(f"unknown language {language!r} (languages: {', '.join(LANGUAGES)})",
+                          source, data.line_of("language"))
     start = data.get("start")
     if not isinstance(start, str) or not start:
         raise ConfigError("missing required field 'start' (the id of the first node)", source,
@@ -76,7 +83,8 @@ def parse_flow(text, source="<flow>", queues=None):
     nodes = {}
     for node_id, raw in raw_nodes.items():
         nodes[str(node_id)] = _parse_node(str(node_id), raw, raw_nodes.key_line_of(node_id), source)
-    flow = Flow(name, start, nodes, source, str(data.get("description") or ""))
+    flow = Flow(name, start, nodes, source, str(data.get("description") or ""),
+                language=language)
     _check_graph(flow, data.line_of("start"), queues)
     return flow
 
@@ -124,12 +132,17 @@ def _check_graph(flow, start_line, queues):
 
 
 def check_queues(flow, queues):
-    """Raise ConfigError (file:line) at the first queue node naming a queue not in ``queues``."""
+    """Raise ConfigError (file:line) at the first node naming a queue not in ``queues``: a queue
+    node sending callers there, or a condition reading its figures."""
+    known = ", ".join(sorted(queues)) or "none"
     for node in flow.nodes.values():
         if node.type_name in QUEUE_NODE_TYPES and node.queue and node.queue not in queues:
             raise ConfigError(f"node '{node.id}' sends callers to unknown queue '{node.queue}' "
-                              f"(queues: {', '.join(sorted(queues)) or 'none'})", flow.source,
-                              node.queue_line)
+                              f"(queues: {known})", flow.source, node.queue_line)
+        for queue in getattr(node, "queues", lambda: ())():
+            if queue not in queues:
+                raise ConfigError(f"node '{node.id}' reads the figures of unknown queue "
+                                  f"'{queue}' (queues: {known})", flow.source, node.line)
 
 
 def _reachable(flow, start):

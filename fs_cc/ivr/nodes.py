@@ -17,6 +17,8 @@ MENU_DIGITS = "0123456789*"
 HANGUP_CAUSE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 DEFAULT_INVALID_PROMPT = "ivr/ivr-that_was_an_invalid_entry.wav"
+LANGUAGES = ("en", "zh")  # what a flow or a node may be spoken in
+DEFAULT_LANGUAGE = "en"
 
 NODE_TYPES = {}
 
@@ -147,35 +149,71 @@ class Node:
         """The sounds this node plays (files, tones, streams), in order."""
         return ()
 
+    def speech_texts(self, language):
+        """The texts this node speaks in ``language``, synthesised when the flow loads."""
+        return ()
+
+
+def language_field(fields):
+    """A node's optional ``language`` (None: the flow's), one of LANGUAGES."""
+    language = fields.text("language", required=False)
+    if language is not None and language not in LANGUAGES:
+        fields.fail(f"unknown language '{language}' (languages: {', '.join(LANGUAGES)})",
+                    "language")
+    return language
+
+
+def barge_in_field(fields):
+    """A node's optional ``barge_in``: whether a key stops its prompt (None: the switch's say)."""
+    value, present = fields._get("barge_in", False, None)
+    if present and not isinstance(value, bool):
+        fields.fail(f"'barge_in' must be true or false, not {value!r}", "barge_in")
+    return value
+
 
 @node_type
 @dataclasses.dataclass(frozen=True)
 class PlayNode(Node):
-    """Play one or more sounds, then go to ``next``."""
+    """Play sound files, or speak ``text`` (synthesised when the flow loads), then go to ``next``.
+
+    A recorded ``prompt`` given with a ``text`` overrides it: the file plays, the text is only its
+    transcript. ``barge_in`` true lets any key stop the prompt, false none (playback_terminators).
+    """
 
     prompts: typing.Tuple[str, ...] = ()
     next: str = ""
     next_line: int = 0
+    text: typing.Optional[str] = None
+    language: typing.Optional[str] = None  # None: the flow's language
+    barge_in: typing.Optional[bool] = None  # None: the switch's playback_terminators
 
     type_name: typing.ClassVar[str] = "play"
 
     @classmethod
     def parse(cls, node_id, fields):
+        text = fields.text("text", required=False)
         prompts = fields.prompts("prompts", required=False)
         if prompts is None:
-            prompts = fields.prompts("prompt")
+            prompts = fields.prompts("prompt", required=text is None, default=())
         else:
             fields.used.add("prompt")
             if "prompt" in fields.data:
                 fields.fail("give either 'prompt' or 'prompts', not both", "prompt")
+        language = language_field(fields)
+        barge_in = barge_in_field(fields)
         nxt = fields.node_ref("next")
-        return cls(node_id, fields.node_line, prompts, nxt, fields.line("next"))
+        return cls(node_id, fields.node_line, prompts, nxt, fields.line("next"), text, language,
+                   barge_in)
 
     def targets(self):
         return [Target("next", self.next, self.next_line)]
 
     def sounds(self):
         return self.prompts
+
+    def speech_texts(self, language):
+        """The text, unless a recorded prompt overrides it."""
+        return (self.text,) if self.text is not None and not self.prompts else ()
 
 
 @node_type
@@ -328,28 +366,71 @@ class QueueNode(Node):
 @node_type
 @dataclasses.dataclass(frozen=True)
 class SetNode(Node):
-    """Set a channel variable, then go to ``next``."""
+    """Set variables, and the caller's priority and required skills for the next queue node.
 
-    variable: str = ""
+    ``variable``/``value`` sets one variable, ``variables`` several (name: value); ``priority``
+    and ``skills`` (name: minimum level) are merged into the next queue node's own: the higher
+    priority, and per skill the higher minimum. At least one of them; then ``next``.
+    """
+
+    variable: str = ""  # the first variable set (kept for the one-variable form)
     value: str = ""
     next: str = ""
     next_line: int = 0
+    variables: typing.Tuple[typing.Tuple[str, str], ...] = ()  # (name, value), in file order
+    priority: typing.Optional[int] = None
+    skills: typing.Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     type_name: typing.ClassVar[str] = "set"
 
     @classmethod
     def parse(cls, node_id, fields):
-        variable = fields.text("variable")
-        if not VARIABLE_RE.match(variable):
-            fields.fail(f"'{variable}' is not a channel variable name (letters, digits, _ and .)",
-                        "variable")
-        value, _ = fields._get("value", True, None)
-        if isinstance(value, (dict, list)):
-            fields.fail("'value' must be a text or a number", "value")
-        if isinstance(value, bool):
-            value = "true" if value else "false"
+        pairs = []
+        if "variable" in fields.data or "value" in fields.data:
+            variable = fields.text("variable")
+            value, _ = fields._get("value", True, None)
+            pairs.append((variable, cls._value(fields, "value", value, fields.line("value")),
+                          fields.line("variable")))
+        fields.used.update(("variable", "value"))
+        raw, present = fields._get("variables", False, None)
+        if present:
+            if not isinstance(raw, dict) or not raw:
+                fields.fail("'variables' must map variable names to values", "variables")
+            for name, value in raw.items():
+                line = raw.line_of(name)
+                pairs.append((str(name), cls._value(fields, f"variables: {name}", value, line),
+                              line))
+        seen = set()
+        for name, _, line in pairs:
+            if not VARIABLE_RE.match(name):
+                raise ConfigError(f"node '{node_id}' (set): '{name}' is not a channel variable "
+                                  f"name (letters, digits, _ and .)", fields.source, line)
+            if name in seen:
+                raise ConfigError(f"node '{node_id}' (set): variable '{name}' is set twice",
+                                  fields.source, line)
+            seen.add(name)
+        priority, present = fields._get("priority", False, None)
+        if present:
+            priority = fields.integer("priority", 0, minimum=0)
+        skills = QueueNode._skills(fields)
+        if not pairs and priority is None and not skills:
+            fields.used.add("next")
+            fields.finish()  # a misspelt field is the likelier mistake
+            fields.fail("give 'variable' and 'value', 'variables', 'priority' or 'skills'")
         nxt = fields.node_ref("next")
-        return cls(node_id, fields.node_line, variable, str(value), nxt, fields.line("next"))
+        variables = tuple((name, value) for name, value, _ in pairs)
+        first = variables[0] if variables else ("", "")
+        return cls(node_id, fields.node_line, first[0], first[1], nxt, fields.line("next"),
+                   variables, priority, skills)
+
+    @staticmethod
+    def _value(fields, label, value, line):
+        if isinstance(value, (dict, list)):
+            raise ConfigError(f"node '{fields.node_id}' (set): '{label}' must be a text or a "
+                              f"number", fields.source, line)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return "" if value is None else str(value)
 
     def targets(self):
         return [Target("next", self.next, self.next_line)]

@@ -31,7 +31,11 @@ from fs_cc.events import HangupSide, QueueOutcome
 from fs_cc.ivr.callback_step import CallbackStep, Place
 from fs_cc.ivr.nodes import GotoNode, HangupNode, MenuNode, PlayNode, QueueNode, SetNode
 from fs_cc.ivr.nodes_callback import CallbackNode
+from fs_cc.ivr.nodes_collect import COLLECT_VARIABLE, CollectNode, collect_arguments
+from fs_cc.ivr.nodes_condition import ConditionNode, Context, queue_figures
+from fs_cc.ivr.nodes_say import SayNode
 from fs_cc.ivr.overflow import Overflows
+from fs_cc.ivr.speech import play_step, say_step
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +77,37 @@ def menu_arguments(node, variable=DIGITS_VARIABLE):
             f"^[0-9*]$ {timeout_ms}")
 
 
+@dataclasses.dataclass
+class CallFacts:
+    """What the flow learnt about one call: variables (collect, set), priority and skills (set)."""
+
+    variables: typing.Dict[str, str] = dataclasses.field(default_factory=dict)
+    priority: typing.Optional[int] = None
+    skills: typing.Dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def merge_skills(first, second):
+    """Skills asked by both: every skill of either, at the higher minimum level."""
+    merged = dict(first)
+    for name, level in second.items():
+        merged[name] = max(level, merged.get(name, 0))
+    return merged
+
+
+class _Variables:
+    """The variables the flow set, else the channel's own (a read-only mapping for conditions)."""
+
+    def __init__(self, known, session):
+        self.known = known
+        self.session = session
+
+    def get(self, name, default=None):
+        """The value of ``name``, or ``default``."""
+        if name in self.known:
+            return self.known[name]
+        return self.session.get_var(name, default)
+
+
 class FlowRunner:
     """Runs a :class:`~fs_cc.ivr.flow.Flow` on calls; hands callers to ``acd.enqueue``.
 
@@ -92,16 +127,20 @@ class FlowRunner:
         self._clock = clock
         self._resumed_since = {}  # call uuid -> queued-since of an adopted call, until re-queued
         self._places = {}  # call uuid -> Place it last waited in (a callback node keeps it)
+        self._calls = {}  # call uuid -> CallFacts: variables, priority and skills set so far
         self._callback_step = (None if callbacks is None
                                else CallbackStep(callbacks, self._emit, DIGITS_VARIABLE))
         self._handlers = {
-            PlayNode: self._play,
+            PlayNode: lambda session, node: play_step(session, node, self.flow),
+            SayNode: lambda session, node: say_step(session, node, self.flow),
             MenuNode: self._menu,
             SetNode: self._set,
             GotoNode: self._goto,
             QueueNode: self.queue_step,
             HangupNode: self._hangup,
             CallbackNode: self._callback,
+            CollectNode: self._collect,
+            ConditionNode: self._condition,
         }
 
     def _emit(self, event_class, session, **fields):
@@ -146,13 +185,9 @@ class FlowRunner:
         finally:
             self._resumed_since.pop(session.uuid, None)
             self._places.pop(session.uuid, None)
+            self._calls.pop(session.uuid, None)
 
     # each handler returns the next node id, or a FlowResult when the flow is over
-    def _play(self, session, node):
-        for prompt in node.prompts:
-            session.execute("playback", prompt)
-        return node.next
-
     def _menu(self, session, node):
         for _ in range(node.max_attempts):
             event = session.execute("play_and_get_digits", menu_arguments(node))
@@ -169,9 +204,44 @@ class FlowRunner:
                 session.execute("playback", prompt)
         return node.default
 
+    def _facts(self, session):
+        return self._calls.setdefault(session.uuid, CallFacts())
+
     def _set(self, session, node):
-        session.set_var(node.variable, node.value)
+        facts = self._facts(session)
+        for name, value in node.variables:
+            session.set_var(name, value)
+            facts.variables[name] = value
+        if node.priority is not None:
+            facts.priority = max(facts.priority or 0, node.priority)
+        facts.skills = merge_skills(facts.skills, node.skills)
         return node.next
+
+    def _collect(self, session, node):
+        for _ in range(node.max_attempts):
+            event = session.execute("play_and_get_digits", collect_arguments(node))
+            digits = (event.variable(COLLECT_VARIABLE) or "").strip() if event is not None else ""
+            result = node.check(digits)
+            self._emit(events.IvrInput, session, node=node.id, input=node.shown(digits),
+                       result=result)
+            if result == "valid":
+                session.set_var(node.variable, digits)
+                self._facts(session).variables[node.variable] = digits
+                return node.next
+            if result == "invalid":
+                for prompt in node.invalid_prompts:
+                    session.execute("playback", prompt)
+        return node.default
+
+    def _condition(self, session, node):
+        known = self._facts(session).variables
+        variables = _Variables(known, session)
+        context = Context(variables, session.caller_number or "", self._clock(),
+                          lambda queue: queue_figures(self.acd, queue))
+        target, branch = node.choose(context)
+        logger.debug("call %s: condition %s took %s", session.uuid, node.id,
+                     "else" if branch is None else f"branch {branch + 1}")
+        return target
 
     def _goto(self, session, node):
         return node.to
@@ -187,13 +257,16 @@ class FlowRunner:
         session.on("CHANNEL_UNBRIDGE", lambda event: self.acd.caller_unbridged(session.uuid,
                                                                                event))
         since = self._resumed_since.pop(session.uuid, None)  # an adopted caller keeps its place
-        place = Place(node.queue, self._clock() if since is None else since, node.priority,
-                      dict(node.skills))
+        facts = self._calls.get(session.uuid) or CallFacts()
+        priority = max(node.priority, facts.priority or 0)  # set nodes' priority and skills
+        skills = merge_skills(node.skills, facts.skills)
+        place = Place(node.queue, self._clock() if since is None else since, priority,
+                      dict(skills))
         self._places[session.uuid] = place
         if node.callback_after_wait is not None and self._long_wait(node):
             return node.on["callback"]
-        ticket = self.acd.enqueue(session.uuid, node.queue, priority=node.priority,
-                                  skills=node.skills, caller_number=session.caller_number or "",
+        ticket = self.acd.enqueue(session.uuid, node.queue, priority=priority,
+                                  skills=skills, caller_number=session.caller_number or "",
                                   max_wait=node.max_wait, exit_key=node.exit_key, since=since)
         gevent.wait([ticket, session.hungup], count=1)
         if not ticket.ready():

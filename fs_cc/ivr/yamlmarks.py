@@ -66,6 +66,16 @@ def _construct_sequence(loader, node):
     return items
 
 
+def _construct_timestamp(loader, node):
+    # an impossible date written as one (2026-13-01) is the flow's mistake, said at its line
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise ConfigError(f"{node.value!r} is not a real date or time ({exc})", loader.source,
+                          node.start_mark.line + 1) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 

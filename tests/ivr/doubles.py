@@ -7,6 +7,7 @@ from fs_cc.esl.errors import CallerHungUp
 from fs_cc.events import HangupSide, QueueOutcome
 from fs_cc.esl.protocol import Event
 from fs_cc.ivr.runner import DIGITS_VARIABLE
+from fs_cc.ivr.nodes_collect import COLLECT_VARIABLE
 
 
 class ScriptedSession:
@@ -54,6 +55,7 @@ class ScriptedSession:
             key = self.keys.pop(0) if self.keys else ""
             if key:
                 headers["variable_" + DIGITS_VARIABLE] = key
+                headers["variable_" + COLLECT_VARIABLE] = key  # a collect node's keys
         return Event(headers)
 
     def execute_async(self, app, arg=None):
@@ -88,6 +90,7 @@ class RecordingAcd:
         self.enqueued = []
         self.options = []
         self.gone = []
+        self.figures = {}  # queue -> {"estimated_wait": s, "agents_available": n}
         self.result = QueueResult(outcome, "1000" if outcome is QueueOutcome.ANSWERED else None,
                                   hangup_side, hangup_cause)
 
@@ -103,3 +106,7 @@ class RecordingAcd:
 
     def caller_unbridged(self, call_uuid, event):
         pass
+
+    def queue_figures(self, queue):
+        """The figures a test gave for ``queue`` (condition nodes read them)."""
+        return self.figures.get(queue, {})

@@ -86,7 +86,8 @@ def test_given_unknown_node_type_when_loaded_then_error_lists_known_types(tmp_pa
                                                   "type: qeue\n    queue: sales"))
     assert error.line == 15
     assert "node 'sales' has unknown node type 'qeue'" in str(error)
-    assert "goto, hangup, menu, play, queue, set" in str(error)
+    assert ("callback, collect, condition, goto, hangup, menu, play, queue, say, set"
+            in str(error))
 
 
 def test_given_node_without_type_when_loaded_then_error_at_node_line(tmp_path):
@@ -282,3 +283,9 @@ def test_given_text_without_file_when_parsed_then_source_is_named(tmp_path):
     with pytest.raises(ConfigError) as caught:
         parse_flow("start: x\nnodes: {}\n", "inline.yaml")
     assert str(caught.value) == "inline.yaml:2: 'nodes' must map node ids to nodes"
+
+
+def test_given_an_impossible_date_unquoted_when_loaded_then_error_at_its_line(tmp_path):
+    path, error = error_of(tmp_path, GOOD + "# closed on\nholidays: 2026-13-01\n")
+    assert error.line == GOOD.count("\n") + 2
+    assert "'2026-13-01' is not a real date or time" in str(error)
