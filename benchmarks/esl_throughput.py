@@ -471,6 +471,12 @@ def main():
             print(f"  round {round_}: greenswitch {theirs[-1][0]:7.0f} events/s {theirs[-1][1]:5.2f} s CPU;"
                   f" engine pipeline {ours[-1][0]:7.0f} events/s {ours[-1][1]:5.2f} s CPU"
                   f" ({run_engine_pipeline.last})")
+        # the median round of each too, and the machine's load: a busy neighbour on the 2 cores
+        # moves every round, and the best ones say what each client costs when it is let run
+        middle = [sorted(rates)[len(rates) // 2] for rates in (theirs, ours)]
+        print(f"median rounds: greenswitch {middle[0][0]:.0f} events/s, {1e6 * middle[0][1] / count:.1f} us/event;"
+              f" engine pipeline {middle[1][0]:.0f} events/s, {1e6 * middle[1][1] / count:.1f} us/event;"
+              f" ratio {middle[1][0] / middle[0][0]:.2f}x; load average {os.getloadavg()[0]:.2f}")
         (theirs, their_cpu), (ours, our_cpu) = max(theirs), max(ours)
         print(f"best of {rounds} rounds:")
         print(f"greenswitch 0.0.19 InboundESL: {theirs:10.0f} events/s, {their_cpu:6.2f} s CPU"

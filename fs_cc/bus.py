@@ -141,21 +141,29 @@ class InProcessBus:
     def __init__(self, maxlen=100_000, clock=time.monotonic):
         self._maxlen = maxlen
         self._clock = clock
-        self._log = []  # entries from index self._base on
+        self._log = []  # entries from index self._base on; those before self._first dropped (None)
         self._base = 0
+        self._first = 0  # the index of the oldest entry kept
         self._groups = {}
         self._feeders = []
-        self._changed = threading.Condition()
+        # never taken twice by one thread, so a plain lock (an RLock is Python code under gevent);
+        # publish takes it as it is, without the Condition's Python wrapper around it
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._waiting = 0  # consumers blocked in consume(): a publish wakes them when there are
 
     def publish(self, event):
         """Append ``event`` to the log and hand it to live subscribers; returns its id."""
-        with self._changed:
-            index = self._base + len(self._log)
-            self._log.append(event)
-            self._trim()
+        with self._lock:
+            log = self._log
+            index = self._base + len(log)
+            log.append(event)
+            if self._maxlen is not None and index + 1 - self._first > self._maxlen:
+                self._trim()
             for feeder in self._feeders:
                 feeder.put(event)  # under the lock, so every subscriber sees publish order
-            self._changed.notify_all()
+            if self._waiting:
+                self._changed.notify_all()
         return f"0-{index}"
 
     def subscribe(self, callback):
@@ -182,7 +190,11 @@ class InProcessBus:
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     break
-                self._changed.wait(remaining)
+                self._waiting += 1
+                try:
+                    self._changed.wait(remaining)
+                finally:
+                    self._waiting -= 1
             while len(out) < count and state.cursor < self._end():
                 index = state.cursor
                 state.cursor += 1
@@ -222,15 +234,22 @@ class InProcessBus:
 
     def _group(self, name):
         # a new group reads the log from its oldest retained entry, like XGROUP CREATE ... 0
-        return self._groups.setdefault(name, _Group(cursor=self._base))
+        return self._groups.setdefault(name, _Group(cursor=self._first))
 
     def _trim(self):
         # like a Redis stream: what a group acked stays for groups that come later, up to maxlen
-        if self._maxlen is None or len(self._log) <= self._maxlen:
+        if self._maxlen is None or self._end() - self._first <= self._maxlen:
             return
         keep_from = self._end() - self._maxlen
-        del self._log[:keep_from - self._base]
-        self._base = keep_from
+        log, base = self._log, self._base
+        for index in range(self._first - base, keep_from - base):
+            log[index] = None  # let the event go now
+        self._first = keep_from
+        # and drop the slots now and then: deleting the first entry on every publish, once the log
+        # is full, would move the whole list each time
+        if keep_from - base > self._maxlen:
+            del log[:keep_from - base]
+            self._base = keep_from
         for state in self._groups.values():
             state.cursor = max(state.cursor, keep_from)
             for index in [i for i in state.pending if i < keep_from]:

@@ -53,6 +53,9 @@ _NEW_HEADERS = ("Channel-Name", "Call-Direction", "Channel-State", "Channel-Call
                 "Channel-Call-UUID", "variable_other_loopback_leg_uuid", "Caller-Channel-Created-Time",
                 "Caller-Channel-Answered-Time")
 _BRIDGE_HEADERS = ("Bridge-A-Unique-ID", "Bridge-B-Unique-ID")
+# what CHANNEL_CREATE reads: the uuid, then a new channel's headers, asked at once (a lazy event
+# finds several names in one pass over its text)
+_CREATE_HEADERS = ("Unique-ID",) + _NEW_HEADERS
 
 
 class ResyncError(FsCcError):
@@ -243,7 +246,7 @@ class ChannelTracker:
         return self._new(uuid, event)
 
     def _on_create(self, event):
-        uuid = event.get("Unique-ID")
+        uuid = event.get_many(_CREATE_HEADERS)[0]
         if not uuid:
             self.unknown_events += 1
             return

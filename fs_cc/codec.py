@@ -11,10 +11,16 @@ import collections.abc
 import dataclasses
 import datetime
 import enum
+import json
 import types
 import typing
 
 from fs_cc.errors import FsCcError
+
+try:
+    import orjson
+except ImportError:  # the text is the same without it, written by json alone (slower)
+    orjson = None
 
 
 class FieldError(FsCcError):
@@ -42,7 +48,8 @@ class MissingField(FieldError):
 
 
 _FIELD_NAMES = {}  # dataclass -> its field names (dataclasses.fields is slow on a hot path)
-_AS_IS = (str, int, float, bool, type(None))
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+_DATETIME = datetime.datetime
 
 
 def field_names(cls):
@@ -58,7 +65,13 @@ def to_dict(value):
     out = {"type": value.TYPE}
     for name in field_names(type(value)):
         item = getattr(value, name)
-        out[name] = item if type(item) in _AS_IS else plain(item)
+        kind = type(item)
+        if kind in _AS_IS:
+            out[name] = item
+        elif kind is _DATETIME:  # every event's stamp: a plain datetime is never an enum
+            out[name] = item.isoformat()
+        else:
+            out[name] = plain(item)
     return out
 
 
@@ -71,6 +84,47 @@ def plain(value):
     if isinstance(value, collections.abc.Mapping):  # typing.Mapping's check is much slower
         return dict(value)
     return value
+
+
+# -- the JSON text ------------------------------------------------------------------------------
+
+# json.dumps with options would build a new encoder each time
+_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+# the types orjson writes exactly as json does (a float it may write otherwise: 1e-05, NaN)
+_ALIKE = frozenset({str, int, bool, type(None)})
+_STR = frozenset({str})
+
+
+def dumps(data):
+    """The JSON text of a JSON-safe dict: compact, keys sorted, ASCII only.
+
+    Always the text ``json.dumps(data, separators=(",", ":"), sort_keys=True)`` gives, byte for
+    byte. orjson writes it (four times faster) when every value is a str, an int, a bool, None or
+    a dict of them and the text comes out ASCII without DEL; json writes it otherwise: floats,
+    the characters it escapes and orjson does not, ints past 64 bits, keys that are not str.
+    """
+    if orjson is not None and _alike(data):
+        try:
+            raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            pass
+        else:
+            if raw.isascii() and b"\x7f" not in raw:
+                return raw.decode()
+    return _JSON.encode(data)
+
+
+def _alike(data):
+    # keys of str itself: json sorts keys with their own comparison, orjson by their UTF-8
+    if not _STR.issuperset(map(type, data)):
+        return False
+    if _ALIKE.issuperset(map(type, data.values())):
+        return True  # the usual case, told in one call; a nested dict needs the loop
+    for item in data.values():
+        kind = type(item)
+        if kind not in _ALIKE and not (kind is dict and _alike(item)):
+            return False
+    return True
 
 
 def from_dict(cls, data):

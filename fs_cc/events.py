@@ -434,13 +434,9 @@ def to_dict(event):
     return codec.to_dict(event)
 
 
-# one encoder for every event: json.dumps with options would build a new one each time
-_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
-
-
 def encode(event):
-    """The one JSON text of an event."""
-    return _ENCODER.encode(to_dict(event))
+    """The one JSON text of an event: compact, keys sorted, ASCII only (see codec.dumps)."""
+    return codec.dumps(to_dict(event))
 
 
 def decode(text):

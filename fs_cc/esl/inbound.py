@@ -248,13 +248,13 @@ class InboundClient:
                 del self._watches[watch.uuid]
 
     def _route_event(self, event):
-        headers = event.headers
-        if headers.get("Event-Name") == BACKGROUND_JOB:
-            result = self._jobs.get(headers.get("Job-UUID"))
+        get = event.get  # a lazy event's own look-up: .headers would wrap it in a view first
+        if get("Event-Name") == BACKGROUND_JOB:
+            result = self._jobs.get(get("Job-UUID"))
             if result is not None:
                 result.set(event.body)
         if self._watches:
-            watches = self._watches.get(headers.get("Unique-ID"))
+            watches = self._watches.get(get("Unique-ID"))
             if watches:
                 for watch in watches:
                     watch._put(event)
