@@ -53,25 +53,38 @@ def cmd_up(args):
 
 
 def cmd_ivr_validate(args):
-    """Check IVR flow files (and the sounds they play) and report every problem with file and line."""
-    from fs_cc.ivr import load_flow, validate_file
-    from fs_cc.ivr.sounds import check_sounds
-    from fs_cc.sounds import SHIPPED_SOUNDS, sound_prefix
+    """Check IVR flow files and report every problem as file:line:column (exit 1 on an error)."""
+    from fs_cc.ivr.validate import validate_file
+    from fs_cc.sounds import REPO_ROOT, SHIPPED_SOUNDS, sound_prefix
 
+    files = args.files or sorted(str(p) for p in (REPO_ROOT / "ivr_flows").glob("*.yaml"))
     sounds_dir = args.sounds_dir or os.environ.get("FS_CC_SOUNDS_DIR") or SHIPPED_SOUNDS
+    queues = _validate_queues(args)
+    flows = {os.path.splitext(os.path.basename(f))[0] for f in files}
+    for path in files:  # the flows beside each file can be transfer or overflow targets
+        folder = os.path.dirname(os.path.abspath(path))
+        flows |= {os.path.splitext(e)[0] for e in os.listdir(folder) if e.endswith(".yaml")}
     status = 0
-    for path in args.files:
-        try:
-            warnings = validate_file(path)
-            check_sounds(load_flow(path), sound_prefix(sounds_dir))
-        except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+    for path in files:
+        problems = validate_file(path, queues, sound_prefix(sounds_dir), flows)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if any(p.severity == "error" for p in problems):
             status = 1
-            continue
-        for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        print(f"{path}: ok")
+        else:
+            print(f"{path}: ok")
     return status
+
+
+def _validate_queues(args):
+    # the queues a flow may name: --queues, else the catalog in --database, else the settings'
+    if args.queues is not None:
+        return {name.strip() for name in args.queues.split(",") if name.strip()}
+    if args.database:
+        from fs_cc.catalog import load_catalog
+
+        return set(load_catalog(args.database).queues)
+    return {queue["name"] for queue in _settings(args).queues}
 
 
 def _add_common_options(parser, default_config=None, default_log_level="INFO"):
@@ -148,7 +161,13 @@ def build_parser():
     ivr = sub.add_parser("ivr", help="IVR flow tools")
     ivr_sub = ivr.add_subparsers(dest="ivr_command", required=True, metavar="COMMAND")
     validate = ivr_sub.add_parser("validate", help=cmd_ivr_validate.__doc__)
-    validate.add_argument("files", nargs="+")
+    validate.add_argument("files", nargs="*",
+                          help="flow files (default: every ivr_flows/*.yaml)")
+    validate.add_argument("--queues", default=None,
+                          help="the queue names that exist, comma-separated (default: the "
+                               "catalog of --database, else the settings' queues)")
+    validate.add_argument("--database", default=None,
+                          help="database URL whose catalog lists the queues")
     validate.add_argument("--sounds-dir", default=None,
                           help="the switch's $${sounds_dir} as seen from here (default: "
                                "$FS_CC_SOUNDS_DIR, else the sounds fs_cc ships)")

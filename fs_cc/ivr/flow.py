@@ -158,6 +158,13 @@ def _reachable(flow, start):
 
 def _check_loops(flow):
     """Every node must be able to reach a node where the call leaves the flow (queue, hangup)."""
+    for error in loop_errors(flow)[:1]:
+        raise error
+
+
+def loop_errors(flow):
+    """A ConfigError for every node (file order) from which no path reaches a queue or hangup."""
+    errors = []
     exits = {n.id for n in flow.nodes.values() if n.terminal}
     changed = True
     while changed:
@@ -169,9 +176,10 @@ def _check_loops(flow):
     for node in flow.nodes.values():  # file order: report the first trapped node
         if node.id not in exits:
             cycle = _cycle_from(flow, node.id)
-            raise ConfigError(f"node '{node.id}' is in a loop without an exit "
-                              f"({' -> '.join(cycle)}): no path from it reaches a queue or a "
-                              f"hangup", flow.source, node.line)
+            errors.append(ConfigError(f"node '{node.id}' is in a loop without an exit "
+                                      f"({' -> '.join(cycle)}): no path from it reaches a queue "
+                                      f"or a hangup", flow.source, node.line))
+    return errors
 
 
 def _cycle_from(flow, node_id):
