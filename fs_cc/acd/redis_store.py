@@ -18,7 +18,7 @@ import redis
 from fs_cc.acd.agents import Agent, AgentStatus, UnknownAgent
 from fs_cc.acd.base import (LEVEL_STEP, AgentStore, answered, apply_transition, check_live_fields,
                             idle_key, rank_key)
-from fs_cc.acd.strategy import Context, choose, ring_group
+from fs_cc.acd.strategy import Context, best_tier, choose, ring_group
 from fs_cc.errors import FsCcError
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ def _optional_float(text):
 
 
 _REGISTERED = {"": None, "true": True, "false": False}
+COUNTERS = ("calls_answered", "talk_seconds", "answered_at")  # what the stats strategies read
 
 
 def _decode(raw):
@@ -234,10 +235,10 @@ class RedisStore(AgentStore):
     def reserve_best(self, queue, required, strategy, exclude=()):
         for _ in range(self.max_attempts):
             free = self.client.zrange(self._available_key(queue), 0, -1, withscores=True)
-            if strategy.stats:  # the counters live in the hashes: load the free agents
-                agents = self._load([_text(extension) for extension, _ in free])
-            else:
-                agents = self._candidates(free, queue)
+            agents = self._candidates(free, queue)
+            if strategy.stats:
+                # only the agents that can win need their counters, read from their hashes
+                agents = self._with_counters(best_tier(agents, required, queue, exclude))
             cursor = self.client.get(self._cursor_key(queue)) if strategy.cursor else None
             ctx = Context(queue, self.clock(), _text(cursor) if cursor else None, self.rng)
             chosen = choose(agents, required, ctx, strategy, exclude)
@@ -283,6 +284,18 @@ class RedisStore(AgentStore):
                     return reserved
             start += chunk
             chunk = min(chunk * 4, 256)  # the first few usually fit: look further in bigger steps
+
+    def _with_counters(self, agents):
+        """``agents`` (templates) with the counters the stats strategies read, in one trip."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for agent in agents:
+                pipe.hmget(self._agent_key(agent.extension), *COUNTERS)
+            rows = pipe.execute()
+        for agent, (calls, talk, answered_at) in zip(agents, rows):
+            agent.calls_answered = int(calls or 0)
+            agent.talk_seconds = float(talk or 0.0)
+            agent.answered_at = tuple(json.loads(answered_at or "[]"))
+        return agents
 
     def _candidates(self, entries, queue):
         """Available agents of ``queue`` from its index entries (extension, idle key), as their
