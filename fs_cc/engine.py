@@ -34,6 +34,7 @@ from fs_cc.esl.outbound import OutboundServer
 from fs_cc.catalog import Catalog, load_catalog
 from fs_cc.errors import ConfigError
 from fs_cc.flows import build_flow_table
+from fs_cc.ivr.services import build_flow_services
 from fs_cc.ivr.sounds import missing_sounds
 from fs_cc.livecalls import LiveCalls
 from fs_cc.sounds import sound_prefix
@@ -138,8 +139,10 @@ class Engine:
         self.callbacks = build_callbacks(settings, self.acd, self.emitter, self.registry, self.id)
         # the flows before the switch: a broken flow, or one naming a queue the catalog lacks,
         # stops the engine with file:line before any caller can reach it
+        self.flow_services = build_flow_services(self)  # what node types need (fs_cc.ivr.steps)
         self.flows = build_flow_table(self.catalog, settings.ivr_flow, self.acd, self.emitter,
-                                      sound_prefix(settings.sounds_dir), self.callbacks)
+                                      sound_prefix(settings.sounds_dir), self.callbacks,
+                                      self.flow_services)
         define_catalog_agents(self.store, self.catalog)
         self.handler = CallHandler(lambda did: self.flows.runner_for(did), self.emitter)
         self.adopter = Adopter(self)
@@ -167,7 +170,8 @@ class Engine:
         """Load the catalog again and apply it without a restart; ConfigError keeps the old one."""
         catalog = load_catalog(self.settings.database_url)
         flows = build_flow_table(catalog, self.settings.ivr_flow, self.acd, self.emitter,
-                                 sound_prefix(self.settings.sounds_dir), self.callbacks)
+                                 sound_prefix(self.settings.sounds_dir), self.callbacks,
+                                 self.flow_services)
         previous, self.catalog = self.catalog, catalog
         define_catalog_agents(self.store, catalog, previous)
         self.acd.set_queues(queues_from_catalog(catalog))

@@ -50,12 +50,13 @@ def overflow_flows(acd):
 
 
 def build_flow_table(catalog, default_flow_path, acd, emitter, sound_prefix=None,
-                     callbacks=None):
+                     callbacks=None, services=None):
     """Load and check every flow the catalog routes to, plus the default one; ConfigError if not.
 
     ``default_flow_path`` (settings.ivr_flow) is the flow of numbers without a route when the
     catalog names no default; the other flows are files beside it. ``callbacks`` records the
-    callback nodes' requests (fs_cc.acd.callbacks.CallbackDesk).
+    callback nodes' requests (fs_cc.acd.callbacks.CallbackDesk); ``services`` is what node types
+    of their own modules use (fs_cc.ivr.steps).
     """
     default_path = pathlib.Path(default_flow_path)
     flows_dir = default_path.parent
@@ -76,6 +77,7 @@ def build_flow_table(catalog, default_flow_path, acd, emitter, sound_prefix=None
             check_sounds(flow, sound_prefix)
         flows[name] = flow
     runners = {}
-    runners.update({name: FlowRunner(flow, acd, emitter, callbacks=callbacks, flows=runners.get)
+    runners.update({name: FlowRunner(flow, acd, emitter, callbacks=callbacks, flows=runners.get,
+                                              services=services)
                     for name, flow in flows.items()})
     return FlowTable(flows, runners, dict(catalog.routes), default)

@@ -18,7 +18,7 @@ node after it records a callback request that keeps the caller's place (fs_cc.iv
 """
 
 import dataclasses
-import enum
+import functools
 import logging
 import time
 import typing
@@ -36,6 +36,7 @@ from fs_cc.ivr.nodes_condition import ConditionNode, Context, queue_figures
 from fs_cc.ivr.nodes_say import SayNode
 from fs_cc.ivr.overflow import Overflows
 from fs_cc.ivr.speech import play_step, say_step
+from fs_cc.ivr.steps import STEPS, FlowOutcome, FlowResult  # noqa: F401 (re-exported)
 
 logger = logging.getLogger(__name__)
 
@@ -43,24 +44,6 @@ DIGITS_VARIABLE = "fs_cc_menu_digits"
 MAX_STEPS = 500  # a caller pressing "repeat" forever still ends somewhere
 UNKNOWN_QUEUE_CAUSE = "NORMAL_TEMPORARY_FAILURE"
 HANGUP_WAIT = 5.0  # seconds an answered call's socket waits for the channel's hangup
-
-
-class FlowOutcome(enum.Enum):
-    """How a run of a flow ended."""
-
-    QUEUED = "queued"  # handed to the ACD, which has finished with the call
-    CALLER_HUNG_UP = "caller_hung_up"  # in the IVR (or while waiting in a queue)
-    FLOW_HUNG_UP = "flow_hung_up"  # a hangup node (or the step limit)
-
-
-@dataclasses.dataclass
-class FlowResult:
-    """The outcome of one run, the node it ended in, the hangup cause and side when known."""
-
-    outcome: FlowOutcome
-    node_id: typing.Optional[str] = None
-    hangup_cause: typing.Optional[str] = None
-    side: typing.Optional[HangupSide] = None
 
 
 def menu_arguments(node, variable=DIGITS_VARIABLE):
@@ -116,8 +99,10 @@ class FlowRunner:
     """
 
     def __init__(self, flow, acd, emitter, *, callbacks=None, max_steps=MAX_STEPS,
-                 clock=time.time, flows=None):
+                 clock=time.time, flows=None, services=None):
         self.flow = flow
+        # what node types of their own modules use: data sources, the worker's senders (by name)
+        self.services = services if services is not None else {}
         self.flows = flows  # name -> the FlowRunner of another flow, or None (overflow: flow)
         self.overflows = Overflows(self)
         self.acd = acd
@@ -129,7 +114,7 @@ class FlowRunner:
         self._places = {}  # call uuid -> Place it last waited in (a callback node keeps it)
         self._calls = {}  # call uuid -> CallFacts: variables, priority and skills set so far
         self._callback_step = (None if callbacks is None
-                               else CallbackStep(callbacks, self._emit, DIGITS_VARIABLE))
+                               else CallbackStep(callbacks, self.emit, DIGITS_VARIABLE))
         self._handlers = {
             PlayNode: lambda session, node: play_step(session, node, self.flow),
             SayNode: lambda session, node: say_step(session, node, self.flow),
@@ -143,7 +128,14 @@ class FlowRunner:
             ConditionNode: self._condition,
         }
 
-    def _emit(self, event_class, session, **fields):
+    def _handler(self, node_class):
+        handler = self._handlers.get(node_class)
+        if handler is None:  # a node type of its own module (fs_cc.ivr.steps)
+            handler = self._handlers[node_class] = functools.partial(STEPS[node_class], self)
+        return handler
+
+    def emit(self, event_class, session, **fields):
+        """Emit ``event_class`` about ``session``'s call in this flow."""
         return self.emitter.emit(event_class, call_uuid=session.uuid, flow=self.flow.name,
                                  **fields)
 
@@ -165,11 +157,11 @@ class FlowRunner:
             for step in range(self.max_steps):
                 node = self.flow.node(node_id)
                 if not (step == 0 and node_id == resume_at):
-                    self._emit(events.IvrNodeEntered, session, node=node.id)
-                outcome = self._handlers[type(node)](session, node)
+                    self.emit(events.IvrNodeEntered, session, node=node.id)
+                outcome = self._handler(type(node))(session, node)
                 if isinstance(outcome, FlowResult):
                     return outcome
-                self._emit(events.IvrNodeLeft, session, node=node.id, input=None,
+                self.emit(events.IvrNodeLeft, session, node=node.id, input=None,
                            outcome=outcome)
                 node_id = outcome
             logger.warning("call %s: flow %s passed %d steps, hanging up", session.uuid,
@@ -193,22 +185,23 @@ class FlowRunner:
             event = session.execute("play_and_get_digits", menu_arguments(node))
             digit = (event.variable(DIGITS_VARIABLE) or "").strip() if event is not None else ""
             if not digit:
-                self._emit(events.IvrInput, session, node=node.id, input=None, result="timeout")
+                self.emit(events.IvrInput, session, node=node.id, input=None, result="timeout")
                 continue
             if digit in node.options:
-                self._emit(events.IvrInput, session, node=node.id, input=digit, result="option")
+                self.emit(events.IvrInput, session, node=node.id, input=digit, result="option")
                 return node.options[digit]
-            self._emit(events.IvrInput, session, node=node.id, input=digit, result="invalid")
+            self.emit(events.IvrInput, session, node=node.id, input=digit, result="invalid")
             logger.info("call %s: key %r is not an option of menu %s", session.uuid, digit, node.id)
             for prompt in node.invalid_prompts:
                 session.execute("playback", prompt)
         return node.default
 
-    def _facts(self, session):
+    def facts(self, session):
+        """The CallFacts (variables, priority, skills) of ``session``'s call so far."""
         return self._calls.setdefault(session.uuid, CallFacts())
 
     def _set(self, session, node):
-        facts = self._facts(session)
+        facts = self.facts(session)
         for name, value in node.variables:
             session.set_var(name, value)
             facts.variables[name] = value
@@ -222,11 +215,11 @@ class FlowRunner:
             event = session.execute("play_and_get_digits", collect_arguments(node))
             digits = (event.variable(COLLECT_VARIABLE) or "").strip() if event is not None else ""
             result = node.check(digits)
-            self._emit(events.IvrInput, session, node=node.id, input=node.shown(digits),
+            self.emit(events.IvrInput, session, node=node.id, input=node.shown(digits),
                        result=result)
             if result == "valid":
                 session.set_var(node.variable, digits)
-                self._facts(session).variables[node.variable] = digits
+                self.facts(session).variables[node.variable] = digits
                 return node.next
             if result == "invalid":
                 for prompt in node.invalid_prompts:
@@ -234,7 +227,7 @@ class FlowRunner:
         return node.default
 
     def _condition(self, session, node):
-        known = self._facts(session).variables
+        known = self.facts(session).variables
         variables = _Variables(known, session)
         context = Context(variables, session.caller_number or "", self._clock(),
                           lambda queue: queue_figures(self.acd, queue))
