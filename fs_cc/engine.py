@@ -137,6 +137,8 @@ class Engine:
         self.acd = ACD(self.store, self.ctl, queues_from_catalog(self.catalog), self.emitter,
                        ring_timeout=settings.ring_timeout)
         self.callbacks = build_callbacks(settings, self.acd, self.emitter, self.registry, self.id)
+        # what an earlier run finished but the worker may not have stored: never called twice
+        self.callbacks.remember_finished(self.outbox.finished_callbacks())
         # the flows before the switch: a broken flow, or one naming a queue the catalog lacks,
         # stops the engine with file:line before any caller can reach it
         self.flow_services = build_flow_services(self)  # what node types need (fs_cc.ivr.steps)

@@ -25,6 +25,11 @@ from fs_cc import events
 logger = logging.getLogger(__name__)
 
 BATCH = 500  # events per task message
+# a finished callback is remembered this long (seconds): the worker's re-send of a request whose
+# end it has not stored yet must not call the customer again after a restart
+KEEP_FINISHED_CALLBACKS = 7 * 24 * 3600
+FINAL_CALLBACK_STATES = {"callback.completed": "completed", "callback.failed": "failed",
+                         "callback.cancelled": "cancelled"}
 
 
 class CeleryPublisher:
@@ -93,6 +98,8 @@ class Outbox:
                          " seq INTEGER NOT NULL)")
         self._db.execute("CREATE TABLE IF NOT EXISTS alive (id INTEGER PRIMARY KEY CHECK (id = 1),"
                          " at REAL NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS finished_callbacks (callback_id TEXT PRIMARY"
+                         " KEY, state TEXT NOT NULL, at REAL NOT NULL)")
         self._legacy = self._adopt_legacy()
         self._lock = gevent.lock.RLock()
         self._wake = gevent.event.Event()
@@ -172,12 +179,31 @@ class Outbox:
                 summary = _where(self._open[call], event)
                 self._db.execute("UPDATE open_calls SET payload = ? WHERE uuid = ?",
                                  (json.dumps(summary), call))
+            final = FINAL_CALLBACK_STATES.get(event.TYPE)
+            if final is not None:
+                # in the same transaction as the event: a crash keeps both or neither
+                self._db.execute("INSERT OR REPLACE INTO finished_callbacks (callback_id, state,"
+                                 " at) VALUES (?, ?, ?)", (event.callback_id, final,
+                                                           event.ts.timestamp()))
         self._wake.set()
 
     def open_calls(self):
         """The calls in progress as spooled: {uuid: summary with the encoded CallStarted}."""
         with self._lock:
             return {uuid: dict(summary) for uuid, summary in self._open.items()}
+
+    def finished_callbacks(self, now=None):
+        """{callback_id: final state} of the callbacks this engine finished in the last week.
+
+        Older ones are forgotten here (the worker has long stored their end).
+        """
+        now = time.time() if now is None else now
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM finished_callbacks WHERE at < ?",
+                             (now - KEEP_FINISHED_CALLBACKS,))
+            rows = self._db.execute("SELECT callback_id, state FROM finished_callbacks"
+                                    " ORDER BY at").fetchall()
+        return dict(rows)
 
     def mark_alive(self):
         """Note that this process is alive (a crash is dated by the last mark)."""

@@ -1,5 +1,7 @@
 """The engine's spool keeps every event until the broker has taken it, and knows the open calls."""
 
+import time
+
 import gevent
 
 from fs_cc import events
@@ -143,3 +145,23 @@ def test_given_events_in_quick_succession_when_lingering_then_one_batch(tmp_path
     wait_until(lambda: len(broker.events()) == 5)
     assert len(broker.accepted) == 1
     outbox.stop()
+
+
+def test_given_callbacks_finished_when_engine_dies_then_next_run_knows_their_ends(tmp_path):
+    # the ends may never have reached the worker: a restarted engine must not call them again
+    broker = FlakyBroker(up=False)
+    first = Outbox(tmp_path / "o.sqlite", broker)
+    seq = events.EventSequencer("e1")
+    first.append(seq.make(events.CallbackCompleted, callback_id="cb-1", agent="1000",
+                          call_uuid="c1", attempts=1))
+    first.append(seq.make(events.CallbackFailed, callback_id="cb-2", reason="NO_ANSWER",
+                          attempts=3))
+    first.append(seq.make(events.CallbackCancelled, callback_id="cb-3", by="lead"))
+    first.append(seq.make(events.CallbackQueued, callback_id="cb-4", queue="sales"))
+
+    restarted = Outbox(tmp_path / "o.sqlite", broker)
+    assert restarted.finished_callbacks() == {"cb-1": "completed", "cb-2": "failed",
+                                              "cb-3": "cancelled"}
+    # a week later they are forgotten (the worker has long stored them)
+    assert restarted.finished_callbacks(now=time.time() + 8 * 24 * 3600) == {}
+    assert Outbox(tmp_path / "o.sqlite", broker).finished_callbacks() == {}

@@ -151,6 +151,18 @@ class CallbackDesk:
         self._hold(request)
         return dict(request.view(), taken=True)
 
+    def remember_finished(self, finished):
+        """Requests an earlier run of this engine finished ({callback_id: state value}).
+
+        The worker re-sends every request whose end it has not stored yet; after a crash that
+        includes ones this engine had already completed, failed or cancelled: ``take`` refuses
+        them instead of calling the customer twice.
+        """
+        for callback_id, state in finished.items():
+            self._finished[callback_id] = CallbackState(state)
+        while len(self._finished) > KEEP_FINISHED:
+            self._finished.popitem(last=False)
+
     def cancel(self, callback_id, by=""):
         """callback.cancel: stop a request that is not being tried now (CommandRefused if it is)."""
         request = self.requests.get(callback_id)

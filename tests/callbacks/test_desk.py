@@ -211,3 +211,17 @@ def test_given_its_queue_removed_while_it_waits_for_its_time_then_failed_with_th
     failed = wait_until(lambda: emitter.of_type(events.CallbackFailed), what="failed")[0]
     assert failed.reason == "unknown queue sales"
     assert "cb-9" not in desk.requests
+
+
+def test_given_an_end_an_earlier_run_spooled_when_resent_then_not_called_again(make_desk):
+    # the worker re-sends a request whose completion it never stored (the engine crashed first)
+    desk, switch, emitter = make_desk()
+    desk.remember_finished({"cb-9": "completed", "cb-8": "cancelled"})
+
+    answer = desk.take(queue_command())
+
+    assert answer == {"callback_id": "cb-9", "taken": False, "state": "completed"}
+    assert desk.requests == {} and desk.acd.store.waiting_callers("sales") == []
+    assert emitter.of_type(events.CallbackQueued) == []
+    assert desk.cancel("cb-8")["state"] == "cancelled"
+    assert emitter.of_type(events.CallbackCancelled) == []  # already over: nothing emitted
