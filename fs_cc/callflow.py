@@ -19,8 +19,10 @@ FAILURE_CAUSE = "NORMAL_TEMPORARY_FAILURE"
 class CallHandler:
     """Runs each call through a FlowRunner (chosen per DID) and emits its start and end."""
 
-    def __init__(self, runner_for, emitter, adoptions=None):
+    def __init__(self, runner_for, emitter, adoptions=None, stamp_of=None):
         self._runner_for = runner_for  # did -> the FlowRunner of the flow that number runs
+        # runner -> the fs_cc.ivr.versions.FlowSource it was built from (None: not known)
+        self._stamp_of = stamp_of
         self.emitter = emitter
         # call uuid -> fs_cc.adoption.Adoption of a call an earlier run of the engine had
         self.adoptions = adoptions if adoptions is not None else {}
@@ -42,7 +44,10 @@ class CallHandler:
         result = None
         side = cause = None
         try:
-            result = self._runner_for(did).run(session, **resume)
+            runner = self._runner_for(did)
+            if adoption is None:
+                self._flow_started(session, runner)
+            result = runner.run(session, **resume)
         except ESLError as exc:
             # the switch or the socket failed under us: end the call rather than leave it hanging
             logger.warning("call %s: flow stopped by %s", session.uuid, exc)
@@ -52,6 +57,13 @@ class CallHandler:
             side, cause = self._ending(session, result)
         return self.emitter.emit(events.CallEnded, call_uuid=session.uuid, side=side,
                                  cause=cause or session.hangup_cause or "NORMAL_CLEARING")
+
+    def _flow_started(self, session, runner):
+        # the version the call runs, fixed now: a reload later builds other runners
+        source = self._stamp_of(runner) if self._stamp_of is not None else None
+        if source is not None:
+            self.emitter.emit(events.FlowStarted, call_uuid=session.uuid, flow=source.name,
+                              sha256=source.sha256, version=source.version)
 
     @staticmethod
     def _hang_up(session, cause):

@@ -31,6 +31,8 @@ class CallRecord:
     ended_at: typing.Optional[datetime.datetime] = None
     hangup_cause: typing.Optional[str] = None
     hangup_side: typing.Optional[HangupSide] = None
+    flow: typing.Optional[str] = None  # the IVR flow the call ran (events.FlowStarted)
+    flow_version: typing.Optional[int] = None  # its version, when numbered
 
     @property
     def wait_seconds(self):

@@ -76,6 +76,30 @@ def cmd_ivr_validate(args):
     return status
 
 
+def cmd_ivr_versions(args):
+    """List the stored versions of an IVR flow (number, author, time, restored from, comment)."""
+    from fs_cc.ivr.versions import stored_versions
+
+    rows = stored_versions(_settings(args).database_url, args.name)
+    if not rows:
+        print(f"flow {args.name}: no stored version", file=sys.stderr)
+        return 1
+    for row in rows:
+        restored = f" (restored from {row.restored_from})" if row.restored_from else ""
+        print(f"{row.version:>4}  {row.created_at:%Y-%m-%d %H:%M:%S}  {row.author:<16} "
+              f"{row.sha256[:12]}{restored}  {row.comment}")
+    return 0
+
+
+def cmd_ivr_diff(args):
+    """Show what changed in an IVR flow from one stored version to another (unified diff)."""
+    from fs_cc.ivr.versions import stored_diff
+
+    sys.stdout.write(stored_diff(_settings(args).database_url, args.name, args.first,
+                                 args.second))
+    return 0
+
+
 def _validate_queues(args):
     # the queues a flow may name: --queues, else the catalog in --database, else the settings'
     if args.queues is not None:
@@ -172,6 +196,14 @@ def build_parser():
                           help="the switch's $${sounds_dir} as seen from here (default: "
                                "$FS_CC_SOUNDS_DIR, else the sounds fs_cc ships)")
     validate.set_defaults(func=cmd_ivr_validate)
+    versions = ivr_sub.add_parser("versions", help=cmd_ivr_versions.__doc__)
+    versions.add_argument("name", help="the flow's name")
+    versions.set_defaults(func=cmd_ivr_versions)
+    diff = ivr_sub.add_parser("diff", help=cmd_ivr_diff.__doc__)
+    diff.add_argument("name", help="the flow's name")
+    diff.add_argument("first", type=int, help="the version to compare from")
+    diff.add_argument("second", type=int, help="the version to compare to")
+    diff.set_defaults(func=cmd_ivr_diff)
 
     for entry in importlib.metadata.entry_points(group="fs_cc.commands"):
         try:

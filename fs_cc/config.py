@@ -87,6 +87,11 @@ class Settings:
     # engine refuses a flow that names a sound missing there. Default: the prompts fs_cc ships,
     # which the emulator plays and install.sh copies onto a switch
     sounds_dir: pathlib.Path = REPO_ROOT / "freeswitch_conf" / "sounds"
+    # a switch on another machine: where it fetches the spoken prompts (mod_http_cache), the
+    # engine's control interface as it reaches it, e.g. http://10.0.0.5:8022/prompts
+    prompt_url: str = ""
+    # how often the engine looks for changed flow files (seconds; 0: never, reload by command)
+    flow_watch_seconds: float = 2.0
     state_store: str = "memory"
     web_host: str = "127.0.0.1"
     web_port: int = 5000
@@ -131,6 +136,27 @@ class Settings:
     session_idle_minutes: float = 30.0  # a login ends after this long without a request
     session_max_hours: float = 12.0  # and this long after it began, whatever happens
     login_lockout_minutes: float = 15.0  # an account or address locked by failed logins
+    # IVR messages (docs/ivr.rst: voicemail, sms), sent by the worker (web.messages): the SMTP
+    # server voicemail notices go through, who they are from and to (per box in
+    # voicemail_emails, {"queue:support": "lead@example.com"}; else voicemail_email_to), and the
+    # SMS gateway: "log" (the embedded default: written to the log, never delivered) or "http"
+    # (a JSON POST of number and text to sms_http_url), tried sms_max_attempts times
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "fs-cc@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    voicemail_email_to: str = ""
+    voicemail_emails: dict = dataclasses.field(default_factory=dict)
+    voicemail_attach_max_kb: int = 5120  # a larger message is linked (its path), not attached
+    sms_gateway: str = "log"
+    sms_http_url: str = ""
+    sms_http_token: str = ""
+    sms_max_attempts: int = 5
+    # speech recognition for menus answered by voice (fs_cc.ivr.asr): "none" or "pocketsphinx"
+    asr: str = "none"
+    sms_retry_seconds: float = 30.0  # the first retry's delay; each next one doubles
 
     @property
     def control_url(self):
@@ -158,6 +184,8 @@ _ENV = {
     "FS_CC_ESL_URL": "esl",
     "FS_CC_IVR_FLOW": "ivr_flow",
     "FS_CC_SOUNDS_DIR": "sounds_dir",
+    "FS_CC_PROMPT_URL": "prompt_url",
+    "FS_CC_FLOW_WATCH_SECONDS": "flow_watch_seconds",
     "FS_CC_STATE_STORE": "state_store",
     "FS_CC_CONTROL_HOST": "control_host",
     "FS_CC_CONTROL_PORT": "control_port",
@@ -186,6 +214,18 @@ _ENV = {
     "FS_CC_SESSION_IDLE_MINUTES": "session_idle_minutes",
     "FS_CC_SESSION_MAX_HOURS": "session_max_hours",
     "FS_CC_LOGIN_LOCKOUT_MINUTES": "login_lockout_minutes",
+    "FS_CC_SMTP_HOST": "smtp_host",
+    "FS_CC_SMTP_PORT": "smtp_port",
+    "FS_CC_SMTP_FROM": "smtp_from",
+    "FS_CC_SMTP_USER": "smtp_user",
+    "FS_CC_SMTP_PASSWORD": "smtp_password",
+    "FS_CC_SMTP_STARTTLS": "smtp_starttls",
+    "FS_CC_VOICEMAIL_EMAIL_TO": "voicemail_email_to",
+    "FS_CC_SMS_GATEWAY": "sms_gateway",
+    "FS_CC_SMS_HTTP_URL": "sms_http_url",
+    "FS_CC_SMS_HTTP_TOKEN": "sms_http_token",
+    "FS_CC_SMS_MAX_ATTEMPTS": "sms_max_attempts",
+    "FS_CC_ASR": "asr",
 }
 _FIELDS = {field.name: field for field in dataclasses.fields(Settings)}
 

@@ -35,7 +35,9 @@ from fs_cc.catalog import Catalog, load_catalog
 from fs_cc.errors import ConfigError
 from fs_cc.flows import build_flow_table
 from fs_cc.ivr.services import build_flow_services
+from fs_cc.ivr.speech import tts_dir
 from fs_cc.ivr.sounds import missing_sounds
+from fs_cc.ivr.versions import FlowReloader, VersionLookup
 from fs_cc.livecalls import LiveCalls
 from fs_cc.sounds import sound_prefix
 from fs_cc.outbox import CeleryPublisher, Outbox
@@ -142,11 +144,15 @@ class Engine:
         # the flows before the switch: a broken flow, or one naming a queue the catalog lacks,
         # stops the engine with file:line before any caller can reach it
         self.flow_services = build_flow_services(self)  # what node types need (fs_cc.ivr.steps)
-        self.flows = build_flow_table(self.catalog, settings.ivr_flow, self.acd, self.emitter,
-                                      sound_prefix(settings.sounds_dir), self.callbacks,
-                                      self.flow_services)
+        self.flow_versions = VersionLookup(settings.database_url)
+        self.flows = self._build_flows(self.catalog)
+        # a flow file changed on disk is validated and taken for new calls (fs_cc.ivr.versions)
+        self.flow_reloader = FlowReloader(
+            self, lambda texts: self._build_flows(self.catalog, texts),
+            settings.flow_watch_seconds)
         define_catalog_agents(self.store, self.catalog)
-        self.handler = CallHandler(lambda did: self.flows.runner_for(did), self.emitter)
+        self.handler = CallHandler(lambda did: self.flows.runner_for(did), self.emitter,
+                                   stamp_of=lambda runner: self.flows.stamp_of(runner))
         self.adopter = Adopter(self)
         self.reconciler = Reconciler(self, settings.reconcile_seconds)
         self.acd.figures = QueueFigures(self.acd, tz=ZoneInfo(settings.display_timezone),
@@ -157,7 +163,8 @@ class Engine:
         self.control = ControlServer(self, settings.control_host, settings.control_port,
                                      secret=settings.control_secret, bus=self.bus,
                                      # read at each request: catalog.reload applies at once
-                                     catalog=lambda: self.catalog)
+                                     catalog=lambda: self.catalog,
+                                     prompts_dir=tts_dir(sound_prefix(settings.sounds_dir)))
         self.actions = EngineActions(self)
         self._alive = None
         self._bus_feed = None
@@ -168,16 +175,23 @@ class Engine:
         defined = self.catalog.queues.get(queue) if queue else None
         return getattr(defined, "record", None) or self.settings.record_calls
 
+    def _build_flows(self, catalog, texts=None):
+        # a new table of new runners: calls in progress keep the runner (and flow) they hold
+        return build_flow_table(catalog, self.settings.ivr_flow, self.acd, self.emitter,
+                                sound_prefix(self.settings.sounds_dir), self.callbacks,
+                                self.flow_services, texts=texts, versions=self.flow_versions,
+                                prompt_url=self.settings.prompt_url)
+
     def reload_catalog(self):
         """Load the catalog again and apply it without a restart; ConfigError keeps the old one."""
         catalog = load_catalog(self.settings.database_url)
-        flows = build_flow_table(catalog, self.settings.ivr_flow, self.acd, self.emitter,
-                                 sound_prefix(self.settings.sounds_dir), self.callbacks,
-                                 self.flow_services)
-        previous, self.catalog = self.catalog, catalog
-        define_catalog_agents(self.store, catalog, previous)
-        self.acd.set_queues(queues_from_catalog(catalog))
-        self.flows = flows
+        with self.flow_reloader.lock:
+            flows = self._build_flows(catalog)
+            previous, self.catalog = self.catalog, catalog
+            define_catalog_agents(self.store, catalog, previous)
+            self.acd.set_queues(queues_from_catalog(catalog))
+            previous_flows, self.flows = self.flows, flows
+        self.flow_reloader.announce(previous_flows, flows)
         logger.info("catalog version %s applied: %s queues, %s agents, %s DID routes",
                     catalog.version, len(catalog.queues), len(catalog.agents),
                     len(catalog.routes))
@@ -199,6 +213,7 @@ class Engine:
         if not isinstance(self.bus, InProcessBus):
             # agents freed on other engines wake this engine's router too
             self._bus_feed = self.bus.subscribe(self._on_bus_event)
+        self.flow_reloader.start()
         self.outbound.start()
         self.control.start()
         self.esl.start()
@@ -211,6 +226,7 @@ class Engine:
     def stop(self):
         """Stop taking calls, flush what can be flushed, close connections."""
         self.outbound.stop(timeout=2)
+        self.flow_reloader.stop()
         if self._alive is not None:
             self._alive.kill()
         if self._bus_feed is not None:
@@ -226,6 +242,7 @@ class Engine:
         self.control.stop()
         self.esl.stop()
         self.outbox.stop()
+        self.flow_versions.close()
         self.bus.close()
         self._publisher.close()
         if self._legacy_publisher is not None:

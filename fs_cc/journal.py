@@ -9,6 +9,7 @@ and each changes the record so:
 - ``IvrInput``: ``"<node>:<input>"`` is appended when its result is ``"option"``, else
   ``"<node>:<result>"`` (``"menu:timeout"``, ``"menu:invalid"``), so the path reads as
   ``fs_cc.ivr.runner`` describes it: ``["welcome", "menu", "menu:1", "sales"]``.
+- ``FlowStarted``: the first one gives ``flow`` and ``flow_version`` (the flow the number ran).
 - ``CallQueued``: ``queue`` is the latest queue; ``queued_at`` the ts of the first one.
 - ``QueueLeft``: names the ``queue`` when none is set yet (a queue refused at runtime, unknown or
   full, still names the queue on the record, with no ``queued_at``).
@@ -129,7 +130,14 @@ def _ended(record, event):
         record.hangup_cause = event.cause
 
 
+def _flow_started(record, event):
+    if record.flow is None:
+        record.flow = event.flow
+        record.flow_version = event.version
+
+
 _RULES = {
+    events.FlowStarted: _flow_started,
     events.IvrNodeEntered: _node_entered,
     events.IvrInput: _input,
     events.CallQueued: _queued,

@@ -35,7 +35,10 @@ def one_of_each(sequencer=None, call_uuid="call-1", agent="1000"):
                  new=events.AgentState.AVAILABLE, reason="login"),
         seq.make(events.CallStarted, **call, did="+3222001100", caller_number="+32475000111",
                  caller_name="Ana Lopes"),
+        seq.make(events.FlowStarted, **call, flow="main", sha256="ab" * 32, version=3),
         seq.make(events.IvrNodeEntered, **call, flow="main", node="menu"),
+        seq.make(events.IvrLookup, **call, flow="main", node="points", source="members",
+                 result="found", elapsed_ms=12),
         seq.make(events.IvrInput, **call, flow="main", node="menu", input="7",
                  result="invalid"),
         seq.make(events.IvrInput, **call, flow="main", node="menu", input="1", result="option"),
@@ -63,6 +66,7 @@ def one_of_each(sequencer=None, call_uuid="call-1", agent="1000"):
                  size=976044, cause="success-silence"),
         seq.make(events.RecordingFailed, **call, path="/var/rec/call-1b.wav",
                  reason="-ERR Cannot locate session!"),
+        *message_events(seq, call),
         seq.make(events.CallEnded, **call, side=events.HangupSide.CALLER,
                  cause="NORMAL_CLEARING"),
         seq.make(events.AgentLoggedOut, agent=agent, queue="sales"),
@@ -71,6 +75,24 @@ def one_of_each(sequencer=None, call_uuid="call-1", agent="1000"):
                  short_abandoned=1, overflowed=1, answered_in_service_level=30,
                  service_level=0.8108, asa=12.4, aht=245.0),
         *callback_events(seq, call_uuid, agent),
+        seq.make(events.FlowVersionLoaded, flow="main", sha256="ab" * 32,
+                 text="name: main\nstart: bye\nnodes:\n  bye: {type: hangup}\n",
+                 path="/etc/fs_cc/flows/main.yaml", version=None),
+    ]
+
+
+def message_events(seq, call):
+    """One IVR message event of every type (web.messages)."""
+    node = {"flow": "main"}
+    return [
+        seq.make(events.MessageRecorded, **call, **node, node="leave", path="/var/rec/m.wav",
+                 duration_ms=4000, size=64044, cause="silence"),
+        seq.make(events.VoicemailLeft, **call, **node, node="vm", box="queue:support",
+                 path="/var/rec/vm.wav", duration_ms=9000, caller_number="+32475000111"),
+        seq.make(events.SmsRequested, **call, **node, node="sms", request_id="sms-1",
+                 number="+32475000111", text="Hotel Lotus, 88 Nanjing Road / 南京路88号"),
+        seq.make(events.SurveyAnswered, **call, **node, node="rate", score=4, agent="1000",
+                 queue="sales"),
     ]
 
 
@@ -227,7 +249,9 @@ def test_given_the_enums_when_read_then_their_values_are_stable():
         "call.recording_failed", "call.ended",
         "agent.status_changed", "agent.logged_in", "agent.logged_out", "callback.requested",
         "callback.queued", "callback.dispatched", "callback.attempted", "callback.completed",
-        "callback.failed", "callback.cancelled", "callback.rescheduled", "queue.figures"])
+        "callback.failed", "callback.cancelled", "callback.rescheduled", "queue.figures",
+        "call.message_recorded", "call.voicemail_left", "call.sms_requested",
+        "call.survey_answered", "call.flow_started", "flow.version_loaded", "call.ivr_lookup"])
 
 
 def test_given_todays_modules_when_compared_then_the_enums_share_their_values():

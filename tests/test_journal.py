@@ -84,7 +84,8 @@ def old_record(**fields):
     payload = {"uuid": "call-1", "caller_number": "+32475000111", "did": "+3222001100",
                "ivr_path": [], "queue": None, "agent": None, "started_at": iso(0),
                "queued_at": None, "answered_at": None, "ended_at": None, "hangup_cause": None,
-               "hangup_side": None, "wait_seconds": 0.0, "talk_seconds": 0.0}
+               "hangup_side": None, "wait_seconds": 0.0, "talk_seconds": 0.0, "flow": None,
+               "flow_version": None}
     assert set(fields) <= set(payload)
     payload.update(fields)
     return payload

@@ -37,3 +37,18 @@ def test_given_setup_cfg_then_templates_static_and_migrations_ship():
     for data in ("templates/*.html", "templates/*/*.html", "static/*", "migrations/*",
                  "migrations/*/*"):
         assert data in patterns
+
+
+def test_given_setup_cfg_then_every_template_and_static_file_is_matched_by_a_pattern():
+    # a vendored script in a subfolder the patterns miss would be absent from an installed web
+    import fnmatch
+
+    patterns = read_configuration(str(REPO / "setup.cfg"))["options"]["package_data"]["web"]
+    web = REPO / "web"
+    shipped = [path.relative_to(web).as_posix() for folder in ("static", "templates")
+               for path in (web / folder).rglob("*") if path.is_file()
+               and "__pycache__" not in path.parts]
+    missed = [name for name in shipped if not any(fnmatch.fnmatchcase(name, pattern)
+                                                  and name.count("/") == pattern.count("/")
+                                                  for pattern in patterns)]
+    assert shipped and missed == []

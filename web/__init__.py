@@ -102,6 +102,9 @@ def create_app(test_config=None, settings=None):
 
     app.register_blueprint(callbacks_bp)
     app.register_blueprint(callbacks_api_bp)
+    from web.messages.views import bp as messages_bp
+
+    app.register_blueprint(messages_bp)
     from web.audit.views import bp as audit_bp
     from web.users.account import bp as account_bp
     from web.users.role_views import bp as roles_bp
@@ -114,6 +117,15 @@ def create_app(test_config=None, settings=None):
 
     app.register_blueprint(tokens_bp)
     app.register_blueprint(api_docs_bp)
+    from web.ivr.views import register as register_ivr_pages  # pages and statistics
+    register_ivr_pages(app)
+    from web.ivr.api import bp as ivr_api_bp  # flows, versions, validator (the editor's API)
+    app.register_blueprint(ivr_api_bp)
+    from web.crm.api import bp as crm_api_bp  # customers, search, lookup (web.crm)
+    from web.crm.views import bp as crm_bp
+
+    app.register_blueprint(crm_bp)
+    app.register_blueprint(crm_api_bp)
     app.register_error_handler(WebError, _handle_web_error)
     app.register_error_handler(404, _handle_not_found)
     app.add_url_rule("/", "index", lambda: redirect(url_for("calls.index")))

@@ -12,10 +12,11 @@ from celery import Celery, Task
 logger = logging.getLogger(__name__)
 
 TASK_MODULES = ("web.calls.tasks", "web.facts.tasks", "web.recordings.tasks",
-                "web.callbacks.tasks")
+                "web.callbacks.tasks", "web.messages.tasks")
 # what the worker runs on a schedule (celery beat): task name -> seconds between runs
 BEAT_SCHEDULE = {
     "purge-recordings": {"task": "fs_cc.purge_recordings", "schedule": 3600.0},
+    "sweep-messages": {"task": "fs_cc.messages.sweep", "schedule": 60.0},  # web.messages.tasks
 }
 
 

@@ -185,8 +185,12 @@ class ACD:
     # -- callers ---------------------------------------------------------------------------
 
     def enqueue(self, call_uuid, queue_name, *, priority=0, skills=None, caller_number="",
-                since=None, max_wait=None, exit_key=None):
-        """Put a call in line; returns its ticket (an AsyncResult of a QueueResult)."""
+                since=None, max_wait=None, exit_key=None, keep_caller=False):
+        """Put a call in line; returns its ticket (an AsyncResult of a QueueResult).
+
+        ``keep_caller``: the caller's flow goes on after the agent hangs up (a survey), so the
+        caller is parked then (park_after_bridge), not hung up.
+        """
         queue = self._queues.get(queue_name)
         if queue is not None:  # the flow's own limits first, else the queue's
             max_wait = max_wait if max_wait is not None else (queue.max_wait or None)
@@ -195,7 +199,7 @@ class ACD:
                         skills=merged(queue.skills if queue else {}, skills),
                         relax=queue.skill_relax if queue else (),
                         caller_number=caller_number, since=since or self.store.clock(),
-                        max_wait=max_wait, exit_key=exit_key)
+                        max_wait=max_wait, exit_key=exit_key, keep=keep_caller)
         refused = refusal(self.store, caller, queue)
         if refused is not None:
             self.emit(events.QueueLeft, call_uuid=call_uuid, queue=queue_name, outcome=refused)
@@ -224,7 +228,8 @@ class ACD:
         try:
             # once uuid_bridge ends because the agent left, FreeSWITCH hangs the caller up with
             # the agent's cause; without it the caller would go on with its dialplan
-            self.ctl.set_var(caller.call_uuid, "hangup_after_bridge", "true")
+            self.ctl.set_var(caller.call_uuid, "park_after_bridge" if caller.keep
+                             else "hangup_after_bridge", "true")
             if caller.phase is Phase.WAITING or caller.phase is Phase.OFFERING:
                 self.ctl.play(caller.call_uuid, moh)
         except ESLError as exc:

@@ -211,7 +211,8 @@ class Offers:
                 if agent_left_first(caller_hangup, agent_end, caller.unbridges):
                     side = HangupSide.AGENT
                     cause = agent_end.cause if agent_end else _bridge_cause(caller_hangup)
-                    acd.kill(caller.call_uuid, "NORMAL_CLEARING")
+                    if not caller.keep:  # a kept caller was parked: its flow goes on
+                        acd.kill(caller.call_uuid, "NORMAL_CLEARING")
                 else:
                     side, cause = HangupSide.CALLER, caller.hangup_cause or DEFAULT_CAUSE
                     acd.kill(leg, "NORMAL_CLEARING")

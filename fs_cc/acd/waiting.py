@@ -43,6 +43,7 @@ class Caller:
     since: float = 0.0  # epoch seconds it joined the line (kept when an offer fails)
     max_wait: typing.Optional[float] = None
     exit_key: typing.Optional[str] = None
+    keep: bool = False  # parked, not hung up, when the agent leaves: its flow goes on
     phase: Phase = Phase.WAITING
     tried: typing.Dict[str, float] = dataclasses.field(default_factory=dict)  # ext -> when it failed
     agent: typing.Optional[str] = None

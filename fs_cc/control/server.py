@@ -1,9 +1,10 @@
 """The engine's side of the control interface: a WSGI app on a loopback port (gevent).
 
 Routes: ``POST /commands`` (a command's JSON), ``GET /agents``, ``/queues``, ``/calls``,
-``/events`` (server-sent events of every domain event on the engine's bus), ``/health``, and
+``/events`` (server-sent events of every domain event on the engine's bus), ``/health``,
 ``POST /freeswitch/directory``, where the switch's mod_xml_curl fetches the agents' directory
-entries (:mod:`fs_cc.directory`).
+entries (:mod:`fs_cc.directory`), and ``GET /prompts/<hash>.wav``, where a switch on another
+machine fetches spoken prompts (:mod:`fs_cc.control.prompts`, no secret).
 
 Only programs may talk to it, never a browser: a page on any site could otherwise drive an
 agent's phone from the supervisor's machine. So every request but /health needs the secret
@@ -30,7 +31,7 @@ from gevent.pywsgi import WSGIServer
 
 from fs_cc import codec, directory
 from fs_cc.acd.agents import InvalidStatus, InvalidTransition, UnknownAgent, UnknownQueue
-from fs_cc.control import commands, sse
+from fs_cc.control import commands, prompts, sse
 from fs_cc.errors import ConfigError
 from fs_cc.listen import listen
 
@@ -79,14 +80,17 @@ class ControlApp:
     _ALLOWED = {"/commands": "POST", "/events": "GET", "/health": "GET", "/agents": "GET",
                 "/queues": "GET", "/calls": "GET", DIRECTORY_PATH: "POST"}
 
-    def __init__(self, backend, secret, bus=None, heartbeat=HEARTBEAT_SECONDS, catalog=None):
-        """``catalog``: a function returning the engine's current Catalog, for the directory."""
+    def __init__(self, backend, secret, bus=None, heartbeat=HEARTBEAT_SECONDS, catalog=None,
+                 prompts_dir=None):
+        """``catalog``: a function returning the engine's current Catalog, for the directory;
+        ``prompts_dir``: the folder of spoken prompts served at /prompts/ (None: none)."""
         if not secret:
             raise ConfigError("the control interface needs a secret (control_secret)")
         self.backend = backend
         self.bus = bus
         self.heartbeat = heartbeat
         self.catalog = catalog
+        self.prompts_dir = prompts_dir
         self._secret_text = secret
         self._secret = secret.encode("utf-8")
 
@@ -94,6 +98,8 @@ class ControlApp:
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO", "/")
         try:
+            if path.startswith(prompts.PREFIX):
+                return self._prompt(method, path, environ, start_response)
             self._guard(method, path, environ)
             if path == "/events":
                 return self._events(start_response)
@@ -114,6 +120,17 @@ class ControlApp:
                         ("Cache-Control", "no-store"),
                         ("X-Content-Type-Options", "nosniff"), *headers])
         return [payload]
+
+    def _prompt(self, method, path, environ, start_response):
+        # the one route without the secret: mod_http_cache fetches spoken prompts here
+        if "HTTP_ORIGIN" in environ or any(key.startswith("HTTP_SEC_FETCH_") for key in environ):
+            raise HttpError(403, "browsers may not use the engine's control interface")
+        if method not in ("GET", "HEAD"):
+            raise HttpError(405, "prompts are read with GET", headers=[("Allow", "GET, HEAD")])
+        file_path = prompts.prompt_file(self.prompts_dir, path)
+        if file_path is None:
+            raise HttpError(404, f"no such prompt {path}")
+        return prompts.serve(file_path, method, start_response)
 
     def _guard(self, method, path, environ):
         """Refuse browsers, unknown routes, wrong methods and callers without the secret."""
@@ -280,9 +297,9 @@ class ControlServer:
     """Serves :class:`ControlApp` on a loopback port inside the engine (gevent)."""
 
     def __init__(self, backend, host="127.0.0.1", port=8022, *, secret, bus=None,
-                 heartbeat=HEARTBEAT_SECONDS, catalog=None,
+                 heartbeat=HEARTBEAT_SECONDS, catalog=None, prompts_dir=None,
                  setting="FS_CC_CONTROL_PORT (or --control-port)"):
-        self._app = ControlApp(backend, secret, bus, heartbeat, catalog)
+        self._app = ControlApp(backend, secret, bus, heartbeat, catalog, prompts_dir)
         self._bind = (host, port, setting)
         self._server = None
 

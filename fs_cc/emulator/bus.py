@@ -1,5 +1,11 @@
-"""Delivers fired events to the ESL connections whose subscriptions and filters accept them."""
+"""Delivers fired events to the ESL connections whose subscriptions and filters accept them.
 
+A connection bound to one session (an outbound socket's ``myevents``) hears only that session's
+events, so the bus keeps those sinks by session UUID: an event is checked against the sinks of
+its own call and the unbound ones, not against every call's socket (hundreds at once).
+"""
+
+import itertools
 import logging
 
 logger = logging.getLogger(__name__)
@@ -29,8 +35,21 @@ class Subscription:
         self.names = set()
         self.subclasses = set()  # CUSTOM subclasses; empty means every CUSTOM event
         self.filters = []  # (header, value)
-        self.session_uuid = None
+        self._session_uuid = None
+        self._moved = []  # the buses' callbacks, called when session_uuid changes
         self.drop_destroy_state = False
+
+    @property
+    def session_uuid(self):
+        """The one session whose events pass (myevents of a bound socket), or None: any."""
+        return self._session_uuid
+
+    @session_uuid.setter
+    def session_uuid(self, value):
+        old, self._session_uuid = self._session_uuid, value
+        if old != value:
+            for moved in list(self._moved):
+                moved(old)
 
     def enable(self, names):
         """Add event names ('ALL' turns on every event); names after CUSTOM are subclasses.
@@ -102,28 +121,64 @@ class Subscription:
 
 
 class EventBus:
-    """Fan-out of events to registered sinks; a sink is `(subscription, deliver(event))`."""
+    """Fan-out of events to registered sinks; a sink is `(subscription, deliver(event))`.
+
+    Sinks are handed an event in the order they were added, as one list would.
+    """
 
     def __init__(self):
-        self._sinks = []
+        self._order = itertools.count()
+        self._anywhere = {}  # handle -> None: the sinks without a session
+        self._by_session = {}  # session uuid -> {handle: None}
+        self._moved = {}  # handle -> its callback on the subscription
         self.fired = 0
 
     def add(self, subscription, deliver):
         """Register a sink; returns a handle for remove()."""
-        handle = (subscription, deliver)
-        self._sinks.append(handle)
+        handle = (next(self._order), subscription, deliver)
+
+        def moved(old):
+            self._place(handle, old, subscription.session_uuid)
+
+        self._moved[handle] = moved
+        subscription._moved.append(moved)
+        self._place(handle, None, subscription.session_uuid, new=True)
         return handle
 
     def remove(self, handle):
         """Unregister a sink."""
-        try:
-            self._sinks.remove(handle)
-        except ValueError:
-            pass
+        moved = self._moved.pop(handle, None)
+        if moved is None:
+            return
+        subscription = handle[1]
+        subscription._moved.remove(moved)
+        self._unplace(handle, subscription.session_uuid)
+
+    def _place(self, handle, old, uuid, new=False):
+        if not new:
+            self._unplace(handle, old)
+        if uuid is None:
+            self._anywhere[handle] = None
+        else:
+            self._by_session.setdefault(uuid, {})[handle] = None
+
+    def _unplace(self, handle, uuid):
+        if uuid is None:
+            self._anywhere.pop(handle, None)
+            return
+        sinks = self._by_session.get(uuid)
+        if sinks is not None:
+            sinks.pop(handle, None)
+            if not sinks:
+                del self._by_session[uuid]
 
     def fire(self, event):
         """Hand the event to every sink that accepts it."""
         self.fired += 1
-        for subscription, deliver in list(self._sinks):
+        own = self._by_session.get(event.uuid)
+        handles = list(self._anywhere)
+        if own:
+            handles = sorted(handles + list(own)) if handles else list(own)
+        for _, subscription, deliver in handles:
             if subscription.accepts(event):
                 deliver(event)

@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 
 TOP_LEVEL_FIELDS = ("name", "description", "language", "start", "nodes")
 # the node types that name a queue (their fields queue, queue_line)
-QUEUE_NODE_TYPES = ("queue", "callback")
+QUEUE_NODE_TYPES = ("queue", "callback", "voicemail")
+# the node types that run another flow (their field flow; None for a transfer elsewhere)
+FLOW_NODE_TYPES = ("transfer", "subflow")
 
 
 @dataclasses.dataclass
@@ -53,6 +55,11 @@ class Flow:
         """Names of the queues this flow can send callers to."""
         return sorted({n.queue for n in self.nodes.values()
                        if n.type_name in QUEUE_NODE_TYPES and n.queue})
+
+    def flows_called(self):
+        """Names of the flows this flow's transfer and subflow nodes run (their ``flow``)."""
+        return sorted({n.flow for n in self.nodes.values()
+                       if n.type_name in FLOW_NODE_TYPES and n.flow})
 
 
 def parse_flow(text, source="<flow>", queues=None):

@@ -27,7 +27,8 @@ import dataclasses
 import re
 import typing
 
-from fs_cc.ivr.nodes import (DEFAULT_INVALID_PROMPT, VARIABLE_RE, Node, Target, node_type)
+from fs_cc.ivr.nodes import (DEFAULT_INVALID_PROMPT, VARIABLE_RE, Node, Target, node_type,
+                             prompt_or_text, text_unless_recorded)
 
 COLLECT_VARIABLE = "fs_cc_collect_digits"  # the scratch variable play_and_get_digits fills
 MAX_LENGTH = 128  # the digit buffer of FreeSWITCH's play_and_get_digits
@@ -55,12 +56,14 @@ class CollectNode(Node):
     next_line: int = 0
     default: str = ""
     default_line: int = 0
+    text: typing.Optional[str] = None  # spoken instead of a recorded prompt
+    language: typing.Optional[str] = None  # None: the flow's language
 
     type_name: typing.ClassVar[str] = "collect"
 
     @classmethod
     def parse(cls, node_id, fields):
-        prompts = fields.prompts("prompt")
+        prompts, text, language = prompt_or_text(fields)
         variable = fields.text("variable")
         if not VARIABLE_RE.match(variable):
             fields.fail(f"'{variable}' is not a variable name (letters, digits, _ and .)",
@@ -89,7 +92,8 @@ class CollectNode(Node):
         default = fields.node_ref("default")
         return cls(node_id, fields.node_line, prompts, variable, min_length, max_length,
                    terminators, timeout, digit_timeout, regex, max_attempts, invalid, secret,
-                   nxt, fields.line("next"), default, fields.line("default"))
+                   nxt, fields.line("next"), default, fields.line("default"), text=text,
+                   language=language)
 
     @staticmethod
     def _terminators(fields):
@@ -127,16 +131,26 @@ class CollectNode(Node):
     def sounds(self):
         return self.prompts + self.invalid_prompts
 
+    def speech_texts(self, language):
+        return text_unless_recorded(self)
 
-def collect_arguments(node, variable=COLLECT_VARIABLE):
+
+def prompt_argument(prompts):
+    """``play_and_get_digits``' prompt: one sound, several as one file_string, or silence."""
+    if not prompts:
+        return "silence_stream://250"  # the text could not be spoken: the caller still keys
+    return prompts[0] if len(prompts) == 1 else "file_string://" + "!".join(prompts)
+
+
+def collect_arguments(node, variable=COLLECT_VARIABLE, prompts=None):
     """The ``play_and_get_digits`` argument for one attempt at a collect node.
 
     FreeSWITCH's order: min max tries timeout terminators prompt invalid-prompt variable regexp
     digit-timeout. One try per call and a regexp that takes any keys: FreeSWITCH hands back what
     the caller keyed (also too few keys) and the runner judges it and plays the invalid prompt.
+    ``prompts`` (default: the node's recorded ones) are the sounds to play, e.g. its spoken text.
     """
-    prompt = (node.prompts[0] if len(node.prompts) == 1
-              else "file_string://" + "!".join(node.prompts))
+    prompt = prompt_argument(node.prompts if prompts is None else prompts)
     terminators = node.terminators or "none"  # no key the caller can press
     return (f"{node.min_length} {node.max_length} 1 {int(node.timeout * 1000)} {terminators} "
             f"{prompt} silence_stream://250 {variable} ^[0-9*#]+$ "

@@ -8,14 +8,16 @@ The queue's ``overflow`` setting (fs_cc.acd.queue_def) names a target per reason
 - ``flow:NAME``: that IVR flow runs from its start;
 - ``callback``: the flow's callback node (the offer to be called back), if the flow has one;
 - ``hangup`` (``hangup:SOUND``): the sound, then the call ends;
-- ``voicemail``: not yet: the IVR's voicemail node is still to come, so the call ends as with
-  ``hangup``, and the log says so.
+- ``voicemail`` (``voicemail:BOX``): the caller leaves a message in the queue's box (or BOX),
+  as a voicemail node would (fs_cc.ivr.nodes_record), then the call ends.
 
 A flow's own ``outcomes`` for the reason always win over the queue's overflow.
 """
 
 import dataclasses
 import logging
+
+from fs_cc.ivr.nodes_record import overflow_voicemail
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +65,7 @@ class Overflows:
                              runner.flow.name)
             return node_id
         if overflow.kind == "voicemail":
-            logger.error("call %s: queue %s overflows to voicemail, which this version cannot "
-                         "take yet; ending the call", session.uuid, node.queue)
+            overflow_voicemail(runner, session, node, overflow.target)
             return None
         if overflow.target:  # hangup with a message
             session.execute("playback", overflow.target)

@@ -41,7 +41,8 @@ class Queueing(typing.Protocol):
     """The ACD as the flow's queue node uses it (fs_cc.acd.ACD is one)."""
 
     def enqueue(self, call_uuid, queue_name, *, priority=0, skills=None, caller_number="",
-                since=None, max_wait=None, exit_key=None) -> gevent.event.AsyncResult:
+                since=None, max_wait=None, exit_key=None,
+                keep_caller=False) -> gevent.event.AsyncResult:
         """Put a call in line; the ticket resolves with a fs_cc.acd.QueueResult."""
 
     def caller_gone(self, call_uuid, cause=None, event=None):

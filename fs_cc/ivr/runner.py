@@ -28,14 +28,17 @@ import gevent
 from fs_cc import events
 from fs_cc.esl.errors import CallerHungUp
 from fs_cc.events import HangupSide, QueueOutcome
+from fs_cc.ivr.asr import speech_in_use, voice_choice
 from fs_cc.ivr.callback_step import CallbackStep, Place
-from fs_cc.ivr.nodes import GotoNode, HangupNode, MenuNode, PlayNode, QueueNode, SetNode
+from fs_cc.ivr.nodes import GotoNode, HangupNode, MenuNode, PlayNode
+from fs_cc.ivr.nodes_queue import QueueNode, SetNode
 from fs_cc.ivr.nodes_callback import CallbackNode
-from fs_cc.ivr.nodes_collect import COLLECT_VARIABLE, CollectNode, collect_arguments
+from fs_cc.ivr.nodes_collect import (COLLECT_VARIABLE, CollectNode, collect_arguments,
+                                     prompt_argument)
 from fs_cc.ivr.nodes_condition import ConditionNode, Context, queue_figures
 from fs_cc.ivr.nodes_say import SayNode
 from fs_cc.ivr.overflow import Overflows
-from fs_cc.ivr.speech import play_step, say_step
+from fs_cc.ivr.speech import play_step, say_step, spoken_prompts
 from fs_cc.ivr.steps import STEPS, FlowOutcome, FlowResult  # noqa: F401 (re-exported)
 
 logger = logging.getLogger(__name__)
@@ -46,14 +49,15 @@ UNKNOWN_QUEUE_CAUSE = "NORMAL_TEMPORARY_FAILURE"
 HANGUP_WAIT = 5.0  # seconds an answered call's socket waits for the channel's hangup
 
 
-def menu_arguments(node, variable=DIGITS_VARIABLE):
+def menu_arguments(node, variable=DIGITS_VARIABLE, prompts=None):
     """The ``play_and_get_digits`` argument for one attempt at a menu node.
 
     One try per call: the runner counts attempts itself so each one shows in the IVR path. The
     regular expression accepts any single key so that FreeSWITCH hands back wrong keys too and the
-    runner decides (and plays the flow's invalid prompt).
+    runner decides (and plays the flow's invalid prompt). ``prompts`` (default: the node's
+    recorded ones) are the sounds to play, e.g. its spoken text.
     """
-    prompt = node.prompts[0] if len(node.prompts) == 1 else "file_string://" + "!".join(node.prompts)
+    prompt = prompt_argument(node.prompts if prompts is None else prompts)
     timeout_ms = int(node.timeout * 1000)
     # min max tries timeout terminators prompt invalid-prompt variable regexp digit-timeout
     return (f"1 1 1 {timeout_ms} # {prompt} silence_stream://250 {variable} "
@@ -103,6 +107,7 @@ class FlowRunner:
         self.flow = flow
         # what node types of their own modules use: data sources, the worker's senders (by name)
         self.services = services if services is not None else {}
+        self._speech = speech_in_use(flow, self.services.get("asr"))  # menus answered by voice
         self.flows = flows  # name -> the FlowRunner of another flow, or None (overflow: flow)
         self.overflows = Overflows(self)
         self.acd = acd
@@ -181,9 +186,13 @@ class FlowRunner:
 
     # each handler returns the next node id, or a FlowResult when the flow is over
     def _menu(self, session, node):
+        prompts = spoken_prompts(session, node, self.flow)
         for _ in range(node.max_attempts):
-            event = session.execute("play_and_get_digits", menu_arguments(node))
+            event = session.execute("play_and_get_digits",
+                                    menu_arguments(node, prompts=prompts))
             digit = (event.variable(DIGITS_VARIABLE) or "").strip() if event is not None else ""
+            if not digit and self._speech:
+                digit = voice_choice(self, session, node, node.language or self.flow.language)
             if not digit:
                 self.emit(events.IvrInput, session, node=node.id, input=None, result="timeout")
                 continue
@@ -211,8 +220,10 @@ class FlowRunner:
         return node.next
 
     def _collect(self, session, node):
+        prompts = spoken_prompts(session, node, self.flow)
         for _ in range(node.max_attempts):
-            event = session.execute("play_and_get_digits", collect_arguments(node))
+            event = session.execute("play_and_get_digits",
+                                    collect_arguments(node, prompts=prompts))
             digits = (event.variable(COLLECT_VARIABLE) or "").strip() if event is not None else ""
             result = node.check(digits)
             self.emit(events.IvrInput, session, node=node.id, input=node.shown(digits),
@@ -260,7 +271,8 @@ class FlowRunner:
             return node.on["callback"]
         ticket = self.acd.enqueue(session.uuid, node.queue, priority=priority,
                                   skills=skills, caller_number=session.caller_number or "",
-                                  max_wait=node.max_wait, exit_key=node.exit_key, since=since)
+                                  max_wait=node.max_wait, exit_key=node.exit_key, since=since,
+                                  keep_caller="answered" in node.on)
         gevent.wait([ticket, session.hungup], count=1)
         if not ticket.ready():
             # the socket heard the hangup first (the inbound link may be down): tell the ACD,
@@ -268,6 +280,12 @@ class FlowRunner:
             self.acd.caller_gone(session.uuid, session.hangup_cause, session.hangup_event)
         result = ticket.get()
         outcome = result.outcome
+        if outcome is QueueOutcome.ANSWERED and "answered" in node.on \
+                and result.side is HangupSide.AGENT and session.is_up:
+            # the agent left and the ACD parked the caller: on with the flow (a survey)
+            self.facts(session).variables.update(answered_agent=result.agent or "",
+                                                 answered_queue=node.queue)
+            return node.on["answered"]
         if outcome is QueueOutcome.ANSWERED:
             # the ACD ended the other leg; let the channel's own hangup reach its socket
             session.hungup.wait(timeout=HANGUP_WAIT)

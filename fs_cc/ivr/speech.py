@@ -90,14 +90,31 @@ class EspeakEngine(SpeechEngine):
         espeak_wav(text, voice, target, rate)
 
 
-class PromptCache:
-    """WAV files of spoken texts under ``<sound_prefix>/tts``, one per text, voice and rate."""
+def tts_dir(sound_prefix):
+    """The folder of spoken prompts under ``sound_prefix``."""
+    return os.path.join(str(sound_prefix), TTS_SUBDIR)
 
-    def __init__(self, sound_prefix, engine=None, rate=DEFAULT_RATE):
+
+class PromptCache:
+    """WAV files of spoken texts under ``<sound_prefix>/tts``, one per text, voice and rate.
+
+    ``url`` (the prompt_url setting): a switch on another machine plays the files through
+    mod_http_cache from there (``http_cache://<url>/<hash>.wav``, fs_cc.control.prompts serves
+    them); empty, it reads ``tts/<hash>.wav`` under its own sound_prefix.
+    """
+
+    def __init__(self, sound_prefix, engine=None, rate=DEFAULT_RATE, url=""):
         self.prefix = str(sound_prefix)
         self.engine = engine or EspeakEngine()
         self.rate = rate
+        self.url = (url or "").rstrip("/")
         self._checked = False
+
+    def playable(self, sound_name):
+        """What the switch is told to play for the file ``sound_name`` (tts/<hash>.wav)."""
+        if not self.url:
+            return sound_name
+        return f"http_cache://{self.url}/{os.path.basename(sound_name)}"
 
     def sound_name(self, text, language):
         """The file (relative to the sound_prefix) that holds ``text`` in ``language``."""
@@ -110,11 +127,12 @@ class PromptCache:
         return os.path.join(self.prefix, sound_name)
 
     def speak(self, text, language):
-        """The sound name of ``text``, synthesising it first unless its file is already there."""
+        """What to play for ``text`` (its sound name, or its URL: ``playable``), synthesising it
+        first unless its file is already there."""
         name = self.sound_name(text, language)
         target = self.path(name)
         if os.path.exists(target):
-            return name
+            return self.playable(name)
         if not self._checked:
             self.engine.check()
             self._checked = True
@@ -127,7 +145,7 @@ class PromptCache:
             if os.path.exists(partial):
                 os.remove(partial)
         logger.info("spoke %r (%s) into %s", text, language, target)
-        return name
+        return self.playable(name)
 
 
 def split_text(text):
@@ -209,13 +227,18 @@ def play_sounds(session, sounds, barge_in=None):
                     else "file_string://" + "!".join(sounds))
 
 
+def spoken_prompts(session, node, flow):
+    """What a node with ``prompts`` and ``text`` plays: its recorded prompts, else its text spoken
+    (the variables of this call's read now)."""
+    if node.prompts or node.text is None:
+        return list(node.prompts)
+    return _spoken(session, node, flow, lambda speech, language:
+                   speech.sounds(node.id, language, session.get_var))
+
+
 def play_step(session, node, flow):
     """A play node on a call: its recorded prompts, else its spoken text; returns ``next``."""
-    sounds = list(node.prompts)
-    if not sounds and node.text is not None:
-        sounds = _spoken(session, node, flow, lambda speech, language:
-                         speech.sounds(node.id, language, session.get_var))
-    play_sounds(session, sounds, node.barge_in)
+    play_sounds(session, spoken_prompts(session, node, flow), node.barge_in)
     return node.next
 
 

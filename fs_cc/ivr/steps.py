@@ -25,6 +25,7 @@ class FlowOutcome(enum.Enum):
     CALLER_HUNG_UP = "caller_hung_up"  # in the IVR (or while waiting in a queue)
     FLOW_HUNG_UP = "flow_hung_up"  # a hangup node (or the step limit)
     TRANSFERRED = "transferred"  # sent on by a transfer node: the call left this engine's flow
+    RETURNED = "returned"  # a return node ended a subflow: its caller goes on (nodes_subflow)
 
 
 @dataclasses.dataclass

@@ -13,15 +13,22 @@ import typing
 
 from fs_cc.errors import ConfigError
 from fs_cc.ivr import flow as flowmod
-from fs_cc.ivr.nodes import DEFAULT_LANGUAGE, LANGUAGES, MenuNode, Node, PlayNode, SetNode
+from fs_cc.ivr.nodes import DEFAULT_LANGUAGE, LANGUAGES, MenuNode, Node, PlayNode
+from fs_cc.ivr.nodes_queue import SetNode
 from fs_cc.ivr.nodes_collect import CollectNode
 from fs_cc.ivr.nodes_condition import ConditionNode
+from fs_cc.ivr.nodes_record import RecordNode
+from fs_cc.ivr.nodes_sms import SmsNode
+from fs_cc.ivr.nodes_lookup import LookupNode, unknown_sources
+from fs_cc.ivr.nodes_subflow import SubflowNode, self_calls
+from fs_cc.ivr.datasources import source_names_beside
 from fs_cc.ivr.nodes_say import SayNode
 from fs_cc.ivr.sounds import missing_sounds
 from fs_cc.ivr.speech import VARIABLE_RE as PROMPT_VARIABLE_RE
 from fs_cc.ivr.yamlmarks import load_yaml
 
 QUOTED_RE = re.compile(r"'([^'\s]+)'")
+ANY_VARIABLE = "*"  # after a subflow node: whatever the subflow set
 # channel variables FreeSWITCH gives every call, usable in prompts and conditions unset
 BUILTIN_VARIABLES = frozenset((
     "caller_id_number", "caller_id_name", "destination_number", "ani", "uuid",
@@ -94,11 +101,11 @@ class _Report:
         self.add("error", exc.message, exc.line, column, needle)
 
 
-def validate_text(text, path, queues=None, sound_prefix=None, flows=None):
+def validate_text(text, path, queues=None, sound_prefix=None, flows=None, data_sources=None):
     """Every problem of flow YAML ``text`` from file ``path``, errors and warnings, in file order.
 
-    ``queues``/``flows`` (if given) are the names that exist; ``sound_prefix`` (if given) is where
-    the switch reads prompts.
+    ``queues``/``flows``/``data_sources`` (if given) are the names that exist; ``sound_prefix``
+    (if given) is where the switch reads prompts.
     """
     report = _Report(path, text)
     duplicates = []
@@ -112,17 +119,26 @@ def validate_text(text, path, queues=None, sound_prefix=None, flows=None):
     flow = _top_level(data, report)
     if flow is not None:
         _check(flow, data, report, queues, sound_prefix, flows)
+        for node, message, line in unknown_sources(flow, data_sources):
+            report.add("error", message, line, needle=node.source)
+        for node, message in self_calls(flow):
+            report.add("error", message, node.flow_line, needle=node.flow)
     return sorted(report.problems, key=lambda p: (p.line, p.column))
 
 
-def validate_file(path, queues=None, sound_prefix=None, flows=None):
-    """Every problem of the flow file at ``path`` (see :func:`validate_text`)."""
+def validate_file(path, queues=None, sound_prefix=None, flows=None, data_sources=None):
+    """Every problem of the flow file at ``path`` (see :func:`validate_text`); the data sources
+    are, unless given, those of the file beside it (fs_cc.ivr.datasources), when there is one."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except OSError as exc:
         return [Problem(str(path), 1, 1, "error", f"cannot read flow file: {exc.strerror}")]
-    return validate_text(text, str(path), queues, sound_prefix, flows)
+    if data_sources is None:
+        data_sources, problem = source_names_beside(str(path))
+        if problem is not None:
+            return [Problem(problem.path, problem.line or 1, 1, "error", problem.message)]
+    return validate_text(text, str(path), queues, sound_prefix, flows, data_sources)
 
 
 def _top_level(data, report):
@@ -227,7 +243,7 @@ def _check(flow, data, report, queues, sound_prefix, known_flows):
                                 f"(freeswitch_conf/sounds/generate.py)", line, column)
     # a broken set or collect node may have given the variable: say nothing rather than be wrong
     if not any(isinstance(raw_nodes.get(i), dict) and raw_nodes[i].get("type") in
-               ("set", "collect") for i in unparsed):
+               ("set", "collect", "lookup") for i in unparsed):
         _check_variables(flow, good, report)
     for node in good:
         if isinstance(node, MenuNode) and node.default == node.id:
@@ -244,13 +260,19 @@ def _check_flows(nodes, report, known_flows):
         if isinstance(name, str) and name and name not in known_flows:
             report.add("error", f"node '{node.id}' ({node.type_name}) goes to unknown flow "
                                 f"'{name}' (flows: {', '.join(sorted(known_flows)) or 'none'})",
-                       node.line, needle=name)
+                       getattr(node, "flow_line", node.line), needle=name)
 
 
 def _provided(node):
+    if isinstance(node, LookupNode):
+        return node.provided()
+    if isinstance(node, SubflowNode):  # its flow may set any variable: not checked after it
+        return {ANY_VARIABLE}
     if isinstance(node, SetNode):
         return {name for name, _ in node.variables}
     if isinstance(node, CollectNode):
+        return {node.variable}
+    if isinstance(node, RecordNode) and node.variable:  # and voicemail: the message's path
         return {node.variable}
     return set()
 
@@ -264,6 +286,10 @@ def _read(node):
     if isinstance(node, ConditionNode):
         return [(t.subject, t.subject) for b in node.branches for t in b.tests
                 if t.kind == "variable"]
+    if isinstance(node, LookupNode):
+        return [(name, name) for name in node.key_variables()]
+    if isinstance(node, SmsNode):
+        return [(name, "{" + name + "}") for name in node.variables_read()]
     return []
 
 
@@ -273,11 +299,13 @@ def _check_variables(flow, good, report):
         names = _provided(node)
         if names:
             for target in node.targets():
+                if isinstance(node, LookupNode) and target.label != "next":
+                    continue  # a lookup's variables are set only when it found the record
                 for reached in flowmod._reachable(flow, target.node_id):
                     available[reached] |= names
     for node in good:
         for name, needle in _read(node):
-            if name not in available[node.id]:
+            if name not in available[node.id] and ANY_VARIABLE not in available[node.id]:
                 line, column = report.find(node.line, needle)
                 report.add("error", f"node '{node.id}' uses the variable '{name}', but no "
                                     f"'set' or 'collect' node before it gives it a value and it "

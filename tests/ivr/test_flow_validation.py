@@ -86,8 +86,10 @@ def test_given_unknown_node_type_when_loaded_then_error_lists_known_types(tmp_pa
                                                   "type: qeue\n    queue: sales"))
     assert error.line == 15
     assert "node 'sales' has unknown node type 'qeue'" in str(error)
-    assert ("callback, collect, condition, goto, hangup, menu, play, queue, say, set"
-            in str(error))
+    from fs_cc.ivr import NODE_TYPES
+    assert f"(known: {', '.join(sorted(NODE_TYPES))})" in str(error)
+    assert {"callback", "collect", "condition", "goto", "hangup", "menu", "play", "queue",
+            "say", "set", "lookup", "transfer", "subflow"} <= set(NODE_TYPES)
 
 
 def test_given_node_without_type_when_loaded_then_error_at_node_line(tmp_path):

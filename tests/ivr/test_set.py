@@ -6,7 +6,7 @@ from fs_cc.emitter import RecordingEmitter
 from fs_cc.errors import ConfigError
 from fs_cc.events import QueueOutcome
 from fs_cc.ivr import parse_flow
-from fs_cc.ivr.nodes import SetNode
+from fs_cc.ivr.nodes_queue import SetNode
 from fs_cc.ivr.runner import FlowOutcome, FlowRunner, merge_skills
 from tests.ivr.doubles import RecordingAcd, ScriptedSession
 

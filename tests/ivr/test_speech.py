@@ -202,3 +202,57 @@ def test_given_catalog_flow_with_text_when_flow_table_built_then_prompts_spoken_
     fixed = PromptCache(prefix).sound_name("您的积分是", "zh")
     assert speech.pieces["hello"] == [("file", fixed), ("var", "points")]
     assert wav_format(str(prefix / fixed))[:3] == (8000, 1, 2)
+
+
+READING_FLOW = """\
+name: card
+language: zh
+start: menu
+nodes:
+  menu:
+    type: menu
+    text: "查询积分请按一"
+    options: {1: card}
+    default: bye
+  card:
+    type: collect
+    text: "请输入您的会员卡号 {greeting}"
+    variable: card_number
+    min_length: 4
+    next: bye
+    default: bye
+  recorded:
+    type: menu
+    prompt: ivr/ivr-welcome.wav
+    text: "transcript only"
+    options: {1: bye}
+    default: bye
+  bye: {type: hangup}
+"""
+
+
+def test_given_menu_and_collect_with_text_when_run_then_the_spoken_prompt_reads_the_keys(
+        tmp_path):
+    # a key pressed during the spoken prompt reaches the menu: it is play_and_get_digits' prompt
+    flow = parse_flow(READING_FLOW, "card.yaml")
+    cache = PromptCache(tmp_path)
+    prepare_speech(flow, cache)
+    menu, card = cache.sound_name("查询积分请按一", "zh"), cache.sound_name("请输入您的会员卡号", "zh")
+    assert set(os.listdir(tmp_path / "tts")) == {os.path.basename(menu), os.path.basename(card)}
+    assert flow.node("recorded").speech_texts("zh") == ()  # a recording wins over its text
+
+    session = ScriptedSession(keys=["1", "6200"])
+    session.variables.update(greeting="您好")
+    result = FlowRunner(flow, RecordingAcd(), RecordingEmitter()).run(session)
+
+    assert result.outcome is FlowOutcome.FLOW_HUNG_UP
+    prompts = [arg.split(" ")[5] for app, arg in session.executed if app == "play_and_get_digits"]
+    assert prompts == [menu, f"file_string://{card}!{cache.sound_name('您好', 'zh')}"]
+    assert session.variables["card_number"] == "6200"
+
+
+def test_given_menu_without_prompt_or_text_when_loaded_then_refused_at_its_line():
+    with pytest.raises(ConfigError) as error:
+        parse_flow(READING_FLOW.replace('    text: "查询积分请按一"\n', ""), "card.yaml")
+    assert error.value.line == 5
+    assert "missing required field 'prompt'" in str(error.value)

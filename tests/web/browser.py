@@ -27,7 +27,9 @@ def chromium_or_skip(console_log=False):
 
     options = webdriver.ChromeOptions()
     options.binary_location = browser
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run"):
         options.add_argument(argument)
     if console_log:
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

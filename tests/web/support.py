@@ -174,6 +174,8 @@ def record_payload(**overrides):
         "hangup_side": "caller",
         "wait_seconds": 15.0,
         "talk_seconds": 60.0,
+        "flow": None,
+        "flow_version": None,
     }
     payload.update(overrides)
     return payload

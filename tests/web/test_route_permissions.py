@@ -34,6 +34,7 @@ RULES = {
     "account.password": ANY_USER,
     "account.change_password": ANY_USER,
     "calls.index": ("calls.view_own",),
+    **{f"messages.{name}": ("calls.view_all",) for name in ("index", "audio")},  # web.messages
     "calls.in_progress": ("calls.view_own",),
     "calls.records_json": ("calls.view_own",),
     "events.stream": ("calls.view_own",),
@@ -60,6 +61,28 @@ RULES = {
     "callbacks_api.one": ("calls.view_all",),
     **{f"{bp}.{name}": ("calls.view_all", "callbacks.manage")
        for bp in ("callbacks", "callbacks_api") for name in ("cancel", "reschedule")},
+    "ivr_pages.index": ("catalog.view",),
+    "ivr_pages.editor": ("catalog.view",),
+    "ivr_pages.statistics": ("catalog.view", "calls.view_all"),
+    **{f"ivr_stats_api.{name}": ("calls.view_all",) for name in (
+        "flow_statistics", "flow_statistics_csv")},
+    # web.ivr.api: flows and their versions, read by anyone logged in, saved with ivr.edit
+    **{f"ivr_api.{name}": ANY_USER for name in (
+        "flows", "flow", "validate", "versions", "version", "diff", "prompts", "prompt_file")},
+    **{f"ivr_api.{name}": ("ivr.edit",) for name in ("save", "restore")},
+    # web.crm: customers (read, edit, manage) and their API
+    **{f"crm.{name}": ("crm.view",) for name in ("index", "detail")},
+    **{f"crm.{name}": ("crm.edit",) for name in (
+        "new", "create", "edit", "update", "add_note", "add_phone", "remove_phone")},
+    **{f"crm.{name}": ("crm.manage",) for name in (
+        "delete", "restore", "merge_form", "merge", "fields_page", "define_field",
+        "update_field")},
+    **{f"crm_api.{name}": ("crm.view",) for name in (
+        "search", "one", "phones", "notes", "history", "lookup", "custom_fields")},
+    **{f"crm_api.{name}": ("crm.edit",) for name in (
+        "create", "edit", "add_phone", "remove_phone", "add_note")},
+    **{f"crm_api.{name}": ("crm.manage",) for name in (
+        "delete", "restore", "merge", "define_field", "edit_field")},
 }
 
 # a custom role that is neither agent nor supervisor: the wallboard screen of a team lead
@@ -77,6 +100,9 @@ class World:
         self.tokens = {}
         self.values = {"extension": "1000", "number": "4000", "name": "sales",
                        "filename": "style.css", "callback_id": "cb-none", "token_id": 999999}
+        self.values["version"] = 999999  # web.ivr.api: no such version (404 when allowed)
+        self.values["message_id"] = 999999  # web.messages: no such message (404 when allowed)
+        self.values.update(customer_id=999999, phone_id=999999, key="none")  # web.crm: 404s
 
     def permissions_of(self, role):
         """Every permission ``role`` holds."""

@@ -72,7 +72,8 @@ def sales_record(uuid="call-1"):
             "ivr_path": ["welcome", "menu", "menu:1", "sales"], "queue": "sales",
             "agent": "1000", "started_at": iso(0), "queued_at": iso(6.5),
             "answered_at": iso(11.5), "ended_at": iso(71.5), "hangup_cause": "NORMAL_CLEARING",
-            "hangup_side": "agent", "wait_seconds": 5.0, "talk_seconds": 60.0}
+            "hangup_side": "agent", "wait_seconds": 5.0, "talk_seconds": 60.0, "flow": None,
+            "flow_version": None}
 
 
 def stored_record(app, uuid):

@@ -42,6 +42,7 @@ ERRORS = {
     403: "The user's role lacks a permission this needs (`field` is `permission`)",
     404: "Nothing has the identifier of the path (`field` names it)",
     409: "Conflicts with what is stored (a name taken, a state that does not allow it)",
+    422: "Refused by a validator: `messages` holds each problem with its line and column",
     503: "The engine does not answer",
 }
 DESCRIPTION = (
@@ -57,6 +58,8 @@ TAGS = {
     "events": "Live events (server-sent events)",
     "catalog": "Queues, agents and DID routes",
     "callbacks": "Callback requests of callers who chose not to wait",
+    "crm": "Customers, their phones, notes and contact history, the caller lookup",
+    "ivr": "IVR flows: versions, the validator, prompts",
     "api": "This document",
 }
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")

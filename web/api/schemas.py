@@ -81,6 +81,9 @@ class CallRecordSchema(Schema):
     hangup_side = fields.String(allow_none=True, metadata={"enum": _values(HangupSide)})
     wait_seconds = fields.Float(allow_none=True)
     talk_seconds = fields.Float(allow_none=True)
+    flow = fields.String(allow_none=True, metadata={"description": "the IVR flow the call ran"})
+    flow_version = fields.Integer(allow_none=True, metadata={
+        "description": "the version of that flow (GET /api/ivr/flows/{name}/versions/{v})"})
 
 
 class CallPageSchema(Schema):

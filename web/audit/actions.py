@@ -32,6 +32,12 @@ CALLBACK_CANCELLED = "callback.cancelled"
 CALLBACK_RESCHEDULED = "callback.rescheduled"
 TOKEN_CREATED = "token.created"
 TOKEN_REVOKED = "token.revoked"
+FLOW_SAVED = "ivr.flow_saved"
+FLOW_RESTORED = "ivr.flow_restored"
+CUSTOMER_DELETED = "crm.customer_deleted"
+CUSTOMER_RESTORED = "crm.customer_restored"
+CUSTOMERS_MERGED = "crm.customers_merged"
+CUSTOM_FIELD_CHANGED = "crm.custom_field_changed"
 
 ACTIONS = {
     LOGIN: "a user logged in",
@@ -54,6 +60,8 @@ ACTIONS = {
     DID_UPDATED: "a DID route was edited or disabled",
     DIDS_IMPORTED: "DID routes were imported from a file",
     CATALOG_SEEDED: "the demo queues, agents and DID were put in an empty catalog",
+    FLOW_SAVED: "an IVR flow was saved as a new version",
+    FLOW_RESTORED: "an old version of an IVR flow was made current again",
     CALLS_EXPORTED: "call records were exported",
     AUDIT_EXPORTED: "the audit log was exported",
     RECORDING_PLAYED: "a call recording was played or downloaded",
@@ -62,4 +70,8 @@ ACTIONS = {
     CALLBACK_RESCHEDULED: "a supervisor rescheduled a callback",
     TOKEN_CREATED: "an API token was created (its name, owner and expiry; never its secret)",
     TOKEN_REVOKED: "an API token was revoked by its owner or an administrator",
+    CUSTOMER_DELETED: "a customer record was put in the bin",
+    CUSTOMER_RESTORED: "a deleted customer record was restored",
+    CUSTOMERS_MERGED: "a duplicate customer was merged into another",
+    CUSTOM_FIELD_CHANGED: "a CRM custom field was defined or changed",
 }

@@ -33,6 +33,9 @@ PERMISSIONS = {
     "users.manage": "Create, edit and disable users and reset their passwords",
     "roles.manage": "Create and edit custom roles and their permissions",
     "audit.view": "Search the audit log",
+    "crm.view": "See and search customers, their contact history and the caller lookup",
+    "crm.edit": "Create and edit customers, their phones and notes",
+    "crm.manage": "Delete, restore and merge customers; define custom fields",
 }
 
 IMPLIES = {
@@ -40,6 +43,8 @@ IMPLIES = {
     "catalog.manage": ("catalog.view",),
     "agents.manage": ("agents.view",),
     "supervise": ("agents.view",),
+    "crm.manage": ("crm.edit",),
+    "crm.edit": ("crm.view",),
 }
 
 
@@ -82,11 +87,12 @@ BUILTIN_ROLES = {role.name: role for role in (
     _builtin("manager", "Runs the call center: every call, agents, recordings, exports, "
              "campaigns; reads the catalog",
              ("calls.view_all", "agents.manage", "supervise", "recordings.listen",
-              "data.export", "catalog.view", "campaigns.manage", "callbacks.manage")),
+              "data.export", "catalog.view", "campaigns.manage", "callbacks.manage",
+              "crm.manage")),
     _builtin("supervisor", "Leads a team (班长): every call, the agents' board, supervision, "
              "recordings; reads the catalog",
              ("calls.view_all", "supervise", "recordings.listen", "catalog.view",
-              "callbacks.manage")),
-    _builtin("agent", "Answers calls: sees their own calls only", ("calls.view_own",)),
+              "callbacks.manage", "crm.edit")),
+    _builtin("agent", "Answers calls: sees their own calls only", ("calls.view_own", "crm.edit")),
 )}
 DEFAULT_ROLE = "agent"

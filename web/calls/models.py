@@ -33,6 +33,8 @@ class CallRecord(db.Model):
     hangup_side = sa.Column(sa.String(16), nullable=True)
     wait_seconds = sa.Column(sa.Float, nullable=False, default=0.0)
     talk_seconds = sa.Column(sa.Float, nullable=False, default=0.0)
+    flow = sa.Column(sa.String(64), nullable=True)  # the IVR flow the call ran, and its version
+    flow_version = sa.Column(sa.Integer, nullable=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -65,6 +67,8 @@ class CallRecord(db.Model):
             "hangup_side": self.hangup_side,
             "wait_seconds": self.wait_seconds,
             "talk_seconds": self.talk_seconds,
+            "flow": self.flow,
+            "flow_version": self.flow_version,
         }
 
     def __repr__(self):

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 UTC = datetime.timezone.utc
 HANGUP_SIDES = ("caller", "agent", "system")
 _TEXT_FIELDS = {"caller_number": 64, "did": 64, "queue": 64, "agent": 32,
-                "hangup_cause": 64, "hangup_side": 16}
+                "hangup_cause": 64, "hangup_side": 16, "flow": 64}
 _TIME_FIELDS = ("started_at", "queued_at", "answered_at", "ended_at")
 
 
@@ -74,6 +74,10 @@ def parse_record(payload):
     if not isinstance(path, list) or not all(isinstance(node, str) for node in path):
         raise InvalidRecord("ivr_path: expected a list of node names", field="ivr_path")
     values["ivr_path"] = path
+    version = payload.get("flow_version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise InvalidRecord("flow_version: expected a whole number", field="flow_version")
+    values["flow_version"] = version
     for field in _TIME_FIELDS:
         values[field] = _parse_time(payload, field)
     if values["started_at"] is None:

@@ -18,6 +18,8 @@ from web.callbacks.services import CallbackProjection
 from web.calls.services import CallRecordService, parse_record
 from web.errors import InvalidRecord, WebError
 from web.facts.models import AgentChangeKind, AgentStateChange, CallEventFact
+from web.messages.services import MessageService
+from web.ivr.services import FlowVersionRecorder
 from web.recordings.services import RecordingService
 
 logger = logging.getLogger(__name__)
@@ -116,9 +118,10 @@ class StoreResult:
 class FactService:
     """Stores facts and folds ended calls into their records, on one database session."""
 
-    def __init__(self, session, records=None):
+    def __init__(self, session, records=None, senders=None):
         self.session = session
         self.records = records if records is not None else CallRecordService(session)
+        self.senders = senders  # web.messages: who sends new SMS and voicemail notices
 
     def store(self, facts):
         """Insert the facts not stored yet, commit, then (re)build the records of ended calls."""
@@ -132,7 +135,12 @@ class FactService:
         stored += self._insert_new(CallbackEventFact.__table__, callback_rows)
         CallbackProjection(self.session).rebuild({row["callback_id"] for row in callback_rows})
         RecordingService(self.session).apply(facts)  # the recordings table, in the same commit
+        messages = MessageService(self.session, self.senders)
+        messages.apply(facts)  # voicemail, SMS, surveys: in the same commit too
         self.session.commit()
+        messages.dispatch()
+        # flow texts the engines took into use: new ones become versions (their own commits)
+        FlowVersionRecorder(self.session).apply(facts)
         result = StoreResult(stored=stored, duplicates=len(call_rows) + len(agent_rows)
                              + len(callback_rows) - stored)
         # a redelivered batch folds its calls again: the first delivery may have died before
@@ -189,6 +197,7 @@ class FactService:
         for uuid, call_events in sorted(journal.by_call(self.events_of(ended)).items()):
             try:
                 values = parse_record(journal.fold(call_events).to_dict())
+                values = FlowVersionRecorder(self.session).fill_version(values, call_events)
             except journal.NoCallStarted:
                 # its start is in a batch still on its way: that batch will fold the call
                 logger.info("call %s: ended but its start is not stored yet; no record", uuid)

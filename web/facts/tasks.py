@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from fs_cc.events import TASK_STORE_EVENTS
 from web.extensions import db
 from web.facts.services import FactService, parse_batch
+from web.messages.tasks import hand_off
 from web.retry import retry_while_database_down
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def store_events(self, batch):
     # Retrying cannot fix a bad entry: parse_batch logs it and the rest goes on.
     facts, rejected = parse_batch(batch)
     try:
-        result = FactService(db.session).store(facts)
+        result = FactService(db.session, senders=hand_off()).store(facts)
     except DBAPIError as exc:
         retry_while_database_down(self, exc, f"event batch of {len(facts)}")
     finally:
