@@ -110,3 +110,17 @@ class RecordingAcd:
     def queue_figures(self, queue):
         """The figures a test gave for ``queue`` (condition nodes read them)."""
         return self.figures.get(queue, {})
+
+
+class AnsweringAcd(RecordingAcd):
+    """The agent answers and the call ends at once: the runner need not wait for its hangup."""
+
+    def __init__(self, session, **options):
+        super().__init__(**options)
+        self.session = session
+
+    def enqueue(self, call_uuid, queue_name, **options):
+        ticket = super().enqueue(call_uuid, queue_name, **options)
+        if self.result.outcome is QueueOutcome.ANSWERED:
+            self.session.caller_hangs_up()
+        return ticket

@@ -18,7 +18,7 @@ from fs_cc.ivr.asr import (NOTHING, AsrUnavailable, NoRecogniser, PocketSphinxRe
                            build_recogniser, jsgf_grammar, make_recogniser, record_arguments)
 from fs_cc.ivr.runner import FlowOutcome, FlowRunner
 from fs_cc.ivr.validate import validate_file
-from tests.ivr.doubles import RecordingAcd, ScriptedSession
+from tests.ivr.doubles import AnsweringAcd, ScriptedSession
 
 PHRASES = {"1": ["sales", "buy"], "2": ["support", "help"]}
 VOICE_FLOW = """\
@@ -137,7 +137,7 @@ class SpeakingSession(ScriptedSession):
 def run_voice(session, services):
     emitter = RecordingEmitter()
     emitter.emit(events.CallStarted, call_uuid=session.uuid, did="8000", caller_number="5551000")
-    acd = RecordingAcd()
+    acd = AnsweringAcd(session)  # answered and ended: no wait for a hangup the double never sends
     result = FlowRunner(parse_flow(VOICE_FLOW), acd, emitter, services=services).run(session)
     return result, journal.fold(emitter.events), acd, emitter
 

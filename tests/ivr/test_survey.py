@@ -19,7 +19,7 @@ from fs_cc.events import HangupSide, QueueOutcome
 from fs_cc.ivr import parse_flow
 from fs_cc.ivr.nodes_survey import SURVEY_VARIABLE, SurveyNode
 from fs_cc.ivr.runner import FlowOutcome, FlowRunner
-from tests.ivr.doubles import RecordingAcd, ScriptedSession
+from tests.ivr.doubles import AnsweringAcd, RecordingAcd, ScriptedSession
 from tests.switch import wait_until
 
 DID = "5901"
@@ -98,15 +98,17 @@ def test_given_queue_without_answered_outcome_when_agent_hangs_up_then_flow_ends
     flow_text = FLOW.replace("    outcomes: {answered: rate}\n", "")
     flow_text = flow_text.replace("start: support", "start: support\n")
     session = SurveySession(keys=["4"])
-    result, emitter, acd = run(session, flow_text + "  unused: {type: goto, to: rate}\n")
+    result, emitter, acd = run(session, flow_text + "  unused: {type: goto, to: rate}\n",
+                               acd=AnsweringAcd(session))
     assert result.outcome is FlowOutcome.QUEUED
     assert acd.options[0]["keep_caller"] is False
     assert emitter.of_type(events.SurveyAnswered) == []
 
 
 def test_given_caller_hangs_up_first_when_answered_outcome_then_no_survey():
-    acd = RecordingAcd(hangup_side=HangupSide.CALLER)
-    result, emitter, _ = run(SurveySession(keys=["4"]), acd=acd)
+    session = SurveySession(keys=["4"])
+    acd = AnsweringAcd(session, hangup_side=HangupSide.CALLER)
+    result, emitter, _ = run(session, acd=acd)
     assert result.outcome is FlowOutcome.QUEUED
     assert emitter.of_type(events.SurveyAnswered) == []
 

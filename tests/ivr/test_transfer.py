@@ -10,11 +10,11 @@ from fs_cc.emitter import RecordingEmitter
 from fs_cc.emulator import Gateway
 from fs_cc.errors import ConfigError
 from fs_cc.esl.outbound import OutboundServer
-from fs_cc.events import HangupSide, QueueOutcome, TransferKind
+from fs_cc.events import HangupSide, TransferKind
 from fs_cc.ivr import parse_flow
 from fs_cc.ivr.nodes_transfer import DialStrings, TransferNode
 from fs_cc.ivr.runner import FlowOutcome, FlowRunner
-from tests.ivr.doubles import RecordingAcd, ScriptedSession
+from tests.ivr.doubles import AnsweringAcd, RecordingAcd, ScriptedSession  # noqa: F401
 from tests.switch import wait_until
 
 TO_EXTENSION = """\
@@ -35,20 +35,6 @@ nodes:
 def extension_flow(next_field):
     """TO_EXTENSION with ``next_field`` (a line, or "")."""
     return TO_EXTENSION.replace("NEXT", next_field)
-
-
-class AnsweringAcd(RecordingAcd):
-    """The agent answers and the call ends at once: the runner need not wait for its hangup."""
-
-    def __init__(self, session, **options):
-        super().__init__(**options)
-        self.session = session
-
-    def enqueue(self, call_uuid, queue_name, **options):
-        ticket = super().enqueue(call_uuid, queue_name, **options)
-        if self.result.outcome is QueueOutcome.ANSWERED:
-            self.session.caller_hangs_up()
-        return ticket
 
 
 class Stack:

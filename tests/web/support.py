@@ -81,6 +81,9 @@ def make_settings(tmp_path, database_url, control_port=8022):
 
 def make_app(tmp_path, database_url, control_port=8022, **config):
     """A testing Flask app on ``database_url``."""
+    # a cheap hash: the suite's users log in hundreds of times (the app's default is scrypt,
+    # tests/web/test_auth.py checks it)
+    config.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
     return create_app(test_config={"TESTING": True, **config},
                       settings=make_settings(tmp_path, database_url, control_port))
 

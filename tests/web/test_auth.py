@@ -148,3 +148,19 @@ def test_given_demo_bootstrap_when_run_twice_then_one_admin_with_the_same_workin
     assert login(client, "admin", first["password"]).status_code == 302
     me = client.get("/api/me", headers={"Authorization": f"Bearer {second['token']}"})
     assert me.get_json()["role"] == "admin"
+
+
+def test_given_an_app_without_a_hash_setting_then_passwords_are_hashed_with_scrypt(tmp_path):
+    # the suite's apps name a cheap method (tests/web/support.py); a deployment does not
+    from web import create_app
+    from web.auth.models import User, hash_method
+    from tests.web.support import make_settings
+
+    app = create_app(test_config={"TESTING": True},
+                     settings=make_settings(tmp_path, f"sqlite:///{tmp_path}/x.sqlite"))
+    with app.app_context():
+        assert hash_method() == "scrypt"
+        user = User(username="li")
+        user.set_password("plain-text-pw")
+        assert user.password_hash.startswith("scrypt:") and user.check_password("plain-text-pw")
+    assert hash_method() == "scrypt"  # outside any app, too

@@ -9,6 +9,7 @@ import hashlib
 
 import sqlalchemy as sa
 from sqlalchemy import orm
+from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from web.auth import permissions
@@ -19,6 +20,18 @@ from web.types import UTCDateTime, utcnow
 def hash_token(token):
     """The stored form of an API token (tokens are random, so a plain SHA-256 is enough)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# werkzeug's scrypt: about 0.13 s a hash here, which is the point. A test app may name a cheap
+# method (config PASSWORD_HASH_METHOD), since its users log in hundreds of times a run.
+PASSWORD_HASH_METHOD = "scrypt"
+
+
+def hash_method():
+    """The method new password hashes are made with (the app's PASSWORD_HASH_METHOD)."""
+    if has_app_context():
+        return current_app.config.get("PASSWORD_HASH_METHOD", PASSWORD_HASH_METHOD)
+    return PASSWORD_HASH_METHOD
 
 
 class Role(db.Model):
@@ -87,7 +100,7 @@ class User(db.Model):
 
     def set_password(self, password):
         """Store a salted hash of ``password`` (the policy is checked by the caller)."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, hash_method())
         self.password_changed_at = utcnow()
 
     def check_password(self, password):

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from web.auth.models import Role, User
+from web.auth.models import Role, User, hash_method
 from web.auth.permissions import BUILTIN_ROLES, DEFAULT_ROLE
 from web.errors import AuthenticationRequired, WebError
 
@@ -22,10 +22,10 @@ logger = logging.getLogger(__name__)
 BAD_CREDENTIALS = "Invalid username or password."
 
 
-@functools.lru_cache(maxsize=1)
-def _dummy_hash():
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(method):
     """A hash made the way User.set_password makes them, of a password nobody knows."""
-    return generate_password_hash(secrets.token_hex(16))
+    return generate_password_hash(secrets.token_hex(16), method)
 
 
 class UserService:
@@ -49,7 +49,7 @@ class UserService:
         user = self.by_username((username or "").strip())
         if user is None:
             # as slow as a real check, so the answer's timing does not tell the name is unknown
-            check_password_hash(_dummy_hash(), password or "")
+            check_password_hash(_dummy_hash(hash_method()), password or "")
         elif user.check_password(password or "") and user.active:
             return user
         logger.info("failed login for username %r", username)
