@@ -54,7 +54,6 @@ import resource  # noqa: E402
 import socket  # noqa: E402
 import socketserver  # noqa: E402
 import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 
 HOLD = 8.0  # seconds the callers wait at the first menu before pressing
