@@ -56,6 +56,12 @@ _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"
             503: "Service Unavailable"}
 
 
+def _refuse_browsers(environ):
+    """HttpError 403 for a request carrying a browser's marks (Origin, Sec-Fetch-*)."""
+    if "HTTP_ORIGIN" in environ or any(key.startswith("HTTP_SEC_FETCH_") for key in environ):
+        raise HttpError(403, "browsers may not use the engine's control interface")
+
+
 class HttpError(Exception):
     """An answer other than 200, with the JSON error body's message and field."""
 
@@ -123,8 +129,7 @@ class ControlApp:
 
     def _prompt(self, method, path, environ, start_response):
         # the one route without the secret: mod_http_cache fetches spoken prompts here
-        if "HTTP_ORIGIN" in environ or any(key.startswith("HTTP_SEC_FETCH_") for key in environ):
-            raise HttpError(403, "browsers may not use the engine's control interface")
+        _refuse_browsers(environ)
         if method not in ("GET", "HEAD"):
             raise HttpError(405, "prompts are read with GET", headers=[("Allow", "GET, HEAD")])
         file_path = prompts.prompt_file(self.prompts_dir, path)
@@ -134,8 +139,7 @@ class ControlApp:
 
     def _guard(self, method, path, environ):
         """Refuse browsers, unknown routes, wrong methods and callers without the secret."""
-        if "HTTP_ORIGIN" in environ or any(key.startswith("HTTP_SEC_FETCH_") for key in environ):
-            raise HttpError(403, "browsers may not use the engine's control interface")
+        _refuse_browsers(environ)
         if method == "OPTIONS":  # there is no CORS preflight to answer, on any path
             raise HttpError(405, "OPTIONS is not served", headers=[("Allow", "GET, POST")])
         allowed = self._ALLOWED.get(path)

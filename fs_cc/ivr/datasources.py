@@ -216,10 +216,15 @@ def _parse_source(name, raw, line, path):
         fail("'query' must be a SELECT (with :key where the key goes)", "query")
     if ":key" not in query:
         fail("'query' must use the parameter :key (e.g. WHERE card_number = :key)", "query")
+    return SqlSource(name, query, _database(raw, fail), float(timeout), line)
+
+
+def _database(raw, fail):
+    """A SQL or CRM source's optional ``database`` URL (None: the app's)."""
     database = raw.get("database")
     if database is not None and not isinstance(database, str):
         fail("'database' must be a database URL", "database")
-    return SqlSource(name, query, database, float(timeout), line)
+    return database
 
 
 def _parse_crm(name, raw, line, timeout, fail):
@@ -228,10 +233,8 @@ def _parse_crm(name, raw, line, timeout, fail):
     region = raw.get("region", "CN")
     if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
         fail(f"'region' must be a country code such as CN or US, not {region!r}", "region")
-    database = raw.get("database")
-    if database is not None and not isinstance(database, str):
-        fail("'database' must be a database URL", "database")
-    return CrmSource(name, CRM_QUERY, database, timeout, line, region=region.upper())
+    return CrmSource(name, CRM_QUERY, _database(raw, fail), timeout, line,
+                     region=region.upper())
 
 
 def _parse_http(name, raw, line, timeout, fail):
