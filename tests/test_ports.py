@@ -135,9 +135,15 @@ class WebCase:
         sock.sendall(b"GET /static/style.css HTTP/1.0\r\nHost: x\r\n\r\n")
         read_until_closed(sock)
 
-    def stop(self):
-        self.process.send_signal(signal.SIGINT)
-        assert self.process.wait(20) == 0, self.process.stderr.read()
+    def stop(self, signum=signal.SIGINT):
+        self.process.send_signal(signum)
+        try:
+            status = self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            pytest.fail(f"fs-cc web still running 20 s after {signum.name}: "
+                        f"{self.process.stderr.read()}")
+        assert status == 0, self.process.stderr.read()
 
 
 def cli_env(tmp_path, **extra):
@@ -259,3 +265,20 @@ def test_given_up_with_port_99999_then_it_says_so_without_starting_anything(tmp_
     assert result.stderr.strip() == ("fs-cc up: 99999 is not a port number (0-65535); choose "
                                      "another port with FS_CC_WEB_PORT / --port")
     assert not (tmp_path / "var" / "logs").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_given_fs_cc_web_started_with_sigint_ignored_when_signalled_then_it_stops_cleanly(
+        tmp_path, signum):
+    # a shell that starts a job in the background without job control hands it SIGINT "ignored";
+    # the web server still stops on it, as the engine and the emulator do
+    web = WebCase(tmp_path)
+    port = free_port()
+    web.process = subprocess.Popen(
+        [sys.executable, "-m", "fs_cc.cli", "web", "--port", str(port)], env=web.env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    wait_until(lambda: port_open(port) or web.process.poll() is not None, 60,
+               "fs-cc web listening")
+    web.connection_closed_by_server(port)  # serving: the app is set up
+    web.stop(signum)

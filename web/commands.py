@@ -11,7 +11,11 @@ logger = logging.getLogger(__name__)
 
 
 def cmd_web(args):
-    """Serve the web app."""
+    """Serve the web app until SIGINT/SIGTERM."""
+    import signal
+
+    import gevent
+    from gevent.event import Event
     from gevent.pywsgi import WSGIServer
 
     from fs_cc.listen import listen
@@ -21,11 +25,15 @@ def cmd_web(args):
     listener = listen(args.host, args.port, "--port")
     app = create_app()
     server = WSGIServer(listener, app, log=None, error_log=logging.getLogger("web.wsgi"))
+    # the signals stop the server from the hub, as the engine's do: not a KeyboardInterrupt that
+    # lands in whichever greenlet runs, nor a disposition "ignore" inherited from a background shell
+    stop = Event()
+    gevent.signal_handler(signal.SIGTERM, stop.set)
+    gevent.signal_handler(signal.SIGINT, stop.set)
+    server.start()
     logger.info("web app on http://%s:%s", args.host, args.port)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        server.stop(timeout=2)
+    stop.wait()
+    server.stop(timeout=2)
     return 0
 
 
