@@ -17,7 +17,7 @@ from fs_cc.acd.agents import DEFAULT_NOT_READY_REASONS, AgentStatus
 from fs_cc.acd.legs import LegFollower
 from fs_cc.acd.offer import Offers
 from fs_cc.acd.presence import Presence
-from fs_cc.acd.queue_def import DEFAULT_MOH
+from fs_cc.acd.queue_def import DEFAULT_MOH, own_setting
 from fs_cc.acd.router import Router
 from fs_cc.acd.admission import arm_relaxation, refusal
 from fs_cc.acd.announce import Announcer, hold_media
@@ -159,15 +159,11 @@ class ACD:
 
     def ring_timeout_of(self, queue):
         """Seconds an agent's phone rings for a caller of ``queue`` (its own, else the ACD's)."""
-        definition = self.queue_definition(queue)
-        own = definition.ring_timeout if definition is not None else None
-        return self.ring_timeout if own is None else own
+        return own_setting(self.queue_definition(queue), "ring_timeout", self.ring_timeout)
 
     def retry_delay_of(self, queue):
         """Seconds before an agent who missed a caller of ``queue`` is rung for it again."""
-        definition = self.queue_definition(queue)
-        own = definition.retry_delay if definition is not None else None
-        return self.retry_delay if own is None else own
+        return own_setting(self.queue_definition(queue), "retry_delay", self.retry_delay)
 
     def agent_available_elsewhere(self, extension):
         """Another engine made an agent available (heard on the bus)."""

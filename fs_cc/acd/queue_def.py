@@ -121,6 +121,13 @@ class Queue:
         return out
 
 
+def own_setting(queue, name, default):
+    """``queue``'s own value of the optional setting ``name`` (``ring_timeout``,
+    ``retry_delay``), or ``default`` when it sets none or there is no such queue (None)."""
+    value = None if queue is None else getattr(queue, name)
+    return default if value is None else value
+
+
 def _step_dict(step):
     out = {"after": step.after}
     if step.minus:

@@ -15,6 +15,7 @@ import gevent
 from gevent.queue import Queue
 
 from fs_cc.acd.agents import AgentStatus, UnknownAgent
+from fs_cc.acd.queue_def import own_setting
 from fs_cc.acd.strategy import LONGEST_IDLE
 from fs_cc.acd.waiting import Phase
 
@@ -187,9 +188,7 @@ class Router:
     def _excluded(self, caller):
         # agents that failed this caller lately; after the retry delay they are rung again
         now = self._clock()
-        queue = self.queues.get(caller.queue)
-        delay = self.retry_delay if queue is None or queue.retry_delay is None \
-            else queue.retry_delay
+        delay = own_setting(self.queues.get(caller.queue), "retry_delay", self.retry_delay)
         for ext, failed_at in list(caller.tried.items()):
             if now - failed_at >= delay:
                 del caller.tried[ext]
