@@ -120,6 +120,9 @@ class Settings:
     short_abandon_seconds: float = 5.0
     esl_connect_timeout: float = 5.0  # seconds to wait for FreeSWITCH's auth/request
     esl_backoff_max: float = 30.0  # reconnect delays double from 0.5 s up to this
+    # the worker's longest wait between tries of a task while the database is down: a record
+    # is stored at most this long after the database is back
+    record_retry_max_seconds: float = 60.0
     queues: list = dataclasses.field(default_factory=_default_queues)
     agents: list = dataclasses.field(default_factory=_default_agents)
     agents_auto_login: bool = False  # `up` turns it on for the emulator's simulated agents
@@ -210,6 +213,7 @@ _ENV = {
     "FS_CC_SHORT_ABANDON_SECONDS": "short_abandon_seconds",
     "FS_CC_ESL_CONNECT_TIMEOUT": "esl_connect_timeout",
     "FS_CC_ESL_BACKOFF_MAX": "esl_backoff_max",
+    "FS_CC_RECORD_RETRY_MAX_SECONDS": "record_retry_max_seconds",
     "FS_CC_SESSION_COOKIE_SECURE": "session_cookie_secure",
     "FS_CC_SESSION_IDLE_MINUTES": "session_idle_minutes",
     "FS_CC_SESSION_MAX_HOURS": "session_max_hours",

@@ -43,9 +43,9 @@ def _config_from_settings(settings):
         "PASSWORD_MIN_LENGTH": 10,
         "CALLS_MAX_LIMIT": 500,
         "AGENTS_REFRESH_SECONDS": 5,
-        # Backoff of fs_cc.record_call while the database is down: base * 2**n, capped.
+        # Backoff of the worker's tasks while the database is down: base * 2**n, capped.
         "RECORD_RETRY_BASE": 1.0,
-        "RECORD_RETRY_MAX": 300.0,
+        "RECORD_RETRY_MAX": settings.record_retry_max_seconds,
         "CELERY": {
             "broker_url": settings.broker_url,
             "task_ignore_result": True,

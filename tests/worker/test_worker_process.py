@@ -1,6 +1,7 @@
 """A real `celery worker` process fed by name from a separate Celery client, as the engine does."""
 
 import os
+import re
 import sys
 import time
 
@@ -33,10 +34,10 @@ def wait_for(condition, timeout, what):
 class WorkerProcess:
     """A worker subprocess configured only through the environment, like `fs-cc worker`."""
 
-    def __init__(self, tmp_path, database_url, command, redis_url=None):
+    def __init__(self, tmp_path, database_url, command, redis_url=None, **settings):
         self.log_path = tmp_path / "worker.log"
         env = dict(os.environ, FS_CC_VAR_DIR=str(tmp_path / "var"),
-                   FS_CC_DATABASE_URL=database_url, FS_CC_SECRET_KEY=TEST_SECRET_KEY)
+                   FS_CC_DATABASE_URL=database_url, FS_CC_SECRET_KEY=TEST_SECRET_KEY, **settings)
         env.pop("FS_CC_BROKER_URL", None)
         env.pop("REDIS_URL", None)
         if redis_url is None:
@@ -158,7 +159,10 @@ def test_given_the_database_is_down_when_a_record_arrives_then_stored_once_it_is
         pg_name = create_pg_database()
         drop_pg_database(pg_name)  # reserve a fresh name; the database does not exist yet
         database_url = PG_URL.format(name=pg_name)
-    worker = WorkerProcess(tmp_path, database_url, run_worker_command())
+    # Tries at most 2 s apart: however long the database takes to come back (a busy machine
+    # creates and migrates it slowly), the record is stored within 2 s of it.
+    worker = WorkerProcess(tmp_path, database_url, run_worker_command(),
+                           FS_CC_RECORD_RETRY_MAX_SECONDS="2")
     payload = record_payload()
     app = make_app(tmp_path, database_url)
     try:
@@ -176,6 +180,8 @@ def test_given_the_database_is_down_when_a_record_arrives_then_stored_once_it_is
 
         wait_for(lambda: count_rows(app, payload["uuid"]) == 1, 30, "the row")
         assert count_rows(app) == 1
+        delays = [float(delay) for delay in re.findall(r"; retry \d+ in ([0-9.]+) s", worker.log())]
+        assert delays and max(delays) <= 2.0, worker.log()
     finally:
         worker.stop()
         with app.app_context():
