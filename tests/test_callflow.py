@@ -10,7 +10,7 @@ from fs_cc.emitter import RecordingEmitter
 from fs_cc.esl.errors import ConnectionLost
 from fs_cc.events import HangupSide, QueueOutcome
 from fs_cc.ivr import FlowRunner, load_flow, parse_flow
-from tests.ivr.doubles import RecordingAcd, ScriptedSession
+from tests.ivr.doubles import AnsweringAcd, RecordingAcd, ScriptedSession
 
 
 def handle(flow, acd, session):
@@ -31,9 +31,9 @@ def main_flow():
 
 
 def test_given_call_answered_by_agent_when_handled_then_record_from_session_and_acd(main_flow):
-    acd = RecordingAcd(hangup_side=HangupSide.AGENT, hangup_cause="NORMAL_CLEARING")
     session = ScriptedSession(uuid="c-1", caller_number="5551234", destination_number="8000",
                               keys=["1"])
+    acd = AnsweringAcd(session, hangup_side=HangupSide.AGENT, hangup_cause="NORMAL_CLEARING")
     record = handle(main_flow, acd, session)
     assert (record.uuid, record.caller_number, record.did) == ("c-1", "5551234", "8000")
     assert record.ivr_path == ["welcome", "menu", "menu:1", "sales"]

@@ -5,19 +5,20 @@ files; on this tier they are checked as WAV files with their channel count).
 """
 
 import datetime
+import os
 import pathlib
 import uuid as uuidlib
 import wave
 
-import gevent
 import pytest
 
 from fs_cc import events
 from fs_cc.callctl import CallControl
 from fs_cc.emitter import RecordingEmitter
 from fs_cc.esl.inbound import InboundClient
+from fs_cc.emulator.recording import PACKET_MS
 from fs_cc.recording import CallRecorder, check_mode, recording_path
-from tests.switch import switch_from_env, wait_until
+from tests.switch import EmulatorSwitch, switch_from_env, wait_until
 
 WHEN = datetime.datetime(2026, 12, 2, 9, 30, tzinfo=datetime.timezone.utc)
 
@@ -62,6 +63,21 @@ def answer(emitter, uuid, queue="sales"):
     emitter.emit(events.AnsweredByAgent, call_uuid=uuid, agent="1000", leg_uuid=uuid + "-b")
 
 
+def holds_audio(switch, uuid, path):
+    """True once the recording at path holds audio, so stopping it keeps the file.
+
+    A real switch writes the frames to the file as they come, past its 44-byte header; the
+    emulator writes the file when the recording stops, as silence of its simulated length, which
+    must pass one packet.
+    """
+    if isinstance(switch, EmulatorSwitch):
+        clock = switch.emulator.clock
+        recordings = getattr(switch.emulator.channels[uuid], "recordings", [])
+        return any((clock.monotonic() - recording.started) * clock.speed * 1000 >= PACKET_MS
+                   for recording in recordings if recording.path == path)
+    return os.path.exists(path) and os.path.getsize(path) > 44
+
+
 def hang_up(esl, emitter, uuid, kinds=(events.RecordingStopped,)):
     esl.api(f"uuid_kill {uuid}")
     wait_until(lambda: emitter.of_type(kinds[0]), 15, "the recording's stop report")
@@ -79,7 +95,7 @@ def test_an_unknown_mode_is_named():
 
 
 @pytest.mark.parametrize("mode, channels", [("stereo", 2), ("mixed", 1)])
-def test_answered_call_is_recorded_and_its_stop_reported(esl, tmp_path, mode, channels):
+def test_answered_call_is_recorded_and_its_stop_reported(switch, esl, tmp_path, mode, channels):
     emitter, _ = recorder_on(esl, tmp_path, mode)
     uuid = parked_leg(esl)
     answer(emitter, uuid)
@@ -88,7 +104,8 @@ def test_answered_call_is_recorded_and_its_stop_reported(esl, tmp_path, mode, ch
     assert started.path == str(tmp_path / today / "sales" / f"{uuid}.wav")
     assert (started.mode, started.queue, started.agent) == (mode, "sales", "1000")
     wait_until(lambda: pathlib.Path(started.path).parent.is_dir(), 10, "the recording's folder")
-    gevent.sleep(0.3)  # some audio to record: a recording stopped at once is discarded
+    # some audio to record: a recording stopped at once is discarded
+    wait_until(lambda: holds_audio(switch, uuid, started.path), 10, "audio in the recording")
     esl.api(f"uuid_kill {uuid}")
     wait_until(lambda: emitter.of_type(events.RecordingStopped), 15, "RECORD_STOP reported")
     [stopped] = emitter.of_type(events.RecordingStopped)

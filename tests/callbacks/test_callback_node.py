@@ -11,7 +11,7 @@ from fs_cc.events import QueueOutcome
 from fs_cc.ivr import CallbackNode, parse_flow
 from fs_cc.ivr.ports import CallbackRequests
 from fs_cc.ivr.runner import FlowRunner
-from tests.ivr.doubles import RecordingAcd, ScriptedSession
+from tests.ivr.doubles import AnsweringAcd, RecordingAcd, ScriptedSession
 
 PROMPT = "ivr/ivr-please_choose_from_the_following.wav"
 FLOW = f"""
@@ -163,8 +163,8 @@ def test_given_a_long_estimated_wait_when_caller_arrives_then_callback_offered_n
 
 
 def test_given_a_short_estimated_wait_when_caller_arrives_then_queued():
-    acd = RecordingAcd()
     session = ScriptedSession(caller_number="5551000777", keys=["1"])
+    acd = AnsweringAcd(session)
     _, _, requests = run(CALLBACK_AFTER_WAIT, session, acd=acd,
                          requests=RecordingRequests(wait=60.0))
 

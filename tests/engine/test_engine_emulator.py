@@ -7,7 +7,7 @@ import pytest
 
 from fs_cc.emulator.dialplan import Dialplan, default_dialplan
 from fs_cc.engine import Engine
-from tests.engine.support import EMULATOR_SPEED, RecordingPublisher, engine_settings
+from tests.engine.support import EMULATOR_SPEED, RecordingPublisher, engine_settings, stop_engine
 from tests.switch import wait_until
 
 SPEED = EMULATOR_SPEED  # simulated seconds per real second (the emulator fixture)
@@ -36,7 +36,7 @@ def engine(emulator, proxy, publisher, tmp_path):
     assert engine.esl.wait_connected(5)
     wait_until(lambda: engine.resyncs == 1, 5, "first resync")
     yield engine
-    engine.stop()
+    stop_engine(engine)
 
 
 def agent_status(engine):

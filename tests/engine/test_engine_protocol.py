@@ -14,7 +14,7 @@ import pytest
 from fs_cc.control import ControlClient
 from fs_cc.engine import Engine
 from fs_cc.esl.errors import ConnectionLost
-from tests.engine.support import RecordingPublisher, engine_settings
+from tests.engine.support import RecordingPublisher, engine_settings, stop_engine
 from tests.esl.fake_freeswitch import FakeFreeSwitch
 from tests.esl.wire import event_bytes, poll, recorded_event
 
@@ -36,7 +36,7 @@ def engine(fs, tmp_path):
     assert engine.esl.wait_connected(5)
     poll(lambda: engine.resyncs == 1)
     yield engine
-    engine.stop()
+    stop_engine(engine)
 
 
 def channel_event(name, uuid, **extra):

@@ -21,12 +21,16 @@ nodes:
 
 
 class QueuesAcd:
-    """Queues by name with their settings; each caller leaves a queue with its given outcome."""
+    """Queues by name with their settings; each caller leaves a queue with its given outcome.
+
+    An answered call ends at once (``session`` hangs up), so the runner need not wait for a
+    hangup the double never sends."""
 
     def __init__(self, outcomes, queues):
         self.outcomes = outcomes
         self.queues = {queue["name"]: parse_queue(queue) for queue in queues}
         self.enqueued = []
+        self.session = None  # the call run() gives the runner
 
     def queue_definition(self, name):
         return self.queues.get(name)
@@ -38,6 +42,8 @@ class QueuesAcd:
         ticket.set(QueueResult(outcome, "1000" if outcome is QueueOutcome.ANSWERED else None,
                                HangupSide.AGENT if outcome is QueueOutcome.ANSWERED else None,
                                "NORMAL_CLEARING"))
+        if outcome is QueueOutcome.ANSWERED and self.session is not None:
+            self.session.caller_hangs_up()
         return ticket
 
     def caller_gone(self, call_uuid, cause=None, event=None):
@@ -49,7 +55,7 @@ class QueuesAcd:
 
 def run(acd, flow_text=FLOW, flows=None):
     emitter = RecordingEmitter()
-    session = ScriptedSession()
+    session = acd.session = ScriptedSession()
     runner = FlowRunner(parse_flow(flow_text, "inline.yaml"), acd, emitter, flows=flows)
     return runner.run(session), session, emitter
 

@@ -8,7 +8,7 @@ from fs_cc import events, journal
 from fs_cc.emitter import RecordingEmitter
 from fs_cc.ivr import load_flow, parse_flow
 from fs_cc.ivr.runner import DIGITS_VARIABLE, FlowOutcome, FlowRunner, menu_arguments
-from tests.ivr.doubles import RecordingAcd, ScriptedSession
+from tests.ivr.doubles import AnsweringAcd, RecordingAcd, ScriptedSession
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -19,8 +19,11 @@ def main_flow():
 
 
 def run(flow, session, acd=None):
-    """Run the flow; the result, the record the journal folds from its events, and the ACD."""
-    acd = acd or RecordingAcd()
+    """Run the flow; the result, the record the journal folds from its events, and the ACD.
+
+    By default an agent answers and the call ends at once: no wait for a hangup the double never
+    sends."""
+    acd = acd or AnsweringAcd(session)
     emitter = RecordingEmitter()
     emitter.emit(events.CallStarted, call_uuid=session.uuid, did="8000", caller_number="5551000")
     result = FlowRunner(flow, acd, emitter).run(session)
