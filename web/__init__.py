@@ -3,7 +3,7 @@
 import logging
 import pathlib
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
 
 from web.errors import WebError
 from web.extensions import db, migrate
@@ -42,6 +42,9 @@ def _config_from_settings(settings):
         # the password policy's shortest password (web.auth.passwords)
         "PASSWORD_MIN_LENGTH": 10,
         "CALLS_MAX_LIMIT": 500,
+        # The largest request body taken at all (a CRM import's 100 MB file and its form): a
+        # bigger one is refused before anything reads it (413), whichever view it is for.
+        "MAX_CONTENT_LENGTH": 101 * 1024 * 1024,
         "AGENTS_REFRESH_SECONDS": 5,
         # Backoff of the worker's tasks while the database is down: base * 2**n, capped.
         "RECORD_RETRY_BASE": 1.0,
@@ -126,8 +129,22 @@ def create_app(test_config=None, settings=None):
 
     app.register_blueprint(crm_bp)
     app.register_blueprint(crm_api_bp)
+    from web.crm.import_api import bp as crm_import_api_bp  # customer imports (web.crm)
+    from web.crm.import_views import bp as crm_imports_bp
+
+    app.register_blueprint(crm_imports_bp)
+    app.register_blueprint(crm_import_api_bp)
+    from web.crm.attachment_api import bp as crm_attachments_api_bp  # a customer's files
+    from web.crm.attachment_views import bp as crm_attachments_bp
+    from web.recordings.views import bp as recordings_bp  # a recording's audio
+
+    for blueprint in (crm_attachments_bp, crm_attachments_api_bp, recordings_bp):
+        app.register_blueprint(blueprint)
+    from web.exports.views import register as register_exports  # export jobs (web.exports)
+    register_exports(app)
     app.register_error_handler(WebError, _handle_web_error)
     app.register_error_handler(404, _handle_not_found)
+    app.register_error_handler(413, _handle_too_large)
     app.add_url_rule("/", "index", lambda: redirect(url_for("calls.index")))
     return app
 
@@ -176,6 +193,14 @@ def _handle_not_found(exc):
     if _wants_json():
         return jsonify(error="not found", field=None), 404
     return render_template("error.html", error=WebError("Page not found.", status=404)), 404
+
+
+def _handle_too_large(exc):
+    limit = request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]
+    message = f"request body: larger than the limit of {limit / 1048576:g} MB"
+    if _wants_json():
+        return jsonify(error=message, field=None), 413
+    return render_template("error.html", error=WebError(message, status=413)), 413
 
 
 def db_upgrade(app=None):

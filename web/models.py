@@ -8,8 +8,10 @@ from web.callbacks.models import CallbackAttempt, CallbackEventFact, CallbackReq
 from web.calls.models import CallRecord  # noqa: F401
 from web.crm.models import (Customer, CustomerNote, CustomerPhone, CustomerTag,  # noqa: F401
                             CustomField, CustomValue, HistoryEntry)
+from web.crm.import_models import CustomerImport, ImportProblem, ImportTemplate  # noqa: F401
 from web.catalog.models import Agent, CatalogVersion, DidRoute, Queue, QueueMember  # noqa: F401
 from web.facts.models import AgentStateChange, CallEventFact  # noqa: F401
 from web.messages.models import SmsRequest, SurveyAnswer, VoiceMessage  # noqa: F401
 from web.recordings.models import Recording  # noqa: F401
 from web.ivr.models import IvrFlow, IvrFlowVersion  # noqa: F401
+from web.exports.models import ExportJob  # noqa: F401

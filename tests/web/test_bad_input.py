@@ -143,3 +143,20 @@ def test_given_an_idle_session_has_expired_when_the_agents_page_asks_its_json_th
     assert re.search(r'<p id="session-expired" class="notice error" hidden>Your session has '
                      r'expired:\s*<a href="/auth/login\?next=/agents">log in again</a>', page)
     assert csrf_token(client, "/agents")
+
+
+def test_given_a_body_past_the_app_wide_limit_then_413_naming_the_limit_on_pages_and_api(
+        app, client, manager):
+    assert app.config["MAX_CONTENT_LENGTH"] >= 100 * 1024 * 1024  # an import's 100 MB file fits
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    body = {"csrf_token": csrf_token(client, "/crm/import"), "note": "x" * (65 * 1024)}
+
+    page = client.post("/crm/import", data=body)
+    api = client.post("/api/crm/customers", data="{" + " " * (65 * 1024) + "}",
+                      content_type="application/json")
+
+    assert page.status_code == 413
+    assert "request body: larger than the limit of 0.0625 MB" in page.get_data(as_text=True)
+    assert api.status_code == 413
+    assert api.get_json() == {"error": "request body: larger than the limit of 0.0625 MB",
+                              "field": None}

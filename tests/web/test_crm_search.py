@@ -173,8 +173,9 @@ def test_given_calls_callbacks_and_notes_then_one_timeline_newest_first(crm):
     calls = [item for item in items if item.kind == "call"]
     assert [item.detail["uuid"] for item in calls] == [late["uuid"], early["uuid"]]
     assert calls[0].detail["queue"] == "support" and calls[0].detail["agent"] == "1001"
-    assert calls[0].detail["recordings"] == [{"path": "/rec/late.wav", "status": "stored",
-                                              "duration_ms": None}]
+    (recording,) = calls[0].detail["recordings"]
+    assert recording == {"id": recording["id"], "path": "/rec/late.wav", "status": "stored",
+                         "duration_ms": None, "url": None}  # no URL outside a request
     ats = [item.at for item in items]
     assert ats == sorted(ats, reverse=True)
 

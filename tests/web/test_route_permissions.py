@@ -83,6 +83,19 @@ RULES = {
         "create", "edit", "add_phone", "remove_phone", "add_note")},
     **{f"crm_api.{name}": ("crm.manage",) for name in (
         "delete", "restore", "merge", "define_field", "edit_field")},
+    # web.exports: anyone's own exports (each kind checks its permission)
+    **{f"exports.{name}": ANY_USER for name in ("index", "create", "download")},
+    **{f"exports_api.{name}": ANY_USER for name in ("listing", "create", "one", "download")},
+    # web.crm attachments (a customer's files) and web.recordings (a recording's audio)
+    **{f"{bp}.download": ("crm.view",) for bp in ("crm_attachments", "crm_attachments_api")},
+    **{f"{bp}.upload": ("crm.edit",) for bp in ("crm_attachments", "crm_attachments_api")},
+    **{f"{bp}.delete": ("crm.manage",) for bp in ("crm_attachments", "crm_attachments_api")},
+    "crm_attachments_api.attachments": ("crm.view",),
+    "recordings.audio": ("recordings.listen",),
+    # web.crm imports (a manager's act: a file adds or changes many customers)
+    **{f"crm_imports.{name}": ("crm.manage",) for name in (
+        "index", "upload", "mapping", "start", "job", "errors_csv")},
+    **{f"crm_import_api.{name}": ("crm.manage",) for name in ("create", "status", "problems")},
 }
 
 # a custom role that is neither agent nor supervisor: the wallboard screen of a team lead
@@ -103,6 +116,9 @@ class World:
         self.values["version"] = 999999  # web.ivr.api: no such version (404 when allowed)
         self.values["message_id"] = 999999  # web.messages: no such message (404 when allowed)
         self.values.update(customer_id=999999, phone_id=999999, key="none")  # web.crm: 404s
+        self.values["job_id"] = 999999  # web.exports: no such export (404 when allowed)
+        self.values.update(attachment_id=999999, recording_id=999999)  # 404 when allowed
+        self.values.update(import_id=999999, token="none")  # web.crm imports: 404, 400
 
     def permissions_of(self, role):
         """Every permission ``role`` holds."""

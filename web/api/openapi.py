@@ -60,6 +60,7 @@ TAGS = {
     "callbacks": "Callback requests of callers who chose not to wait",
     "crm": "Customers, their phones, notes and contact history, the caller lookup",
     "ivr": "IVR flows: versions, the validator, prompts",
+    "exports": "Exports run by the worker: progress, then the file to download",
     "api": "This document",
 }
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")

@@ -38,6 +38,9 @@ CUSTOMER_DELETED = "crm.customer_deleted"
 CUSTOMER_RESTORED = "crm.customer_restored"
 CUSTOMERS_MERGED = "crm.customers_merged"
 CUSTOM_FIELD_CHANGED = "crm.custom_field_changed"
+CUSTOMERS_IMPORTED = "crm.customers_imported"
+EXPORT_REQUESTED = "export.requested"
+EXPORT_DOWNLOADED = "export.downloaded"
 
 ACTIONS = {
     LOGIN: "a user logged in",
@@ -74,4 +77,7 @@ ACTIONS = {
     CUSTOMER_RESTORED: "a deleted customer record was restored",
     CUSTOMERS_MERGED: "a duplicate customer was merged into another",
     CUSTOM_FIELD_CHANGED: "a CRM custom field was defined or changed",
+    CUSTOMERS_IMPORTED: "a file of customers was imported into the CRM (its name and policy)",
+    EXPORT_REQUESTED: "an export (its kind, format and filters) was asked of the worker",
+    EXPORT_DOWNLOADED: "an export's file was downloaded",
 }

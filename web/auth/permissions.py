@@ -36,6 +36,8 @@ PERMISSIONS = {
     "crm.view": "See and search customers, their contact history and the caller lookup",
     "crm.edit": "Create and edit customers, their phones and notes",
     "crm.manage": "Delete, restore and merge customers; define custom fields",
+    "crm.export": "Export customer search results as CSV or XLSX files",
+    "crm.phones": "See customers' full phone numbers",
 }
 
 IMPLIES = {
@@ -88,11 +90,11 @@ BUILTIN_ROLES = {role.name: role for role in (
              "campaigns; reads the catalog",
              ("calls.view_all", "agents.manage", "supervise", "recordings.listen",
               "data.export", "catalog.view", "campaigns.manage", "callbacks.manage",
-              "crm.manage")),
+              "crm.manage", "crm.export", "crm.phones")),
     _builtin("supervisor", "Leads a team (班长): every call, the agents' board, supervision, "
              "recordings; reads the catalog",
              ("calls.view_all", "supervise", "recordings.listen", "catalog.view",
-              "callbacks.manage", "crm.edit")),
+              "callbacks.manage", "crm.edit", "crm.export", "crm.phones")),
     _builtin("agent", "Answers calls: sees their own calls only", ("calls.view_own", "crm.edit")),
 )}
 DEFAULT_ROLE = "agent"

@@ -15,6 +15,7 @@ from web.auth.decorators import permission_required
 from web.crm import schemas
 from web.crm.errors import CrmError
 from web.crm.history import customer_for_number, timeline
+from web.crm.masking import masked_lookup, phone_visibility
 from web.crm.merge import merge_customers
 from web.crm.wiring import (EDIT, MANAGE, VIEW, actor, api_custom_pairs, customer_search,
                             customer_service, definitions, parse_query, region)
@@ -38,7 +39,8 @@ def search():
     """Search customers: the box ``q`` and filters, paged and sorted."""
     query = parse_query(request.args, api_custom_pairs(request.args), default_limit=20)
     page = customer_search().search(query)
-    return jsonify(customers=[row.to_dict() for row in page.rows], total=page.total,
+    shown = phone_visibility()
+    return jsonify(customers=[shown.customer(row) for row in page.rows], total=page.total,
                    total_exact=page.exact, limit=query.limit, offset=query.offset)
 
 
@@ -48,7 +50,8 @@ def search():
            errors=((400, schemas.CustomerErrorSchema),), tag=TAG)
 def create():
     """Create a customer; 201 with the record."""
-    return jsonify(customer_service().save(_body(), by=actor()).to_dict()), 201
+    customer = customer_service().save(_body(), by=actor())
+    return jsonify(phone_visibility().customer(customer)), 201
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -56,7 +59,7 @@ def create():
 @operation(response=schemas.CustomerSchema, tag=TAG)
 def one(customer_id):
     """One customer (a deleted one too: see ``deleted_at``)."""
-    return jsonify(customer_service().get(customer_id).to_dict())
+    return jsonify(phone_visibility().customer(customer_service().get(customer_id)))
 
 
 @bp.patch("/customers/<int:customer_id>")
@@ -65,7 +68,8 @@ def one(customer_id):
            errors=((400, schemas.CustomerErrorSchema), 409), tag=TAG)
 def edit(customer_id):
     """Change fields of a customer; each change goes to its history."""
-    return jsonify(customer_service().save(_body(), customer_id, by=actor()).to_dict())
+    customer = customer_service().save(_body(), customer_id, by=actor())
+    return jsonify(phone_visibility().customer(customer))
 
 
 @bp.delete("/customers/<int:customer_id>")
@@ -73,7 +77,8 @@ def edit(customer_id):
 @operation(response=schemas.CustomerSchema, errors=(409,), tag=TAG)
 def delete(customer_id):
     """Put a customer in the bin (restorable)."""
-    return jsonify(customer_service().delete(customer_id, by=actor()).to_dict())
+    return jsonify(phone_visibility().customer(customer_service().delete(customer_id,
+                                                                          by=actor())))
 
 
 @bp.post("/customers/<int:customer_id>/restore")
@@ -81,7 +86,8 @@ def delete(customer_id):
 @operation(response=schemas.CustomerSchema, errors=(409,), tag=TAG)
 def restore(customer_id):
     """Take a customer out of the bin."""
-    return jsonify(customer_service().restore(customer_id, by=actor()).to_dict())
+    return jsonify(phone_visibility().customer(customer_service().restore(customer_id,
+                                                                           by=actor())))
 
 
 @bp.post("/customers/<int:customer_id>/merge")
@@ -90,8 +96,9 @@ def restore(customer_id):
 def merge(customer_id):
     """Merge the duplicate ``source_id`` into this customer, choosing field by field."""
     body = _body()
-    return jsonify(merge_customers(customer_service(), customer_id, body["source_id"],
-                                   body.get("choose"), by=actor()).to_dict())
+    kept = merge_customers(customer_service(), customer_id, body["source_id"],
+                           body.get("choose"), by=actor())
+    return jsonify(phone_visibility().customer(kept))
 
 
 @bp.get("/customers/<int:customer_id>/phones")
@@ -99,8 +106,7 @@ def merge(customer_id):
 @operation(response=schemas.PhoneListSchema, tag=TAG)
 def phones(customer_id):
     """A customer's numbers."""
-    customer = customer_service().get(customer_id)
-    return jsonify(phones=[phone.to_dict() for phone in customer.phones])
+    return jsonify(phones=phone_visibility().phones(customer_service().get(customer_id)))
 
 
 @bp.post("/customers/<int:customer_id>/phones")
@@ -110,9 +116,10 @@ def phones(customer_id):
 def add_phone(customer_id):
     """Give a customer one more number (any common format); 201."""
     body = _body()
-    phone = customer_service().add_phone(customer_id, body["number"], body.get("label", ""),
-                                         by=actor())
-    return jsonify(phone.to_dict()), 201
+    service = customer_service()
+    phone = service.add_phone(customer_id, body["number"], body.get("label", ""), by=actor())
+    shown = phone_visibility().phones(service.get(customer_id))
+    return jsonify(next(item for item in shown if item["id"] == phone.id)), 201
 
 
 @bp.delete("/customers/<int:customer_id>/phones/<int:phone_id>")
@@ -122,7 +129,7 @@ def remove_phone(customer_id, phone_id):
     """Remove one of a customer's numbers; the numbers left."""
     service = customer_service()
     service.remove_phone(customer_id, phone_id, by=actor())
-    return jsonify(phones=[phone.to_dict() for phone in service.get(customer_id).phones])
+    return jsonify(phones=phone_visibility().phones(service.get(customer_id)))
 
 
 @bp.get("/customers/<int:customer_id>/notes")
@@ -151,8 +158,8 @@ def add_note(customer_id):
 def history(customer_id):
     """The contact history: calls, callbacks, notes and changes, newest first."""
     customer = customer_service().get(customer_id)
-    return jsonify(customer_id=customer.id,
-                   items=[item.to_dict() for item in timeline(db.session, customer, region())])
+    items = phone_visibility().timeline(customer, timeline(db.session, customer, region()))
+    return jsonify(customer_id=customer.id, items=[item.to_dict() for item in items])
 
 
 @bp.get("/lookup")
@@ -164,7 +171,7 @@ def lookup():
     if found is None:
         raise CrmError(f"number: no customer has {request.args['number']!r}", field="number",
                        status=404)
-    return jsonify(found.to_dict())
+    return jsonify(masked_lookup(found, phone_visibility()))
 
 
 @bp.get("/fields")

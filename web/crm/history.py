@@ -14,12 +14,13 @@ import datetime
 import typing
 
 import sqlalchemy as sa
+from flask import has_request_context, url_for
 
 from web.callbacks.models import CallbackRequest
 from web.calls.models import CallRecord
 from web.crm.models import Customer, CustomerNote, CustomerPhone, HistoryEntry
 from web.crm.phones import dialled_forms, try_parse
-from web.recordings.models import Recording
+from web.recordings.models import Recording, RecordingStatus
 
 SOURCES = []
 LOOKUP_CONTACTS = 5
@@ -86,8 +87,9 @@ def calls(session, context):
         for recording in session.execute(sa.select(Recording).where(
                 Recording.call_uuid.in_([row.uuid for row in rows]))).scalars():
             recordings.setdefault(recording.call_uuid, []).append(
-                {"path": recording.path, "status": recording.status.value,
-                 "duration_ms": recording.duration_ms})
+                {"id": recording.id, "path": recording.path,
+                 "status": recording.status.value, "duration_ms": recording.duration_ms,
+                 "url": _recording_url(recording)})
     items = []
     for row in rows:
         answered = row.answered_at is not None
@@ -100,6 +102,13 @@ def calls(session, context):
             "wait_seconds": row.wait_seconds, "talk_seconds": row.talk_seconds,
             "hangup_cause": row.hangup_cause, "recordings": recordings.get(row.uuid, [])}))
     return items
+
+
+def _recording_url(recording):
+    # the permission-checked player route (web.recordings.views), for a file there is to hear
+    if recording.status is not RecordingStatus.STORED or not has_request_context():
+        return None
+    return url_for("recordings.audio", recording_id=recording.id)
 
 
 @timeline_source

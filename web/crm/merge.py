@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from web.audit import actions as audit_actions
 from web.audit.services import AuditLog
+from web.crm.attachments import move_attachments
 from web.crm.errors import Conflict, CrmError
 from web.crm.models import CUSTOMER_FIELDS, CustomerNote, CustomerPhone, HistoryEntry
 from web.crm.rules import search_text
@@ -61,6 +62,7 @@ def merge_customers(service, target_id, source_id, choose=None, by=None):
         raise CrmError(f"choose.{unknown[0]}: no such field differs", field=f"choose.{unknown[0]}")
     session = service.session
     _move_history_and_notes(session, source, target)
+    move_attachments(service, source, target, by)
     custom = dict(target.custom or {})
     for name, (mine, theirs) in plan.items():
         if _side(choose, name, mine, theirs) != "source":

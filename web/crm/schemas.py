@@ -77,6 +77,9 @@ class PhoneSchema(Schema):
     digits = _text("the number as dialled at home (trunk 0 of landlines kept)", required=True)
     kind = _text("mobile, landline or other", required=True)
     label = _text("a label (home, office...)", required=True)
+    masked = fields.Boolean(metadata={
+        "description": "true: e164 and digits are masked (138****8000), as for a user "
+                       "without crm.phones who is not in a call with the customer"})
 
 
 class CustomerSchema(Schema):

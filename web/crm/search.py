@@ -134,6 +134,22 @@ class CustomerSearch:
         total = self.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
         return SearchPage(rows, min(total, COUNT_CAP), total <= COUNT_CAP)
 
+    def matching_ids(self, query):
+        """The ids of every customer matching ``query``, in its order, not capped: what an
+        export walks (a batch of customers read by id at a time, no OFFSET that grows)."""
+        if query.sort not in SORTS:
+            raise CrmError(f"sort: one of {', '.join(SORTS)}", field="sort")
+        self._broad, self._few = False, None
+        conditions = self._conditions(query)
+        return self.session.execute(sa.select(Customer.id).where(*conditions)
+                                    .order_by(*SORTS[query.sort])).scalars().all()
+
+    def customers(self, ids):
+        """The customers with these ids, in the order given (each once, those still there)."""
+        found = {row.id: row for row in self.session.execute(
+            sa.select(Customer).where(Customer.id.in_(list(ids)))).scalars()}
+        return [found[i] for i in ids if i in found]
+
     def _page_of_few(self, query, conditions):
         """The page when the box matched customers known by id (fewer than BROAD): their sort
         keys are read by primary key and sorted here, so no plan walks an index of a million
@@ -143,11 +159,8 @@ class CustomerSearch:
                                      .where(*conditions)).all()
         keyed.sort(key=lambda row: (row[1], row[0]), reverse=descending)
         page_ids = [row[0] for row in keyed[query.offset:query.offset + query.limit]]
-        found = {row.id: row for row in self.session.execute(
-            sa.select(Customer).where(Customer.id.in_(page_ids))).scalars()}
         total = len(keyed)
-        return SearchPage([found[i] for i in page_ids], min(total, COUNT_CAP),
-                          total <= COUNT_CAP)
+        return SearchPage(self.customers(page_ids), min(total, COUNT_CAP), total <= COUNT_CAP)
 
     def _conditions(self, query):
         conditions = [{"no": Customer.deleted_at.is_(None),

@@ -11,6 +11,7 @@ from web.crm import forms
 from web.crm.errors import CrmError
 from web.crm.fields import KINDS
 from web.crm.history import timeline
+from web.crm.masking import phone_visibility
 from web.crm.merge import merge_customers, merge_plan
 from web.crm.search import SORTS
 from web.crm.wiring import (EDIT, MANAGE, VIEW, actor, customer_search, customer_service,
@@ -46,6 +47,7 @@ def index():
         error = exc
     return render_template("crm/index.html", page=page, query=query, args=request.args,
                            fields=fields, error=error, may_edit=g.user.can(EDIT),
+                           shown=phone_visibility().phones,
                            box_names=["q", "created_from", "created_to"]
                            + [f"cf_{row.key}" for row in fields],
                            **_choices()), (400 if error else 200)
@@ -83,8 +85,11 @@ def detail(customer_id):
     """A customer's fields, phones and timeline."""
     service = customer_service()
     customer = service.get(customer_id)
+    visibility = phone_visibility()
     return render_template("crm/detail.html", customer=customer, fields=definitions().active(),
-                           items=timeline(db.session, customer, region()),
+                           items=visibility.timeline(customer, timeline(db.session, customer,
+                                                                        region())),
+                           shown=visibility.phones,
                            may_edit=g.user.can(EDIT), may_manage=g.user.can(MANAGE))
 
 
@@ -93,7 +98,9 @@ def detail(customer_id):
 def edit(customer_id):
     """The customer's form."""
     customer = customer_service().get(customer_id)
-    return _form(customer, forms.customer_values(customer, definitions().active()))
+    values = forms.customer_values(customer, definitions().active())
+    values["phones"] = phone_visibility().phone_lines(customer)
+    return _form(customer, values)
 
 
 @bp.post("/customers/<int:customer_id>/edit")
@@ -102,9 +109,11 @@ def update(customer_id):
     """Save the customer, or show the form again with each field's error."""
     service = customer_service()
     fields = definitions().active()
+    data = forms.customer_data(request.form, fields)
+    # a masked line (138****8000) stands for the stored number it masks
+    data["phones"] = phone_visibility().unmask_lines(service.get(customer_id), data["phones"])
     try:
-        customer = service.save(forms.customer_data(request.form, fields), customer_id,
-                                by=actor())
+        customer = service.save(data, customer_id, by=actor())
     except CrmError as exc:
         return _form(service.get(customer_id), forms.submitted_values(request.form, fields),
                      exc, exc.status)
