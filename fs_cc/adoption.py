@@ -7,7 +7,10 @@ engine's first ``show channels`` resync, for each call its spool still holds ope
 - the channel is gone: the call ends (system, NORMAL_TEMPORARY_FAILURE) when the dead run was
   last seen alive, as before;
 - it talks to an agent (its agent leg still up): the ACD follows the pair to its end, the agent
-  stays on the call;
+  stays on the call; a caller whose flow goes on after the agent (its queue node's ``outcomes:
+  answered``, a survey: the earlier run set ``park_after_bridge`` on its channel) is parked when
+  the agent hangs up and sent back to the socket, its flow going on at that node with the agent
+  and queue in the channel variables ``answered_agent`` and ``answered_queue``;
 - otherwise it is sent back through the dialplan to the engine's socket (``uuid_transfer`` to
   ``fs_cc_adopt``): its flow goes on at the node it was in, and a queued caller gets its old
   place in line (its enqueue time), so waiting callers keep their order.
@@ -26,6 +29,8 @@ import gevent
 from fs_cc import events
 from fs_cc.esl.errors import ESLError
 from fs_cc.events import HangupSide, QueueOutcome
+from fs_cc.ivr.nodes_queue import QueueNode
+from fs_cc.ivr.nodes_survey import AGENT_VARIABLE, QUEUE_VARIABLE
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +38,7 @@ ADOPT_EXTENSION = "fs_cc_adopt"  # freeswitch_conf/dialplan/public: back to the 
 ADOPT_CONTEXT = "public"
 ENGINE_LOST_CAUSE = "NORMAL_TEMPORARY_FAILURE"
 LOST_VARIABLE = "fs_cc_engine_lost"
+KEEP_VARIABLE = "park_after_bridge"  # the ACD's mark of a caller whose flow goes on (acd.enqueue)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +54,7 @@ class Adoption:
     queued_since: typing.Optional[float] = None  # epoch seconds it joined the line
     agent: typing.Optional[str] = None
     leg_uuid: typing.Optional[str] = None
+    last_queue: typing.Optional[str] = None  # the queue it was in, left or not
 
     @classmethod
     def from_summary(cls, summary):
@@ -59,7 +66,8 @@ class Adoption:
                    node=summary.get("node"), queue=summary.get("queue") if in_queue else None,
                    queued_since=(datetime.datetime.fromisoformat(queued).timestamp()
                                  if queued and in_queue else None),
-                   agent=summary.get("agent"), leg_uuid=summary.get("leg_uuid"))
+                   agent=summary.get("agent"), leg_uuid=summary.get("leg_uuid"),
+                   last_queue=summary.get("queue"))
 
     def order(self):
         """Adopt the longest waiting first: by enqueue time, else by start."""
@@ -105,12 +113,14 @@ class Adopter:
             self._end(adoption)
             return
         if adoption.agent and adoption.leg_uuid and engine.ctl.exists(adoption.leg_uuid):
+            # read first: a link lost here retries the whole adoption after the next resync
+            keep = engine.ctl.get_var(uuid, KEEP_VARIABLE) == "true"
             logger.info("call %s: adopted, still talking to agent %s", uuid, adoption.agent)
             engine.emitter.emit(events.CallAdopted, call_uuid=uuid,
                                 previous_engine=adoption.previous_engine, queue=adoption.queue)
             ticket = engine.acd.adopt_connected(uuid, adoption.agent, adoption.leg_uuid,
-                                                adoption.queue)
-            job = gevent.spawn(self._until_end, uuid, ticket)
+                                                adoption.queue, keep=keep)
+            job = gevent.spawn(self._until_end, adoption, ticket, keep)
             job.link_exception(lambda g: logger.error("adopted call %s: %r", uuid, g.exception))
             self.adopted.append(uuid)
             return
@@ -132,13 +142,46 @@ class Adopter:
         self.ended.append(adoption.call_uuid)
         logger.warning("recovered call %s: it ended while no engine ran", adoption.call_uuid)
 
-    def _until_end(self, uuid, ticket):
+    def _until_end(self, adoption, ticket, keep):
+        uuid = adoption.call_uuid
         result = ticket.get()
-        if result.outcome is not QueueOutcome.ANSWERED:
+        if keep and result.side is HangupSide.AGENT and result.outcome is QueueOutcome.ANSWERED:
+            if self._flow_goes_on(adoption, result):
+                return  # the flow's run ends the call
+            self.engine.acd.kill(uuid, "NORMAL_CLEARING")  # parked, with nowhere to go
+        elif result.outcome is not QueueOutcome.ANSWERED:
             self.engine.acd.kill(uuid, "NORMAL_CLEARING")
         self.engine.emitter.emit(events.CallEnded, call_uuid=uuid,
                                  side=result.side or HangupSide.SYSTEM,
                                  cause=result.cause or "NORMAL_CLEARING")
+
+    def _after_agent(self, adoption):
+        """The node the flow goes on at once the agent of ``adoption`` hung up, or None."""
+        runner = self.engine.flows.runner_for(adoption.did)
+        node = runner.flow.nodes.get(adoption.node) if runner is not None else None
+        return node.on.get("answered") if isinstance(node, QueueNode) else None
+
+    def _flow_goes_on(self, adoption, result):
+        """Send a parked caller back to the socket, its flow at the node after the agent."""
+        engine, uuid = self.engine, adoption.call_uuid
+        target = self._after_agent(adoption)
+        if target is None:
+            logger.warning("call %s: parked after the agent, but node %s of its flow goes "
+                           "nowhere after an answer; ending it", uuid, adoption.node)
+            return False
+        engine.handler.adoptions[uuid] = dataclasses.replace(
+            adoption, node=target, queue=None, queued_since=None, agent=None, leg_uuid=None)
+        try:
+            engine.ctl.set_var(uuid, AGENT_VARIABLE, result.agent or "")
+            engine.ctl.set_var(uuid, QUEUE_VARIABLE, adoption.last_queue or "")
+            engine.ctl.transfer(uuid, ADOPT_EXTENSION, "XML", ADOPT_CONTEXT)
+        except ESLError as exc:
+            engine.handler.adoptions.pop(uuid, None)
+            logger.warning("call %s: not sent on to node %s (%s)", uuid, target, exc)
+            return False
+        logger.info("call %s: agent %s left; its flow goes on at node %s", uuid, result.agent,
+                    target)
+        return True
 
     def _strangers(self, known):
         """Callers on hold music that no engine knows (they came while none ran): to the IVR."""

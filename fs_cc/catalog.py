@@ -30,6 +30,7 @@ _QUEUE_SETTING_TYPES = {
     "wrap_up": sa.Float, "ring_timeout": sa.Float, "retry_delay": sa.Float,
     "max_no_answer": sa.Integer, "service_level": sa.Float, "record": sa.String,
     "skills": sa.JSON, "skill_relax": sa.JSON,
+    "closed": sa.Boolean, "hours": sa.JSON,  # migration 0016
 }
 _queues = sa.table("queues", sa.column("id", sa.Integer), sa.column("name", sa.String),
                    sa.column("enabled", sa.Boolean),

@@ -184,6 +184,7 @@ def build_parser():
 
     ivr = sub.add_parser("ivr", help="IVR flow tools")
     ivr_sub = ivr.add_subparsers(dest="ivr_command", required=True, metavar="COMMAND")
+    ivr.commands = ivr_sub  # plug-ins add IVR commands here (the web side: restore)
     validate = ivr_sub.add_parser("validate", help=cmd_ivr_validate.__doc__)
     validate.add_argument("files", nargs="*",
                           help="flow files (default: every ivr_flows/*.yaml)")

@@ -165,6 +165,7 @@ class QueueOutcome(enum.Enum):
     EXIT_KEY = "exit_key"  # the caller pressed the key that leaves the queue
     FULL = "full"  # the queue had its most callers already
     NO_AGENTS = "no_agents"  # nobody is logged in to serve it
+    CLOSED = "closed"  # outside its opening hours, or closed by an admin: nobody waits
     UNKNOWN_QUEUE = "unknown_queue"  # the queue was removed after the flow was loaded
     HUNG_UP = "hung_up"  # the caller hung up while waiting
     TRANSFERRED = "transferred"  # taken out of line by a command (another queue, the IVR)

@@ -239,8 +239,8 @@ def test_given_the_enums_when_read_then_their_values_are_stable():
         "ringing", "ivr", "queued", "offering", "connected", "held", "ended"]
     assert [s.value for s in events.TransferKind] == ["agent", "queue", "ivr", "number"]
     assert [s.value for s in events.QueueOutcome] == [
-        "answered", "timeout", "exit_key", "full", "no_agents", "unknown_queue", "hung_up",
-        "transferred"]
+        "answered", "timeout", "exit_key", "full", "no_agents", "closed", "unknown_queue",
+        "hung_up", "transferred"]
     assert sorted(events.EVENT_TYPES) == sorted([
         "call.started", "call.ivr_node_entered", "call.ivr_node_left", "call.ivr_input",
         "call.queued", "call.queue_left", "call.priority_changed", "call.adopted",

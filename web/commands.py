@@ -5,6 +5,7 @@ import logging
 import os
 import sys
 
+from web.ivr.commands import register as register_ivr_commands
 from web.users.commands import register as register_user_commands
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def register(sub):
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")
     user_sub.add_parser("demo", help=cmd_user_demo.__doc__).set_defaults(func=cmd_user_demo)
     register_user_commands(user_sub)
+    register_ivr_commands(sub.choices["ivr"].commands)  # `fs-cc ivr restore`
 
     dids = sub.add_parser("dids", help="DID routes of the catalog")
     dids_sub = dids.add_subparsers(dest="dids_command", required=True, metavar="COMMAND")

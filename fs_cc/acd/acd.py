@@ -233,13 +233,14 @@ class ACD:
         finally:
             caller.prepared.set()
 
-    def adopt_connected(self, call_uuid, agent, leg, queue=None):
+    def adopt_connected(self, call_uuid, agent, leg, queue=None, keep=False):
         """Follow a call an earlier run connected to ``agent`` on ``leg``; its ticket resolves at the end.
 
         The agent is put back on the call in the store (a restarted in-process store lost it).
+        ``keep``: the caller's flow goes on after the agent (it was parked, not hung up).
         """
         caller = Caller(call_uuid, queue or "", phase=Phase.CONNECTED, agent=agent,
-                        since=self.store.clock())
+                        since=self.store.clock(), keep=keep)
         self.callers[call_uuid] = caller
         caller.greenlets.append(self._spawn(self._follow_caller, caller,
                                             self.ctl.watch(call_uuid)))

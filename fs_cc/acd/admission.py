@@ -12,11 +12,14 @@ logger = logging.getLogger(__name__)
 
 
 def refusal(store, caller, queue):
-    """Why ``caller`` cannot join ``queue`` (unknown, full, nobody staffing it while the queue has
-    a ``no_agents`` overflow), or None."""
+    """Why ``caller`` cannot join ``queue`` (unknown, closed, full, nobody staffing it while the
+    queue has a ``no_agents`` overflow), or None."""
     if queue is None:
         logger.error("call %s: %s", caller.call_uuid, UnknownQueue(caller.queue))
         return QueueOutcome.UNKNOWN_QUEUE
+    if queue.closed_at(store.clock()):
+        logger.info("call %s: queue %s is closed", caller.call_uuid, queue.name)
+        return QueueOutcome.CLOSED
     if queue.max_callers and len(store.waiting_callers(queue.name)) >= queue.max_callers:
         logger.info("call %s: queue %s is full (%s waiting)", caller.call_uuid, queue.name,
                     queue.max_callers)

@@ -15,7 +15,11 @@ announce_wait      say the estimated wait (true)
 max_wait           seconds before the caller leaves with ``timeout`` (0: no limit)
 max_callers        callers in line at most; one more leaves with ``full`` (0: no limit)
 exit_key           a DTMF key (0-9, *, #) that leaves the queue with ``exit_key`` (none)
-overflow           where a caller goes per reason: {timeout|full|exit_key|no_agents: target},
+closed             true: closed by an admin; a caller leaves at once with ``closed`` (false)
+hours              opening hours, as the IVR condition node's (fs_cc.hours): outside them a
+                   caller leaves at once with ``closed`` (none: always open)
+overflow           where a caller goes per reason: {timeout|full|exit_key|no_agents|closed:
+                   target},
                    target ``queue:NAME``, ``flow:NAME``, ``voicemail`` (``voicemail:BOX``),
                    ``callback`` (the callback offer) or ``hangup`` (``hangup:SOUND``, a message)
 wrap_up            seconds of after-call work before the agent is available (0)
@@ -36,13 +40,14 @@ import typing
 from fs_cc.acd.skills import check_levels, parse_relax
 from fs_cc.acd.strategy import strategy_named
 from fs_cc.errors import ConfigError
+from fs_cc.hours import HoursParser, plain_hours
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 DEFAULT_MOH = "local_stream://moh"
 DEFAULT_MAX_NO_ANSWER = 3
 DEFAULT_SERVICE_LEVEL = 20.0
 DEFAULT_RETRY_DELAY = 2.0
-OVERFLOW_REASONS = ("timeout", "full", "exit_key", "no_agents")
+OVERFLOW_REASONS = ("timeout", "full", "exit_key", "no_agents", "closed")
 OVERFLOW_KINDS = ("queue", "flow", "voicemail", "callback", "hangup")
 RECORD_MODES = ("off", "mixed", "stereo")
 DTMF_KEYS = "0123456789*#"
@@ -106,6 +111,12 @@ class Queue:
     retry_delay: typing.Optional[float] = None
     service_level: float = DEFAULT_SERVICE_LEVEL
     record: typing.Optional[str] = None
+    closed: bool = False
+    hours: typing.Optional[typing.Any] = None  # fs_cc.hours.Hours; None: always open
+
+    def closed_at(self, epoch):
+        """Whether a caller arriving at ``epoch`` finds the queue closed (admin or hours)."""
+        return self.closed or (self.hours is not None and not self.hours.open_at(epoch))
 
     @property
     def choose(self):
@@ -118,6 +129,7 @@ class Queue:
         out["skills"] = dict(self.skills)
         out["skill_relax"] = [_step_dict(step) for step in self.skill_relax]
         out["overflow"] = {reason: str(target) for reason, target in self.overflow.items()}
+        out["hours"] = None if self.hours is None else plain_hours(self.hours)
         return out
 
 
@@ -181,6 +193,18 @@ def _text(item, name, default=""):
     return value.strip()
 
 
+def _hours(item):
+    raw = item.get("hours")
+    if raw is None or raw == {}:
+        return None
+
+    def fail(message, line):
+        raise QueueSettingError(message.replace("in 'hours' ", "").replace("'hours' ", ""),
+                                "hours")
+
+    return HoursParser(fail).hours(raw)
+
+
 def _checked(item, moh):
     name = item.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
@@ -228,7 +252,8 @@ def _checked(item, moh):
                   for reason, target in overflow.items()},
         ring_timeout=None if ring_timeout is None else _seconds(item, "ring_timeout", None),
         retry_delay=None if retry_delay is None else _seconds(item, "retry_delay", None),
-        service_level=_seconds(item, "service_level", DEFAULT_SERVICE_LEVEL), record=record)
+        service_level=_seconds(item, "service_level", DEFAULT_SERVICE_LEVEL), record=record,
+        closed=_flag(item, "closed", False), hours=_hours(item))
 
 
 def parse_queue(item, where=None, moh=DEFAULT_MOH):

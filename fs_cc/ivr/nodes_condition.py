@@ -31,20 +31,17 @@ All the tests in one ``when`` must hold. Times are judged by the runner's clock 
 """
 
 import dataclasses
-import datetime
 import logging
 import os
 import re
 import typing
-import zoneinfo
 
 from fs_cc.errors import ConfigError
+from fs_cc.hours import Hours, HoursParser
 from fs_cc.ivr.nodes import VARIABLE_RE, Node, Target, node_type
 
 logger = logging.getLogger(__name__)
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-RANGE_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 NUMBER_TESTS = ("above", "below", "at_least", "at_most")
 VARIABLE_TESTS = ("equals", "in", "matches") + NUMBER_TESTS
 QUEUE_FIGURES = ("estimated_wait", "agents_available")
@@ -58,23 +55,6 @@ class Context:
     caller_number: str
     now: float  # epoch seconds
     figures: typing.Callable[[str], typing.Mapping[str, float]]  # queue -> its figures
-
-
-@dataclasses.dataclass(frozen=True)
-class Hours:
-    """Opening hours in a time zone: minute ranges per weekday (0 is Monday), and holidays."""
-
-    tz: str
-    days: typing.Mapping[int, typing.Tuple[typing.Tuple[int, int], ...]]
-    holidays: typing.FrozenSet[datetime.date] = frozenset()
-
-    def open_at(self, epoch):
-        """Whether the hours are open at ``epoch`` (a holiday is closed all day)."""
-        local = datetime.datetime.fromtimestamp(epoch, zoneinfo.ZoneInfo(self.tz))
-        if local.date() in self.holidays:
-            return False
-        minute = local.hour * 60 + local.minute
-        return any(start <= minute < end for start, end in self.days.get(local.weekday(), ()))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -302,99 +282,8 @@ class _Parser:
         return Test("queue", name, tuple(ops))
 
     def hours(self, raw, line):
-        if not isinstance(raw, dict):
-            self.fail("'hours' must map 'tz' and days (mon-fri, sat, ...) to time ranges", line)
-        tz = raw.get("tz")
-        if not isinstance(tz, str):
-            self.fail("'hours' needs 'tz', a time zone such as Asia/Shanghai", raw.line_of("tz"))
-        try:
-            zoneinfo.ZoneInfo(tz)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            self.fail(f"unknown time zone {tz!r} (e.g. Asia/Shanghai, Europe/London, UTC)",
-                      raw.line_of("tz"))
-        days, holidays = {}, set()
-        for key, value in raw.items():
-            where = raw.line_of(key)
-            if key == "tz":
-                continue
-            if key == "holidays":
-                holidays |= self.dates(value, where)
-            elif key == "holidays_file":
-                holidays |= self.dates_file(value, where)
-            else:
-                for day in self.day_names(key, raw.key_line_of(key)):
-                    if day in days:
-                        self.fail(f"{DAYS[day]} is given twice in 'hours'", raw.key_line_of(key))
-                    days[day] = self.ranges(value, where)
-        if not days:
-            self.fail("'hours' gives no day (mon, tue, ..., or a span such as mon-fri)", line)
-        return Hours(tz, days, frozenset(holidays))
-
-    def day_names(self, key, line):
-        out = []
-        for part in str(key).split(","):
-            first, _, last = part.strip().lower().partition("-")
-            if first not in DAYS or (last and last not in DAYS):
-                self.fail(f"bad day {key!r} in 'hours' (mon, tue, wed, thu, fri, sat, sun, or a "
-                          f"span such as mon-fri)", line)
-            start, end = DAYS.index(first), DAYS.index(last or first)
-            if end < start:
-                self.fail(f"bad day span {key!r}: it must run forward, e.g. mon-fri", line)
-            out.extend(range(start, end + 1))
-        return out
-
-    def ranges(self, value, line):
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not items:
-            self.fail(f"bad time range {value!r}: write it as \"09:00-18:00\"", line)
-        out = []
-        for item in items:
-            match = RANGE_RE.match(item.replace(" ", "")) if isinstance(item, str) else None
-            if match is None:
-                self.fail(f"bad time range {item!r}: write it as \"09:00-18:00\"", line)
-            h1, m1, h2, m2 = map(int, match.groups())
-            start, end = h1 * 60 + m1, h2 * 60 + m2
-            if h1 > 23 or m1 > 59 or m2 > 59 or end > 24 * 60 or end <= start:
-                self.fail(f"bad time range {item!r}: hours 00-23 (24:00 to end at midnight), "
-                          f"minutes 00-59, and the end after the start", line)
-            out.append((start, end))
-        return tuple(out)
-
-    def dates(self, value, line):
-        items = value if isinstance(value, list) else [value]
-        out = set()
-        for index, item in enumerate(items):
-            where = items.line_of(index) if hasattr(items, "line_of") else line
-            out.add(self.date(item, where))
-        return out
-
-    def date(self, item, line, source=None):
-        if isinstance(item, datetime.date) and not isinstance(item, datetime.datetime):
-            return item
-        try:
-            return datetime.date.fromisoformat(str(item).strip())
-        except ValueError:
-            message = f"bad holiday date {item!r}: write it as 2026-10-01"
-            if source is None:
-                self.fail(message, line)
-            raise ConfigError(message, source, line) from None
-
-    def dates_file(self, value, line):
-        if not isinstance(value, str) or not value:
-            self.fail("'holidays_file' must name a file of dates", line)
-        path = value if os.path.isabs(value) else os.path.join(
-            os.path.dirname(self.fields.source), value)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                lines = handle.read().splitlines()
-        except OSError as exc:
-            self.fail(f"cannot read holidays file {value!r}: {exc.strerror}", line)
-        out = set()
-        for number, text in enumerate(lines, 1):
-            text = text.split("#", 1)[0].strip()
-            if text:
-                out.add(self.date(text, number, path))
-        return out
+        folder = os.path.dirname(self.fields.source)  # a holidays_file sits beside the flow
+        return HoursParser(self.fail, folder).hours(raw, line)
 
 
 def queue_figures(acd, name):

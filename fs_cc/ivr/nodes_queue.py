@@ -16,7 +16,9 @@ class QueueNode(Node):
     An answered call leaves the flow here, unless ``outcomes: {answered: NODE}``: then the
     caller goes on at NODE once the agent hangs up (a survey, fs_cc.ivr.nodes_survey). The other
     outcomes (``timeout`` after ``max_wait``
-    seconds, ``exit_key`` when the caller presses ``exit_key``, ``full``, ``no_agents``) go to the
+    seconds, ``exit_key`` when the caller presses ``exit_key``, ``full``, ``no_agents`` when the
+    queue is open but nobody staffs it, ``closed`` at once when the queue is outside its opening
+    hours or closed by an admin, fs_cc.acd.queue_def) go to the
     node ``outcomes`` names for them; an outcome without a node ends the call. With
     ``callback_after_wait`` (seconds), a caller whose estimated wait is longer is offered a
     callback instead of queueing: outcome ``callback`` (docs/callbacks.rst).
@@ -35,7 +37,8 @@ class QueueNode(Node):
     type_name: typing.ClassVar[str] = "queue"
     terminal: typing.ClassVar[bool] = True
     OUTCOMES: typing.ClassVar[typing.Tuple[str, ...]] = ("timeout", "exit_key", "full",
-                                                         "no_agents", "callback", "answered")
+                                                         "no_agents", "closed", "callback",
+                                                         "answered")
 
     @classmethod
     def parse(cls, node_id, fields):

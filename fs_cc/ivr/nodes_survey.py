@@ -17,7 +17,9 @@ agent hangs up, the caller stays (the ACD parks it instead of hanging it up) and
 at NODE. The agent is the one who answered (the queue node remembers it in the flow variable
 ``answered_agent``, its queue in ``answered_queue``). Each attempt is an ``IvrInput`` of the node;
 the result is one ``call.survey_answered`` with the score (None: no valid key), the agent and the
-queue, which the worker stores against the call (web.messages).
+queue, which the worker stores against the call (web.messages). A call adopted by a restarted
+engine while it talked to the agent still gets its survey (fs_cc.adoption): the agent and queue
+then come from the channel variables of the same names.
 """
 
 import dataclasses
@@ -111,7 +113,9 @@ def run_survey(runner, session, node):
         for prompt in node.invalid_prompts:
             session.execute("playback", prompt)
     variables = runner.facts(session).variables
-    agent, queue = variables.get(AGENT_VARIABLE), variables.get(QUEUE_VARIABLE)
+    # an adopted call's earlier run knew them: the adopting engine put them on the channel
+    agent = variables.get(AGENT_VARIABLE) or session.get_var(AGENT_VARIABLE) or None
+    queue = variables.get(QUEUE_VARIABLE) or session.get_var(QUEUE_VARIABLE) or None
     runner.emit(events.SurveyAnswered, session, node=node.id, score=score, agent=agent,
                 queue=queue)
     logger.info("call %s: survey %s: score %s for agent %s", session.uuid, node.id, score, agent)

@@ -80,6 +80,7 @@ EVERY_SETTING_FORM = {
     "relax-1-after": "30", "relax-1-minus": "2", "relax-1-drop": "",
     "relax-2-after": "120", "relax-2-minus": "", "relax-2-drop": "all",
     "relax-3-after": "", "relax-3-minus": "", "relax-3-drop": "",
+    "closed": "on", "hours": "{tz: Asia/Shanghai, mon: ['09:00-18:00'], holidays: ['2026-10-01']}",
 }
 
 

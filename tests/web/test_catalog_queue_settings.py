@@ -26,6 +26,8 @@ EVERY_SETTING = {
     "service_level": 30, "record": "stereo", "skills": {"english": 5, "粤语": 3},
     "skill_relax": [{"after": 60, "drop": ["粤语"]}, {"after": 30, "minus": 2},
                     {"after": 120, "drop": True}],
+    "closed": True, "hours": {"tz": "Asia/Shanghai", "mon": ["09:00-18:00"],
+                              "holidays": ["2026-10-01"]},
 }
 SORTED_RELAX = [{"after": 30.0, "minus": 2}, {"after": 60.0, "drop": ["粤语"]},
                 {"after": 120.0, "drop": True}]
@@ -163,7 +165,7 @@ def test_given_queues_before_0009_when_upgraded_then_they_get_the_defaults_and_d
                 "VALUES ('sales', 'round-robin', 'local_stream://moh', :yes, :now, :now)"),
                 {"yes": True, "now": "2026-12-01 08:00:00"})
 
-        flask_migrate.upgrade(directory=MIGRATIONS_DIR, revision="0009")
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR)  # 0009, and the model's later columns
         db.session.remove()
         upgraded = db.session.execute(sa.select(Queue)).scalar_one().settings()
         db.session.remove()

@@ -111,6 +111,11 @@ class QueueSettingsSchema(Schema):
     skills = _skills()
     skill_relax = fields.List(fields.Nested(RelaxStepSchema), allow_none=True, metadata={
         "description": "steps lowering the skills asked with the caller's wait"})
+    closed = _flag("closed by an admin: a caller leaves at once with `closed` (false)")
+    hours = fields.Dict(allow_none=True, metadata={"description": (
+        "opening hours, as the IVR condition node's: {tz, mon-fri: \"09:00-18:00\", ..., "
+        "holidays: [YYYY-MM-DD]}; outside them a caller leaves at once with `closed` (null: "
+        "always open)")})
 
 
 class QueueEditSchema(QueueSettingsSchema):

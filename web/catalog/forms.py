@@ -2,6 +2,8 @@
 
 import re
 
+import yaml
+
 from fs_cc.acd.queue_def import OVERFLOW_REASONS, parse_queue
 from web.catalog.errors import InvalidField
 
@@ -14,7 +16,7 @@ _DECIMAL = re.compile(r"-?[0-9]{0,12}\.[0-9]{1,6}")
 QUEUE_TEXTS = ("strategy", "moh", "greeting", "exit_key", "record")
 QUEUE_NUMBERS = ("announce_interval", "max_wait", "max_callers", "wrap_up", "ring_timeout",
                  "retry_delay", "max_no_answer", "service_level")
-QUEUE_FLAGS = ("announce_position", "announce_wait")
+QUEUE_FLAGS = ("announce_position", "announce_wait", "closed")
 RELAX_PARTS = ("after", "minus", "drop")
 
 
@@ -37,6 +39,7 @@ def queue_data(form, creating):
         if kind or target:
             data["overflow"][reason] = f"{kind}:{target}" if target else kind
     data["skills"] = parse_skills(form.get("skills", ""))
+    data["hours"] = parse_hours(form.get("hours", ""))
     data["skill_relax"] = [_relax_step(row) for row in _relax_rows(form) if any(row.values())]
     if creating:
         data["name"] = form.get("name", "")
@@ -54,6 +57,7 @@ def queue_values(settings, enabled=True):
         kind, _, target = str(target or "").partition(":")
         values[f"overflow-{reason}-kind"], values[f"overflow-{reason}-target"] = kind, target
     values["skills"] = format_skills(settings.get("skills"))
+    values["hours"] = format_hours(settings.get("hours"))
     values["relax_rows"] = [
         {"after": _shown_number(step.get("after")), "minus": _shown_number(step.get("minus")),
          "drop": "all" if step.get("drop") is True else ", ".join(step.get("drop") or ())}
@@ -69,7 +73,7 @@ def default_queue_values():
 def queue_shown(form, creating):
     """The queue form's values as submitted, to show again beside an error."""
     values = {name: form.get(name, "") for name in
-              QUEUE_TEXTS + QUEUE_NUMBERS + ("skills",)}
+              QUEUE_TEXTS + QUEUE_NUMBERS + ("skills", "hours")}
     values.update((name, name in form) for name in QUEUE_FLAGS + ("enabled",))
     for reason in OVERFLOW_REASONS:
         for part in ("kind", "target"):
@@ -177,3 +181,22 @@ def _user_id(text):
     if not text.isdigit():
         raise InvalidField("choose a user from the list", field="user_id")
     return int(text)
+
+
+def parse_hours(text):
+    """The opening hours box (``{tz: UTC, mon-fri: "09:00-18:00"}``, YAML) as data; empty: None.
+
+    What is not YAML is refused here naming ``hours``; fs_cc.acd.queue_def checks the rest.
+    """
+    if not text.strip():
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidField(f"hours: not YAML ({getattr(exc, 'problem', None) or exc})",
+                           field="hours") from None
+
+
+def format_hours(hours):
+    """Opening hours shown in their box (one line of YAML), or "" for none."""
+    return yaml.safe_dump(hours, default_flow_style=True, sort_keys=False).strip() if hours else ""

@@ -46,6 +46,8 @@ class Queue(db.Model):
     record = sa.Column(sa.String(8), nullable=True)  # NULL: the deployment's record_calls
     skills = sa.Column(sa.JSON, nullable=False, default=dict, server_default="{}")
     skill_relax = sa.Column(sa.JSON, nullable=False, default=list, server_default="[]")
+    closed = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
+    hours = sa.Column(sa.JSON, nullable=True)  # NULL: always open (migration 0016)
     enabled = sa.Column(sa.Boolean, nullable=False, default=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)

@@ -2,7 +2,8 @@
 
 SQL picks the calls (those that entered a node of the flow in the period: one indexed pass over
 the IVR node events); Python folds each call's events in (ts, engine, seq) order, the order the
-journal folds a call record in (fs_cc.journal.event_order). The definitions, per node:
+journal folds a call record in (fs_cc.journal.event_order), ``CALLS_PER_BATCH`` calls at a time,
+so a long period holds one batch's events in memory, not all of them. The definitions, per node:
 
 - ``visits``: times a call entered the node;
 - ``choices``: menu keys that led somewhere, per key; ``timeouts``/``invalid``: attempts with no
@@ -36,6 +37,7 @@ from web.facts.services import FactService
 _NODE_TYPES = (events.IvrNodeEntered.TYPE, events.IvrNodeLeft.TYPE, events.IvrInput.TYPE)
 _TO_QUEUE = (events.TransferKind.QUEUE, events.TransferKind.AGENT)
 _LIKE_ESCAPE = "!"
+CALLS_PER_BATCH = 500
 
 
 @dataclasses.dataclass
@@ -210,26 +212,34 @@ def flow_stats(session, flow, start, end, version=None):
 
     ``version`` (text) keeps the calls that ran that version of the flow.
     """
-    uuids = session.execute(
+    uuids = sorted(set(session.execute(
         sa.select(CallEventFact.call_uuid).distinct()
         .where(CallEventFact.type == events.IvrNodeEntered.TYPE,
                CallEventFact.ts >= start, CallEventFact.ts < end,
-               CallEventFact.payload.like(_flow_marker(flow), escape=_LIKE_ESCAPE))).scalars()
+               CallEventFact.payload.like(_flow_marker(flow), escape=_LIKE_ESCAPE))).scalars()))
     stats = FlowStats(flow, version, start, end)
-    calls = by_call(FactService(session).events_of(set(uuids)))
-    for _, call_events in sorted(calls.items()):
-        call_events.sort(key=event_order)
-        first = next((event for event in call_events if event.TYPE in _NODE_TYPES
-                      and event.flow == flow), None)
-        if first is None or not start <= first.ts < end:
-            continue  # the pattern matched a caller's text, or its first visit is outside
-        ran = version_of(call_events, flow)
-        if ran is not None:
-            stats.versions.add(ran)
-        if version is not None and ran != version:
-            continue
-        stats.calls += 1
-        walk = _CallWalk(flow, stats)
-        for event in call_events:
-            walk.see(event)
+    facts = FactService(session)
+    for offset in range(0, len(uuids), CALLS_PER_BATCH):  # in uuid order, batch after batch
+        calls = by_call(facts.events_of(uuids[offset:offset + CALLS_PER_BATCH]))
+        for _, call_events in sorted(calls.items()):
+            _fold_call(stats, flow, version, start, end, call_events)
     return stats
+
+
+def _fold_call(stats, flow, version, start, end, call_events):
+    """Count one call's events in ``stats`` when it entered ``flow`` (of ``version``) in the
+    period."""
+    call_events.sort(key=event_order)
+    first = next((event for event in call_events if event.TYPE in _NODE_TYPES
+                  and event.flow == flow), None)
+    if first is None or not start <= first.ts < end:
+        return  # the pattern matched a caller's text, or its first visit is outside
+    ran = version_of(call_events, flow)
+    if ran is not None:
+        stats.versions.add(ran)
+    if version is not None and ran != version:
+        return
+    stats.calls += 1
+    walk = _CallWalk(flow, stats)
+    for event in call_events:
+        walk.see(event)
