@@ -10,7 +10,10 @@ engine's first ``show channels`` resync, for each call its spool still holds ope
   stays on the call; a caller whose flow goes on after the agent (its queue node's ``outcomes:
   answered``, a survey: the earlier run set ``park_after_bridge`` on its channel) is parked when
   the agent hangs up and sent back to the socket, its flow going on at that node with the agent
-  and queue in the channel variables ``answered_agent`` and ``answered_queue``;
+  and queue in the channel variables ``answered_agent`` and ``answered_queue``. The queue node is
+  left and that node entered as in a run that never stopped (``ivr_node_left``, then
+  ``ivr_node_entered`` when the flow runs it), so the IVR statistics and the call's IVR path
+  count the survey under the flow and version the call started on;
 - otherwise it is sent back through the dialplan to the engine's socket (``uuid_transfer`` to
   ``fs_cc_adopt``): its flow goes on at the node it was in, and a queued caller gets its old
   place in line (its enqueue time), so waiting callers keep their order.
@@ -55,6 +58,7 @@ class Adoption:
     agent: typing.Optional[str] = None
     leg_uuid: typing.Optional[str] = None
     last_queue: typing.Optional[str] = None  # the queue it was in, left or not
+    entered: bool = True  # False: ``node`` is where the flow goes on, not entered yet
 
     @classmethod
     def from_summary(cls, summary):
@@ -75,7 +79,8 @@ class Adoption:
 
     def resume(self):
         """The FlowRunner.run arguments that go on where the call was."""
-        return {"resume_at": self.node, "queued_since": self.queued_since}
+        return {"resume_at": self.node, "queued_since": self.queued_since,
+                "entered": self.entered}
 
 
 class Adopter:
@@ -156,21 +161,28 @@ class Adopter:
                                  cause=result.cause or "NORMAL_CLEARING")
 
     def _after_agent(self, adoption):
-        """The node the flow goes on at once the agent of ``adoption`` hung up, or None."""
+        """(flow name, node) the flow goes on at once the agent of ``adoption`` hung up, or
+        None."""
         runner = self.engine.flows.runner_for(adoption.did)
         node = runner.flow.nodes.get(adoption.node) if runner is not None else None
-        return node.on.get("answered") if isinstance(node, QueueNode) else None
+        target = node.on.get("answered") if isinstance(node, QueueNode) else None
+        return None if target is None else (runner.flow.name, target)
 
     def _flow_goes_on(self, adoption, result):
         """Send a parked caller back to the socket, its flow at the node after the agent."""
         engine, uuid = self.engine, adoption.call_uuid
-        target = self._after_agent(adoption)
-        if target is None:
+        after = self._after_agent(adoption)
+        if after is None:
             logger.warning("call %s: parked after the agent, but node %s of its flow goes "
                            "nowhere after an answer; ending it", uuid, adoption.node)
             return False
+        flow, target = after
+        # the earlier run never left its queue node; the flow's run enters the next one
+        engine.emitter.emit(events.IvrNodeLeft, call_uuid=uuid, flow=flow, node=adoption.node,
+                            input=None, outcome=target)
         engine.handler.adoptions[uuid] = dataclasses.replace(
-            adoption, node=target, queue=None, queued_since=None, agent=None, leg_uuid=None)
+            adoption, node=target, queue=None, queued_since=None, agent=None, leg_uuid=None,
+            entered=False)
         try:
             engine.ctl.set_var(uuid, AGENT_VARIABLE, result.agent or "")
             engine.ctl.set_var(uuid, QUEUE_VARIABLE, adoption.last_queue or "")

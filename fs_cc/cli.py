@@ -102,13 +102,17 @@ def cmd_ivr_diff(args):
 
 def _validate_queues(args):
     # the queues a flow may name: --queues, else the catalog in --database, else the settings'
+    # (settings and catalog give each queue's settings: a queue with opening hours and no closed
+    # path is warned about)
     if args.queues is not None:
         return {name.strip() for name in args.queues.split(",") if name.strip()}
+    from fs_cc.acd.config import parse_queues, queues_from_catalog
+
     if args.database:
         from fs_cc.catalog import load_catalog
 
-        return set(load_catalog(args.database).queues)
-    return {queue["name"] for queue in _settings(args).queues}
+        return {queue.name: queue for queue in queues_from_catalog(load_catalog(args.database))}
+    return parse_queues(_settings(args).queues)
 
 
 def _add_common_options(parser, default_config=None, default_log_level="INFO"):

@@ -144,12 +144,13 @@ class FlowRunner:
         return self.emitter.emit(event_class, call_uuid=session.uuid, flow=self.flow.name,
                                  **fields)
 
-    def run(self, session, resume_at=None, queued_since=None):
+    def run(self, session, resume_at=None, queued_since=None, entered=True):
         """Answer the call and walk the flow; returns a :class:`FlowResult` (never raises on hangup).
 
         ``resume_at`` (a node id) goes on with an adopted call where its engine left it, without
-        entering that node again; a queue node there keeps the caller's place (``queued_since``,
-        epoch seconds).
+        entering that node again (unless ``entered`` is False: the adopting engine moved the call
+        on to a node its earlier run never entered, the one after the agent); a queue node there
+        keeps the caller's place (``queued_since``, epoch seconds).
         """
         node_id = None
         if queued_since is not None:
@@ -161,7 +162,7 @@ class FlowRunner:
                 node_id = resume_at
             for step in range(self.max_steps):
                 node = self.flow.node(node_id)
-                if not (step == 0 and node_id == resume_at):
+                if not (step == 0 and node_id == resume_at and entered):
                     self.emit(events.IvrNodeEntered, session, node=node.id)
                 outcome = self._handler(type(node))(session, node)
                 if isinstance(outcome, FlowResult):

@@ -4,8 +4,13 @@ The loader (fs_cc.ivr.flow) stops at the first mistake, which suits the engine; 
 file wants them all. So each node is parsed on its own (a broken node is reported and stood in for
 by a placeholder, so the graph checks still run on the others), and the graph, queue, prompt and
 variable checks each report every node they find, with the loader's own messages.
+
+The known queues are names, or a mapping of names to their settings (fs_cc.acd.queue_def.Queue,
+None when unknown): with the settings, a queue node sending callers to a queue that keeps
+opening hours or is closed, with no way on for a closed queue, is warned of.
 """
 
+import collections.abc
 import dataclasses
 import os
 import re
@@ -14,7 +19,7 @@ import typing
 from fs_cc.errors import ConfigError
 from fs_cc.ivr import flow as flowmod
 from fs_cc.ivr.nodes import DEFAULT_LANGUAGE, LANGUAGES, MenuNode, Node, PlayNode
-from fs_cc.ivr.nodes_queue import SetNode
+from fs_cc.ivr.nodes_queue import QueueNode, SetNode
 from fs_cc.ivr.nodes_collect import CollectNode
 from fs_cc.ivr.nodes_condition import ConditionNode
 from fs_cc.ivr.nodes_record import RecordNode
@@ -104,7 +109,8 @@ class _Report:
 def validate_text(text, path, queues=None, sound_prefix=None, flows=None, data_sources=None):
     """Every problem of flow YAML ``text`` from file ``path``, errors and warnings, in file order.
 
-    ``queues``/``flows``/``data_sources`` (if given) are the names that exist; ``sound_prefix``
+    ``queues``/``flows``/``data_sources`` (if given) are the names that exist (``queues`` may map
+    each name to its fs_cc.acd.queue_def.Queue, for the closed-queue warning); ``sound_prefix``
     (if given) is where the switch reads prompts.
     """
     report = _Report(path, text)
@@ -251,6 +257,31 @@ def _check(flow, data, report, queues, sound_prefix, known_flows):
                                   f"nothing its 'default' comes back to itself, so a silent "
                                   f"caller waits until hanging up; send 'default' to another "
                                   f"node", node.default_line, needle=node.default)
+    if isinstance(queues, collections.abc.Mapping):
+        _check_closed_paths(good, raw_nodes, report, queues)
+
+
+def _check_closed_paths(nodes, raw_nodes, report, queues):
+    # a closed queue turns its caller away at once, and when neither the node's outcomes nor
+    # the queue's overflow say where to, the runner hangs up without a prompt (queue_step)
+    for node in nodes:
+        if not isinstance(node, QueueNode) or "closed" in node.on:
+            continue
+        queue = queues.get(node.queue)
+        if queue is None or "closed" in queue.overflow:
+            continue
+        if queue.closed:
+            state, callers = "is closed by an admin", "every caller sent here is"
+        elif queue.hours is not None:
+            state, callers = "keeps opening hours", "callers outside them are"
+        else:
+            continue
+        raw = raw_nodes.get(node.id)
+        column = raw.column_of("queue") if isinstance(raw, dict) and "queue" in raw else None
+        report.add("warning", f"node '{node.id}' (queue): queue '{node.queue}' {state} but the "
+                              f"node has no 'closed' path: {callers} cut off at once without "
+                              f"hearing why (add closed: NODE to its outcomes, or give the queue "
+                              f"a closed overflow)", node.queue_line, column)
 
 
 def _check_flows(nodes, report, known_flows):

@@ -144,7 +144,11 @@ def test_given_secret_variable_when_run_then_events_carry_masked_digits_only():
     result, emitter = run(flow(secret="true"), session)
     assert session.variables == {"card_number": "62001234"}  # the channel still gets it
     assert inputs(emitter) == [("xxx", "invalid"), ("xxxxxxxx", "valid")]
-    assert not any("620" in repr(event) for event in emitter.events)
+    # no field carries the keys (but the time, the call's uuid and the sequence, whose digits
+    # may hold anything)
+    assert not any("620" in repr(value) for event in emitter.events
+                   for name, value in events.to_dict(event).items()
+                   if name not in ("ts", "call_uuid", "seq"))
 
 
 def test_given_caller_hangs_up_in_collect_when_run_then_clean_end_naming_node():
