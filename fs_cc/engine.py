@@ -18,7 +18,7 @@ import gevent.event
 
 from fs_cc import events
 from fs_cc.acd import ACD
-from fs_cc.acd.callbacks import build_callbacks
+from fs_cc.acd.callbacks import build_callbacks, to_time
 from fs_cc.actions import EngineActions
 from fs_cc.adoption import Adopter
 from fs_cc.acd.config import define_catalog_agents, queues_from_catalog
@@ -26,7 +26,7 @@ from fs_cc.bus import BusUnavailable, InProcessBus
 from fs_cc.callctl import CallControl
 from fs_cc.callflow import CallHandler
 from fs_cc.channels import ChannelTracker, ResyncError
-from fs_cc.control import ControlServer
+from fs_cc.control import ControlServer, UnknownTarget
 from fs_cc.emitter import Emitter
 from fs_cc.esl.errors import ESLError
 from fs_cc.esl.inbound import InboundClient
@@ -38,7 +38,7 @@ from fs_cc.ivr.services import build_flow_services
 from fs_cc.ivr.speech import tts_dir
 from fs_cc.ivr.sounds import missing_sounds
 from fs_cc.ivr.versions import FlowReloader, VersionLookup
-from fs_cc.livecalls import LiveCalls
+from fs_cc.livecalls import CallbackCustomer, LiveCalls
 from fs_cc.sounds import sound_prefix
 from fs_cc.outbox import CeleryPublisher, Outbox
 from fs_cc.acd.figures import QueueFigures
@@ -126,7 +126,7 @@ class Engine:
                              legacy_publish=self._publish_legacy)
         self.id = engine_id(settings.var_dir)
         self.bus = bus if bus is not None else build_bus(settings)
-        self.live = LiveCalls()
+        self.live = LiveCalls(callback_customer=self._callback_customer)
         self.registry = build_registry(settings)
         listeners = [self.live] if self.registry is None else [self.live, self._note_owner]
         self.emitter = Emitter(events.EventSequencer(self.id, start=self.outbox.last_seq(self.id)),
@@ -169,6 +169,13 @@ class Engine:
         self._alive = None
         self._bus_feed = None
         self.stopped = gevent.event.Event()
+
+    def _callback_customer(self, callback_id):
+        # the number a callback attempt dials, for its call's live view (the desk holds it)
+        request = self.callbacks.requests.get(callback_id)
+        if request is None:
+            return None
+        return CallbackCustomer(request.number, to_time(request.since))
 
     def _recording_mode(self, queue):
         # the queue's own setting once the catalog has one, else the deployment's record_calls
@@ -383,6 +390,16 @@ class Engine:
             out.append(dict(session, legs=[leg.to_dict() for leg in legs]))
         out.extend(dict(session, legs=[]) for session in sessions.values())
         return out
+
+    def call_context(self, uuid):
+        """What this engine knows of a call in progress or lately ended (the desktop's pop).
+
+        A JSON-safe dict (commands.CallContext); UnknownTarget for a call it does not know.
+        """
+        context = self.live.context(uuid)
+        if context is None:
+            raise UnknownTarget("call_uuid", uuid)
+        return context
 
     def execute(self, command):
         """Carry out a control command (fs_cc.control.commands); a dict of what it did."""

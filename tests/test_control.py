@@ -68,6 +68,10 @@ class MemoryEngine:
         """The calls in progress set by the test."""
         return self.call_list
 
+    def call_context(self, uuid):
+        """No call's context is kept here."""
+        raise UnknownTarget("call_uuid", uuid)
+
     def execute(self, command):
         """Agent statuses and logins for real; calls are unknown; the rest is recorded."""
         self.executed.append(command)

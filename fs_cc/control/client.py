@@ -4,6 +4,7 @@ import http.client
 import json
 import logging
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from fs_cc import events
@@ -94,6 +95,13 @@ class ControlClient:
     def calls(self):
         """Calls in progress on the engine (commands.CallView), with their legs."""
         return self._request("GET", "/calls")["calls"]
+
+    def call(self, uuid):
+        """What the engine knows of one call (commands.CallContext): caller, IVR path, queue...
+
+        ControlRefused (404, field ``call_uuid``) when the engine does not know the call.
+        """
+        return self._request("GET", "/calls/" + urllib.parse.quote(str(uuid), safe=""))["call"]
 
     def execute(self, command):
         """Send one command (fs_cc.control.commands); the engine's result, or ControlRefused."""

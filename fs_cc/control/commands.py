@@ -280,6 +280,32 @@ class CallView(typing.TypedDict):
     legs: typing.List[dict]
 
 
+class IvrTrail(typing.TypedDict):
+    """The IVR a call went through: its flow, the nodes entered in order and the keys read."""
+
+    flow: typing.Optional[str]
+    path: typing.List[str]  # node names, the latest 200 (fs_cc.livecalls.KEEP_IVR)
+    inputs: typing.List[dict]  # {"node", "input", "result"} of each IvrInput; secret ones masked
+
+
+class CallContext(typing.TypedDict):
+    """One call as ``call_context(uuid)`` tells it: what the agent desktop's screen pop shows."""
+
+    uuid: str
+    caller: str  # a callback's: the customer's number
+    caller_name: str
+    did: str  # "callback" for a callback's call
+    state: str  # an fs_cc.events.CallState value ("ended" in wrap-up)
+    queue: typing.Optional[str]  # the latest queue
+    agent: typing.Optional[str]  # the agent who answered
+    offered_to: typing.Optional[str]  # the agent whose phone rings (or rang) for it
+    started_at: str  # ISO 8601 UTC
+    queued_at: typing.Optional[str]  # the first queue's (a callback's: the request's place)
+    waited: typing.Optional[float]  # seconds from queued_at to the latest offer or the answer
+    ivr: IvrTrail
+    origin: str  # fs_cc.livecalls.CallOrigin: "inbound", "callback" or "adopted"
+
+
 @typing.runtime_checkable
 class ControlBackend(typing.Protocol):
     """What an engine offers its control interface.
@@ -297,6 +323,10 @@ class ControlBackend(typing.Protocol):
 
     def calls(self) -> typing.List[CallView]:
         """Calls in progress with their legs."""
+
+    def call_context(self, uuid: str) -> CallContext:
+        """One call in progress, or lately ended, as the screen pop shows it; UnknownTarget
+        (field ``call_uuid``) for a call the engine does not know."""
 
     def execute(self, command: Command) -> dict:
         """Carry out ``command``; a JSON-safe dict of what it did (the agent after, the job...)."""

@@ -10,7 +10,7 @@ import logging
 
 from fs_cc.bus import BusUnavailable
 from fs_cc.control import commands as cmd
-from fs_cc.control.client import ControlClient, ControlUnavailable
+from fs_cc.control.client import ControlClient, ControlRefused, ControlUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,31 @@ class EngineRouter:
         if not answered and last is not None:
             raise last
         return out
+
+    def call(self, uuid):
+        """What the engine that owns the call knows of it (ControlRefused 404 when none does).
+
+        The owner first; when it does not know the call, the other live engines: a call is
+        released from the registry when it ends (its wrap-up pop still asks), and a callback's
+        call is noted there only once the agent answered.
+        """
+        owner = self.for_call(uuid)
+        try:
+            return owner.call(uuid)
+        except ControlRefused as refused:
+            if refused.status != 404 or self.registry is None:
+                raise
+            for client in self.clients():
+                if client.base_url == owner.base_url:  # asked already
+                    continue
+                try:
+                    return client.call(uuid)
+                except ControlRefused as exc:
+                    if exc.status != 404:
+                        raise
+                except ControlUnavailable as exc:
+                    logger.warning("engine control unavailable at %s: %s", exc.url, exc.reason)
+            raise
 
     def execute(self, command):
         """Send a command to the engine it concerns."""

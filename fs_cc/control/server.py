@@ -1,6 +1,7 @@
 """The engine's side of the control interface: a WSGI app on a loopback port (gevent).
 
 Routes: ``POST /commands`` (a command's JSON), ``GET /agents``, ``/queues``, ``/calls``,
+``/calls/<uuid>`` (what the engine knows of one call: the agent desktop's screen pop),
 ``/events`` (server-sent events of every domain event on the engine's bus), ``/health``,
 ``POST /freeswitch/directory``, where the switch's mod_xml_curl fetches the agents' directory
 entries (:mod:`fs_cc.directory`), and ``GET /prompts/<hash>.wav``, where a switch on another
@@ -42,6 +43,8 @@ MAX_BODY = 64 * 1024
 # events a stream may fall behind by before it is cut (its reader reconnects and reloads)
 STREAM_BACKLOG = 10_000
 DIRECTORY_PATH = "/freeswitch/directory"
+CALL_PREFIX = "/calls/"
+CALL_ROUTE = "/calls/<uuid>"  # one call's context: a single path segment after the prefix
 DIRECTORY_USER = "fs_cc"  # the user of the binding's gateway-credentials
 FORM = "application/x-www-form-urlencoded"
 
@@ -60,6 +63,15 @@ def _refuse_browsers(environ):
     """HttpError 403 for a request carrying a browser's marks (Origin, Sec-Fetch-*)."""
     if "HTTP_ORIGIN" in environ or any(key.startswith("HTTP_SEC_FETCH_") for key in environ):
         raise HttpError(403, "browsers may not use the engine's control interface")
+
+
+def _route_of(path):
+    """(route, argument) a path asks for: (CALL_ROUTE, uuid) for one call, else (path, None)."""
+    if path.startswith(CALL_PREFIX):
+        uuid = path[len(CALL_PREFIX):]
+        if uuid and "/" not in uuid:
+            return CALL_ROUTE, uuid
+    return path, None
 
 
 class HttpError(Exception):
@@ -84,7 +96,7 @@ class ControlApp:
     """WSGI application serving the control interface over a ControlBackend and a bus."""
 
     _ALLOWED = {"/commands": "POST", "/events": "GET", "/health": "GET", "/agents": "GET",
-                "/queues": "GET", "/calls": "GET", DIRECTORY_PATH: "POST"}
+                "/queues": "GET", "/calls": "GET", CALL_ROUTE: "GET", DIRECTORY_PATH: "POST"}
 
     def __init__(self, backend, secret, bus=None, heartbeat=HEARTBEAT_SECONDS, catalog=None,
                  prompts_dir=None):
@@ -106,12 +118,13 @@ class ControlApp:
         try:
             if path.startswith(prompts.PREFIX):
                 return self._prompt(method, path, environ, start_response)
-            self._guard(method, path, environ)
-            if path == "/events":
+            route, argument = _route_of(path)
+            self._guard(method, path, route, environ)
+            if route == "/events":
                 return self._events(start_response)
-            if path == DIRECTORY_PATH:
+            if route == DIRECTORY_PATH:
                 return self._directory(environ, start_response)
-            status, body = 200, self._route(method, path, environ)
+            status, body = 200, self._route(route, argument, environ)
             headers = []
         except HttpError as exc:
             status, headers = exc.status, exc.headers
@@ -137,24 +150,24 @@ class ControlApp:
             raise HttpError(404, f"no such prompt {path}")
         return prompts.serve(file_path, method, start_response)
 
-    def _guard(self, method, path, environ):
+    def _guard(self, method, path, route, environ):
         """Refuse browsers, unknown routes, wrong methods and callers without the secret."""
         _refuse_browsers(environ)
         if method == "OPTIONS":  # there is no CORS preflight to answer, on any path
             raise HttpError(405, "OPTIONS is not served", headers=[("Allow", "GET, POST")])
-        allowed = self._ALLOWED.get(path)
+        allowed = self._ALLOWED.get(route)
         if allowed is None:
             raise HttpError(404, f"no such resource {path}")
         if method != allowed:
             raise HttpError(405, f"{path} takes {allowed} only", headers=[("Allow", allowed)])
-        if path == DIRECTORY_PATH:
+        if route == DIRECTORY_PATH:
             if not self._basic_authorized(environ.get("HTTP_AUTHORIZATION", "")):
                 logger.warning("directory request from %s refused: no or wrong credentials "
                                "(the binding's gateway-credentials must be %s:<control secret>)",
                                environ.get("REMOTE_ADDR"), DIRECTORY_USER)
                 raise HttpError(401, f"{DIRECTORY_PATH} needs the control secret "
                                      f"(HTTP Basic, user {DIRECTORY_USER})")
-        elif path != "/health" and not self._authorized(environ.get("HTTP_AUTHORIZATION", "")):
+        elif route != "/health" and not self._authorized(environ.get("HTTP_AUTHORIZATION", "")):
             raise HttpError(401, "the control secret is required (Authorization: Bearer)",
                             headers=[("WWW-Authenticate", 'Bearer realm="fs_cc control"')])
 
@@ -177,7 +190,7 @@ class ControlApp:
         return (hmac.compare_digest(user, DIRECTORY_USER.encode("utf-8"))
                 & hmac.compare_digest(password, self._secret))
 
-    def _route(self, method, path, environ):
+    def _route(self, path, argument, environ):
         if path == "/health":
             health = getattr(self.backend, "health", None)
             return health() if health is not None else {"ok": True}
@@ -187,7 +200,16 @@ class ControlApp:
             return {"agents": self.backend.agents()}
         if path == "/queues":
             return {"queues": self.backend.queues()}
+        if path == CALL_ROUTE:
+            return {"call": self._call_context(argument)}
         return {"calls": self.backend.calls()}
+
+    def _call_context(self, uuid):
+        try:
+            return self.backend.call_context(uuid)
+        except REFUSALS as exc:  # UnknownTarget: a call this engine does not know (404)
+            status, field = refusal(exc)
+            raise HttpError(status, str(exc), field) from exc
 
     def _command(self, environ):
         body = self._body(environ, "application/json", "a command")

@@ -356,6 +356,10 @@ class EngineBackend:
         """No calls in progress."""
         return []
 
+    def call_context(self, uuid):
+        """No call is known."""
+        raise commands.UnknownTarget("call_uuid", uuid)
+
     def execute(self, command):
         """agent.set_status moves an agent; callback.* go to ``callbacks``; others are refused."""
         self.received.append(command)
