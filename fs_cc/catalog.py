@@ -31,6 +31,7 @@ _QUEUE_SETTING_TYPES = {
     "max_no_answer": sa.Integer, "service_level": sa.Float, "record": sa.String,
     "skills": sa.JSON, "skill_relax": sa.JSON,
     "closed": sa.Boolean, "hours": sa.JSON,  # migration 0016
+    "dispositions": sa.JSON,  # migration 0017
 }
 _queues = sa.table("queues", sa.column("id", sa.Integer), sa.column("name", sa.String),
                    sa.column("enabled", sa.Boolean),

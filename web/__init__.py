@@ -140,6 +140,11 @@ def create_app(test_config=None, settings=None):
 
     for blueprint in (crm_attachments_bp, crm_attachments_api_bp, recordings_bp):
         app.register_blueprint(blueprint)
+    from web.desktop.views import bp as desktop_api_bp  # the agent desktop (web.desktop)
+    from web.desktop.views import pages as desktop_bp
+
+    app.register_blueprint(desktop_bp)
+    app.register_blueprint(desktop_api_bp)
     from web.exports.views import register as register_exports  # export jobs (web.exports)
     register_exports(app)
     app.register_error_handler(WebError, _handle_web_error)

@@ -15,3 +15,4 @@ from web.messages.models import SmsRequest, SurveyAnswer, VoiceMessage  # noqa: 
 from web.recordings.models import Recording  # noqa: F401
 from web.ivr.models import IvrFlow, IvrFlowVersion  # noqa: F401
 from web.exports.models import ExportJob  # noqa: F401
+from web.desktop.models import CallDisposition, DesktopDraft  # noqa: F401

@@ -30,6 +30,8 @@ service_level      seconds within which an answer counts for the service level (
 record             ``off``, ``mixed`` or ``stereo`` (the deployment's record_calls)
 skills             skills asked of every agent, {name: minimum level 1-10}
 skill_relax        steps lowering that ask with the wait (fs_cc.acd.skills)
+dispositions       what an agent may file a call of the queue as in wrap-up, a list of labels
+                   (DEFAULT_DISPOSITIONS; an empty list: no disposition asked)
 ================== ===========================================================================
 """
 
@@ -51,6 +53,11 @@ OVERFLOW_REASONS = ("timeout", "full", "exit_key", "no_agents", "closed")
 OVERFLOW_KINDS = ("queue", "flow", "voicemail", "callback", "hangup")
 RECORD_MODES = ("off", "mixed", "stereo")
 DTMF_KEYS = "0123456789*#"
+# the call classification of a Chinese call center's desktop (咨询, 投诉, 建议, 订单 ...)
+DEFAULT_DISPOSITIONS = ("consultation", "complaint", "suggestion", "order", "appointment",
+                        "repair", "wrong number", "other")
+DISPOSITIONS_MAX = 50
+DISPOSITION_MAX_LENGTH = 64
 
 
 class QueueSettingError(ConfigError):
@@ -113,6 +120,7 @@ class Queue:
     record: typing.Optional[str] = None
     closed: bool = False
     hours: typing.Optional[typing.Any] = None  # fs_cc.hours.Hours; None: always open
+    dispositions: tuple = DEFAULT_DISPOSITIONS
 
     def closed_at(self, epoch):
         """Whether a caller arriving at ``epoch`` finds the queue closed (admin or hours)."""
@@ -130,6 +138,9 @@ class Queue:
         out["skill_relax"] = [_step_dict(step) for step in self.skill_relax]
         out["overflow"] = {reason: str(target) for reason, target in self.overflow.items()}
         out["hours"] = None if self.hours is None else plain_hours(self.hours)
+        # None: the defaults (a stored queue keeps following them as a release changes them)
+        out["dispositions"] = (None if self.dispositions == DEFAULT_DISPOSITIONS
+                               else list(self.dispositions))
         return out
 
 
@@ -205,6 +216,30 @@ def _hours(item):
     return HoursParser(fail).hours(raw)
 
 
+def _dispositions(item):
+    raw = item.get("dispositions")
+    if raw is None:
+        return DEFAULT_DISPOSITIONS
+    if not isinstance(raw, (list, tuple)):
+        raise QueueSettingError("must be a list of labels", "dispositions")
+    if len(raw) > DISPOSITIONS_MAX:
+        raise QueueSettingError(f"has {len(raw)} labels; at most {DISPOSITIONS_MAX}",
+                                "dispositions")
+    labels, seen = [], set()
+    for label in raw:
+        if not isinstance(label, str) or not label.strip():
+            raise QueueSettingError("must be a list of labels, none empty", "dispositions")
+        label = " ".join(label.split())
+        if len(label) > DISPOSITION_MAX_LENGTH:
+            raise QueueSettingError(f"{label[:20]!r}... is longer than "
+                                    f"{DISPOSITION_MAX_LENGTH} characters", "dispositions")
+        if label.casefold() in seen:
+            raise QueueSettingError(f"{label!r} is there twice", "dispositions")
+        seen.add(label.casefold())
+        labels.append(label)
+    return tuple(labels)
+
+
 def _checked(item, moh):
     name = item.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
@@ -253,7 +288,8 @@ def _checked(item, moh):
         ring_timeout=None if ring_timeout is None else _seconds(item, "ring_timeout", None),
         retry_delay=None if retry_delay is None else _seconds(item, "retry_delay", None),
         service_level=_seconds(item, "service_level", DEFAULT_SERVICE_LEVEL), record=record,
-        closed=_flag(item, "closed", False), hours=_hours(item))
+        closed=_flag(item, "closed", False), hours=_hours(item),
+        dispositions=_dispositions(item))
 
 
 def parse_queue(item, where=None, moh=DEFAULT_MOH):

@@ -81,6 +81,7 @@ EVERY_SETTING_FORM = {
     "relax-2-after": "120", "relax-2-minus": "", "relax-2-drop": "all",
     "relax-3-after": "", "relax-3-minus": "", "relax-3-drop": "",
     "closed": "on", "hours": "{tz: Asia/Shanghai, mon: ['09:00-18:00'], holidays: ['2026-10-01']}",
+    "dispositions": "咨询 consultation\n投诉 complaint\nwrong number",
 }
 
 
@@ -121,7 +122,8 @@ def test_given_a_saved_queue_form_posted_again_unchanged_then_nothing_changes(ap
 
 
 def form_values(page):
-    """What a browser would post from the page's queue form (inputs, checked boxes, selects)."""
+    """What a browser would post from the page's queue form (inputs, checked boxes, selects,
+    text areas)."""
     form = page.split('<form class="catalog-form"')[1].split("</form>")[0]
     values = {}
     for tag in re.findall(r"<input[^>]*>", form):
@@ -134,6 +136,9 @@ def form_values(page):
                                     re.S):
         chosen = re.search(r'<option value="([^"]*)" selected', options)
         values[name] = html.unescape(chosen.group(1)) if chosen else ""
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', form,
+                                 re.S):
+        values[name] = html.unescape(text)
     return values
 
 

@@ -28,6 +28,7 @@ EVERY_SETTING = {
                     {"after": 120, "drop": True}],
     "closed": True, "hours": {"tz": "Asia/Shanghai", "mon": ["09:00-18:00"],
                               "holidays": ["2026-10-01"]},
+    "dispositions": ["咨询 consultation", "投诉 complaint", "wrong number"],
 }
 SORTED_RELAX = [{"after": 30.0, "minus": 2}, {"after": 60.0, "drop": ["粤语"]},
                 {"after": 120.0, "drop": True}]

@@ -96,6 +96,10 @@ RULES = {
     **{f"crm_imports.{name}": ("crm.manage",) for name in (
         "index", "upload", "mapping", "start", "job", "errors_csv")},
     **{f"crm_import_api.{name}": ("crm.manage",) for name in ("create", "status", "problems")},
+    # web.desktop: the agent's own desktop
+    "desktop.index": ("desktop.use",),
+    **{f"desktop_api.{name}": ("desktop.use",) for name in (
+        "state", "status", "login", "logout", "end_wrap_up", "pop", "save_draft", "file_call")},
 }
 
 # a custom role that is neither agent nor supervisor: the wallboard screen of a team lead
@@ -119,6 +123,7 @@ class World:
         self.values["job_id"] = 999999  # web.exports: no such export (404 when allowed)
         self.values.update(attachment_id=999999, recording_id=999999)  # 404 when allowed
         self.values.update(import_id=999999, token="none")  # web.crm imports: 404, 400
+        self.values["call_uuid"] = "no-such-call"  # web.desktop: 404 when allowed
 
     def permissions_of(self, role):
         """Every permission ``role`` holds."""

@@ -116,6 +116,10 @@ class QueueSettingsSchema(Schema):
         "opening hours, as the IVR condition node's: {tz, mon-fri: \"09:00-18:00\", ..., "
         "holidays: [YYYY-MM-DD]}; outside them a caller leaves at once with `closed` (null: "
         "always open)")})
+    dispositions = fields.List(fields.String(), allow_none=True, metadata={"description": (
+        "what an agent may file a call of the queue as in wrap-up (null: the defaults, "
+        "consultation, complaint, suggestion, order, appointment, repair, wrong number, "
+        "other; []: none asked)")})
 
 
 class QueueEditSchema(QueueSettingsSchema):

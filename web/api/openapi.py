@@ -61,6 +61,7 @@ TAGS = {
     "crm": "Customers, their phones, notes and contact history, the caller lookup",
     "ivr": "IVR flows: versions, the validator, prompts",
     "exports": "Exports run by the worker: progress, then the file to download",
+    "desktop": "The agent desktop: one's own state and queues, the screen pop, wrap-up",
     "api": "This document",
 }
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")

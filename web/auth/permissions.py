@@ -38,6 +38,8 @@ PERMISSIONS = {
     "crm.manage": "Delete, restore and merge customers; define custom fields",
     "crm.export": "Export customer search results as CSV or XLSX files",
     "crm.phones": "See customers' full phone numbers",
+    "desktop.use": "Work calls at the agent desktop: one's own state, queues, screen pop, "
+                   "wrap-up",
 }
 
 IMPLIES = {
@@ -94,7 +96,8 @@ BUILTIN_ROLES = {role.name: role for role in (
     _builtin("supervisor", "Leads a team (班长): every call, the agents' board, supervision, "
              "recordings; reads the catalog",
              ("calls.view_all", "supervise", "recordings.listen", "catalog.view",
-              "callbacks.manage", "crm.edit", "crm.export", "crm.phones")),
-    _builtin("agent", "Answers calls: sees their own calls only", ("calls.view_own", "crm.edit")),
+              "callbacks.manage", "crm.edit", "crm.export", "crm.phones", "desktop.use")),
+    _builtin("agent", "Answers calls: sees their own calls only",
+             ("calls.view_own", "crm.edit", "desktop.use")),
 )}
 DEFAULT_ROLE = "agent"

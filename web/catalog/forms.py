@@ -40,6 +40,7 @@ def queue_data(form, creating):
             data["overflow"][reason] = f"{kind}:{target}" if target else kind
     data["skills"] = parse_skills(form.get("skills", ""))
     data["hours"] = parse_hours(form.get("hours", ""))
+    data["dispositions"] = parse_dispositions(form.get("dispositions"))
     data["skill_relax"] = [_relax_step(row) for row in _relax_rows(form) if any(row.values())]
     if creating:
         data["name"] = form.get("name", "")
@@ -58,6 +59,7 @@ def queue_values(settings, enabled=True):
         values[f"overflow-{reason}-kind"], values[f"overflow-{reason}-target"] = kind, target
     values["skills"] = format_skills(settings.get("skills"))
     values["hours"] = format_hours(settings.get("hours"))
+    values["dispositions"] = format_dispositions(settings.get("dispositions"))
     values["relax_rows"] = [
         {"after": _shown_number(step.get("after")), "minus": _shown_number(step.get("minus")),
          "drop": "all" if step.get("drop") is True else ", ".join(step.get("drop") or ())}
@@ -73,7 +75,7 @@ def default_queue_values():
 def queue_shown(form, creating):
     """The queue form's values as submitted, to show again beside an error."""
     values = {name: form.get(name, "") for name in
-              QUEUE_TEXTS + QUEUE_NUMBERS + ("skills", "hours")}
+              QUEUE_TEXTS + QUEUE_NUMBERS + ("skills", "hours", "dispositions")}
     values.update((name, name in form) for name in QUEUE_FLAGS + ("enabled",))
     for reason in OVERFLOW_REASONS:
         for part in ("kind", "target"):
@@ -200,3 +202,16 @@ def parse_hours(text):
 def format_hours(hours):
     """Opening hours shown in their box (one line of YAML), or "" for none."""
     return yaml.safe_dump(hours, default_flow_style=True, sort_keys=False).strip() if hours else ""
+
+
+def parse_dispositions(text):
+    """The dispositions box, one label a line; None (the defaults) when the form has no box or
+    it holds only ``default``; an empty box asks for none."""
+    if text is None or text.strip().casefold() == "default":
+        return None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def format_dispositions(labels):
+    """The dispositions shown in their box: one a line, ``default`` for the defaults."""
+    return "default" if labels is None else "\n".join(labels)

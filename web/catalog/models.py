@@ -48,6 +48,7 @@ class Queue(db.Model):
     skill_relax = sa.Column(sa.JSON, nullable=False, default=list, server_default="[]")
     closed = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
     hours = sa.Column(sa.JSON, nullable=True)  # NULL: always open (migration 0016)
+    dispositions = sa.Column(sa.JSON, nullable=True)  # NULL: queue_def's defaults (0017)
     enabled = sa.Column(sa.Boolean, nullable=False, default=True)
     created_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at = sa.Column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)

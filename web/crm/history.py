@@ -21,6 +21,7 @@ from web.calls.models import CallRecord
 from web.crm.models import Customer, CustomerNote, CustomerPhone, HistoryEntry
 from web.crm.phones import dialled_forms, try_parse
 from web.recordings.models import Recording, RecordingStatus
+from web.desktop.models import CallDisposition
 
 SOURCES = []
 LOOKUP_CONTACTS = 5
@@ -76,7 +77,7 @@ def timeline(session, customer, region, limit=100):
 
 @timeline_source
 def calls(session, context):
-    """The customer's calls, with their queue, agent, outcome and recordings."""
+    """The customer's calls, with their queue, agent, outcome, recordings and disposition."""
     if not context.numbers:
         return []
     rows = session.execute(
@@ -90,17 +91,27 @@ def calls(session, context):
                 {"id": recording.id, "path": recording.path,
                  "status": recording.status.value, "duration_ms": recording.duration_ms,
                  "url": _recording_url(recording)})
+    filed = {}
+    if rows:
+        for row in session.execute(sa.select(CallDisposition).where(
+                CallDisposition.call_uuid.in_([row.uuid for row in rows]))
+                .order_by(CallDisposition.id)).scalars():
+            filed.setdefault(row.call_uuid, {"disposition": row.disposition, "notes": row.notes,
+                                             "agent": row.agent})
     items = []
     for row in rows:
         answered = row.answered_at is not None
         title = (f"call to {row.queue or row.did}: " + (
             f"answered by {row.agent}, {row.talk_seconds:.0f} s" if answered
             else f"not answered ({row.hangup_cause or 'in progress'})"))
+        if row.uuid in filed:
+            title += f" — {filed[row.uuid]['disposition']}"
         items.append(TimelineItem(row.started_at, "call", title, {
             "uuid": row.uuid, "caller_number": row.caller_number, "did": row.did,
             "queue": row.queue, "agent": row.agent, "answered": answered,
             "wait_seconds": row.wait_seconds, "talk_seconds": row.talk_seconds,
-            "hangup_cause": row.hangup_cause, "recordings": recordings.get(row.uuid, [])}))
+            "hangup_cause": row.hangup_cause, "recordings": recordings.get(row.uuid, []),
+            "disposition": filed.get(row.uuid)}))
     return items
 
 

@@ -1,0 +1,282 @@
+/* The agent desktop (web/templates/desktop/index.html): the agent's state and queues, the screen
+   pop on an offer, wrap-up with a disposition; live through the event stream, no reloads. What
+   the agent types in wrap-up is kept server-side as a draft, so a reload loses nothing. */
+(function () {
+  "use strict";
+  var root = document.getElementById("desktop");
+  if (!root) { return; }
+  var ext = root.dataset.extension;
+  var stateUrl = root.dataset.stateUrl;
+  var api = stateUrl.replace(/\/state$/, "");
+  var $ = function (id) { return document.getElementById(id); };
+  var notice = $("desktop-notice");
+  var current = null;     // the call shown: {uuid, answered, pop}
+  var statusSince = null;
+  var draftTimer = null;
+
+  function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
+
+  function send(method, path, body) {
+    var init = {method: method, credentials: "same-origin",
+                headers: {"Accept": "application/json", "X-CSRFToken": csrf()}};
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(api + path, init).then(function (r) {
+      if (r.status === 401) { fsCc.sessionExpired(); throw new Error("session expired"); }
+      return r.json().then(function (data) {
+        if (!r.ok) { var e = new Error(data.error || r.status); e.data = data; throw e; }
+        return data;
+      });
+    });
+  }
+  function say(text) { notice.textContent = text; notice.hidden = !text; }
+  function fail(error) { say(error.message); }
+
+  function showAgent(agent, reason) {
+    var span = $("agent-status");
+    var status = agent ? agent.status : "not an agent";
+    span.textContent = status;
+    span.className = "status status-" + status;
+    statusSince = agent ? agent.status_since : null;
+    $("agent-reason").textContent = reason ? "(" + reason + ")" : "";
+    $("end-wrap-up").hidden = status !== "wrap_up";
+    tick();
+  }
+  function tick() {
+    $("agent-since").textContent = statusSince ? fsCc.duration(statusSince, Date.now()) : "";
+  }
+
+  function showQueues(queues) {
+    var rows = $("queue-rows");
+    rows.replaceChildren();
+    queues.forEach(function (q) {
+      var tr = document.createElement("tr");
+      tr.dataset.queue = q.name;
+      tr.appendChild(fsCc.cell(q.name));
+      var waiting = fsCc.cell(String(q.waiting));
+      waiting.className = "waiting";
+      tr.appendChild(waiting);
+      tr.appendChild(fsCc.cell(String(q.agents_available)));
+      tr.appendChild(fsCc.cell(q.member ? "yes" : "no"));
+      var td = document.createElement("td");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = q.member ? "Log out" : "Log in";
+      button.addEventListener("click", function () {
+        send("POST", q.member ? "/logout" : "/login", {queue: q.name})
+          .then(refresh).catch(fail);
+      });
+      td.appendChild(button);
+      tr.appendChild(td);
+      rows.appendChild(tr);
+    });
+    if (!queues.length) {
+      rows.innerHTML = '<tr><td colspan="5" class="empty">No queues.</td></tr>';
+    }
+  }
+
+  function showOwed(owed) {
+    var list = $("owed");
+    list.replaceChildren();
+    owed.forEach(function (call) {
+      var li = document.createElement("li");
+      li.dataset.call = call.call_uuid;
+      li.textContent = (call.caller || call.call_uuid) + (call.queue ? " (" + call.queue + ")" : "");
+      li.addEventListener("click", function () { openCall(call.call_uuid, true); });
+      list.appendChild(li);
+    });
+    if (!owed.length) { list.innerHTML = '<li class="empty">none</li>'; }
+  }
+
+  function refresh() {
+    return fsCc.getJson(stateUrl).then(function (data) {
+      say("");
+      showAgent(data.agent);
+      showQueues(data.queues);
+      showOwed(data.owed);
+      if (!current && data.owed.length) { openCall(data.owed[0].call_uuid, true); }
+    }).catch(function (error) { if (!fsCc.isSessionExpired(error)) { say(error.message); } });
+  }
+
+  function text(id, value) { $(id).textContent = value === null || value === undefined ? "" : value; }
+
+  function showPop(pop) {
+    var call = pop.call;
+    $("pop").hidden = false;
+    $("pop").dataset.call = call.uuid;
+    text("pop-state", call.state);
+    var lookup = pop.lookup;
+    text("pop-number", lookup ? lookup.number : call.caller);
+    text("pop-name", lookup ? lookup.customer.name : (call.caller_name || ""));
+    text("pop-origin", call.origin === "inbound" ? "" : call.origin);
+    $("pop-new").hidden = pop.known;
+    $("pop-new-link").href = root.dataset.newCustomerUrl + "?number=" +
+      encodeURIComponent(call.caller || "");
+    var link = $("pop-customer-link");
+    link.hidden = !pop.known;
+    if (pop.known) {
+      link.querySelector("a").href = root.dataset.customerUrl.replace(/0$/, lookup.customer.id);
+    }
+    text("pop-queue", call.queue || "");
+    text("pop-waited", call.waited === null || call.waited === undefined ? "" :
+         Math.round(call.waited) + " s");
+    text("pop-ivr", ((call.ivr && call.ivr.path) || []).join(" → "));
+    text("pop-inputs", ((call.ivr && call.ivr.inputs) || []).map(function (i) {
+      return i.node + ": " + (i.input === null ? "(nothing)" : i.input);
+    }).join(", "));
+    var contacts = $("pop-contacts");
+    contacts.replaceChildren();
+    ((lookup && lookup.contacts) || []).forEach(function (item) {
+      var li = document.createElement("li");
+      li.textContent = item.at.slice(0, 16).replace("T", " ") + " " + item.title;
+      contacts.appendChild(li);
+    });
+    if (!contacts.children.length) { contacts.innerHTML = '<li class="empty">none</li>'; }
+    fillWrapUp(pop);
+  }
+
+  function fillWrapUp(pop) {
+    var select = $("wrap-disposition");
+    var chosen = (pop.draft && pop.draft.disposition) || (pop.filed && pop.filed.disposition) || "";
+    select.replaceChildren();
+    var empty = document.createElement("option");
+    empty.value = "";
+    empty.textContent = "choose…";
+    select.appendChild(empty);
+    pop.dispositions.forEach(function (label) {
+      var option = document.createElement("option");
+      option.value = label;
+      option.textContent = label;
+      option.selected = label === chosen;
+      select.appendChild(option);
+    });
+    var notes = (pop.draft && pop.draft.notes) || (pop.filed && pop.filed.notes) || "";
+    if (document.activeElement !== $("wrap-notes")) { $("wrap-notes").value = notes; }
+    text("wrap-saved", pop.filed ? "filed as " + pop.filed.disposition : "");
+  }
+
+  function openCall(uuid, wrapUp) {
+    current = {uuid: uuid};
+    var started = performance.now();
+    return fsCc.getJson(api + "/calls/" + encodeURIComponent(uuid) + "/pop").then(function (pop) {
+      if (!current || current.uuid !== uuid) { return; }
+      current.pop = pop;
+      showPop(pop);
+      root.dataset.popMs = String(Math.round(performance.now() - started));
+      root.dataset.popRenderedAt = String(Date.now());  // wall clock, as the events' ts
+      if (wrapUp) { $("wrap-up").hidden = false; }
+    }).catch(function (error) {
+      if (fsCc.isSessionExpired(error)) { return; }
+      if (wrapUp) {  // the engine forgot the call: wrap it up from what the server has
+        $("wrap-up").hidden = false;
+        fillWrapUp({dispositions: [], draft: null, filed: null});
+      }
+      say(error.message);
+    });
+  }
+
+  function clearWrapUp() {
+    $("wrap-disposition").value = "";
+    $("wrap-notes").value = "";
+    text("wrap-saved", "");
+    $("wrap-error").hidden = true;
+  }
+
+  function wrapUpData() {
+    var data = {disposition: $("wrap-disposition").value, notes: $("wrap-notes").value};
+    var lookup = current && current.pop && current.pop.lookup;
+    if (lookup) { data.customer_id = lookup.customer.id; }
+    return data;
+  }
+  function saveDraft() {
+    if (!current) { return; }
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(function () {
+      send("PUT", "/calls/" + encodeURIComponent(current.uuid) + "/draft", wrapUpData())
+        .then(function () { text("wrap-saved", "draft saved"); })
+        .catch(function (error) { text("wrap-saved", "draft not saved: " + error.message); });
+    }, 400);
+  }
+
+  $("wrap-disposition").addEventListener("change", saveDraft);
+  $("wrap-notes").addEventListener("input", saveDraft);
+  $("wrap-up-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    if (!current) { return; }
+    clearTimeout(draftTimer);
+    var error = $("wrap-error");
+    send("POST", "/calls/" + encodeURIComponent(current.uuid) + "/disposition", wrapUpData())
+      .then(function (filed) {
+        error.hidden = true;
+        text("wrap-saved", "filed as " + filed.disposition);
+        $("wrap-up").hidden = true;
+        $("pop").hidden = true;
+        current = null;
+        refresh();
+      })
+      .catch(function (e) { error.textContent = e.message; error.hidden = false; });
+  });
+  $("go-ready").addEventListener("click", function () {
+    send("POST", "/status", {status: "available"}).then(refresh).catch(fail);
+  });
+  $("go-not-ready").addEventListener("click", function () {
+    send("POST", "/status", {status: "not_ready", reason: $("not-ready-reason").value})
+      .then(refresh).catch(fail);
+  });
+  $("end-wrap-up").addEventListener("click", function () {
+    send("POST", "/end-wrap-up").then(refresh).catch(fail);
+  });
+
+  function onEvent(e) {
+    if (e.type === "agent.status_changed" && e.agent === ext) {
+      showAgent({status: e.new, status_since: e.ts}, e.reason);
+      if (e.new === "available" || e.new === "wrap_up") { refresh(); }
+    } else if (e.type === "queue.figures") {
+      var tr = document.querySelector('#queue-rows tr[data-queue="' + CSS.escape(e.queue) + '"]');
+      if (tr) { tr.querySelector("td.waiting").textContent = String(e.waiting); }
+    } else if (e.type === "call.offered" && e.agent === ext) {
+      $("wrap-up").hidden = true;
+      clearWrapUp();
+      root.dataset.offerTs = e.ts;  // the engine's time of the offer; ours when it came:
+      root.dataset.offerReceivedAt = String(Date.now());
+      openCall(e.call_uuid, false);
+    } else if (e.type === "call.answered" && e.agent === ext) {
+      if (!current || current.uuid !== e.call_uuid) { openCall(e.call_uuid, true); }
+      else { $("wrap-up").hidden = false; text("pop-state", "connected"); }
+      // a draft marks the call as owed a disposition before its record is stored; it starts
+      // empty (the form may still hold the last call's values while this pop loads)
+      current.uuid = e.call_uuid;
+      var lookup = current.pop && current.pop.lookup;
+      send("PUT", "/calls/" + encodeURIComponent(e.call_uuid) + "/draft",
+           lookup ? {customer_id: lookup.customer.id} : {})
+        .catch(function () {});
+    } else if (e.type === "call.offer_failed" && e.agent === ext && current &&
+               current.uuid === e.call_uuid) {
+      $("pop").hidden = true;
+      current = null;
+    } else if (e.type === "call.ended" && current && current.uuid === e.call_uuid) {
+      text("pop-state", "ended");
+      if (!current.pop || current.pop.call.agent !== ext) {
+        if ($("wrap-up").hidden) { $("pop").hidden = true; current = null; }
+      }
+    }
+  }
+
+  setInterval(tick, 1000);
+  var source = new EventSource(root.dataset.streamUrl);
+  var live = $("live-state");
+  source.addEventListener("open", function () {
+    live.dataset.state = "open";
+    live.textContent = "Live.";
+    refresh();
+  });
+  source.addEventListener("error", function () {
+    live.dataset.state = source.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
+    live.textContent = source.readyState === EventSource.CLOSED ?
+      "Live: stopped; reload the page." : "Live: reconnecting…";
+  });
+  source.addEventListener("resync", refresh);
+  source.addEventListener("message", function (m) { onEvent(JSON.parse(m.data)); });
+})();
