@@ -290,3 +290,23 @@ def test_given_a_filed_call_then_the_customers_timeline_shows_its_disposition(wo
     assert call["detail"]["disposition"] == {"disposition": "suggestion",
                                               "notes": "延长营业时间", "agent": "1001"}
     assert call["title"].endswith("— suggestion")
+
+
+def test_given_the_engine_forgot_an_answered_call_then_the_pop_comes_from_its_record(world):
+    app, _, heads = world
+    client = app.test_client()
+    create_record(app, uuid="r-4", queue="support", agent="1001", caller_number=CALLER,
+                  started=recently(), ivr_path=["welcome", "menu", "menu:2", "support"])
+    client.put("/api/desktop/calls/r-4/draft", json={"notes": "回电"}, headers=heads["agent"])
+
+    pop = client.get("/api/desktop/calls/r-4/pop", headers=heads["agent"])
+    theirs = client.get("/api/desktop/calls/r-4/pop", headers=heads["other"])
+
+    assert pop.status_code == 200
+    data = pop.get_json()
+    assert (data["call"]["state"], data["call"]["origin"], data["call"]["queue"]) == (
+        "ended", "stored", "support")
+    assert data["call"]["ivr"]["path"] == ["welcome", "menu", "support"]
+    assert data["call"]["ivr"]["inputs"] == [{"node": "menu", "input": "2", "result": "option"}]
+    assert data["draft"]["notes"] == "回电" and data["dispositions"][0] == "consultation"
+    assert theirs.status_code == 404

@@ -132,8 +132,17 @@ class Desktop:
 
     def pop(self, call_uuid):
         """The screen pop of a call: the engine's context, the caller's CRM record (or None:
-        a new caller), their last contacts, the queue's dispositions and the agent's draft."""
-        context = self.call(call_uuid)
+        a new caller), their last contacts, the queue's dispositions and the agent's draft.
+
+        A call the engine no longer knows (it restarted, or forgot it long after its end) is
+        shown from its stored record when this agent answered it, so wrap-up can go on.
+        """
+        try:
+            context = self.call(call_uuid)
+        except DesktopError as exc:
+            context = self._stored_context(call_uuid) if exc.status == 404 else None
+            if context is None:
+                raise
         found = customer_for_number(self.session, context.get("caller"), self.region)
         draft = self._draft(call_uuid)
         return {"call": context,
@@ -143,6 +152,29 @@ class Desktop:
                 "dispositions": list(self.dispositions(context.get("queue"))),
                 "draft": draft.to_dict() if draft is not None else None,
                 "filed": _filed(self.session, call_uuid, self.extension)}
+
+    def _stored_context(self, call_uuid):
+        record = self.session.execute(sa.select(CallRecord).where(
+            CallRecord.uuid == call_uuid, CallRecord.agent == self.extension)
+        ).scalar_one_or_none()
+        if record is None:
+            return None
+        path, inputs = [], []
+        for step in record.ivr_path:  # the journal's path: nodes, and "menu:1" for their keys
+            node, _, key = step.partition(":")
+            if not key:
+                path.append(node)
+            elif key in ("timeout", "invalid"):
+                inputs.append({"node": node, "input": None, "result": key})
+            else:
+                inputs.append({"node": node, "input": key, "result": "option"})
+        return {"uuid": record.uuid, "caller": record.caller_number, "caller_name": "",
+                "did": record.did, "state": "ended", "queue": record.queue,
+                "agent": record.agent, "offered_to": record.agent,
+                "started_at": _iso(record.started_at), "queued_at": _iso(record.queued_at),
+                "waited": record.wait_seconds,
+                "ivr": {"flow": record.flow, "path": path, "inputs": inputs},
+                "origin": "stored"}
 
     def dispositions(self, queue_name):
         """What a call of ``queue_name`` may be filed as (the defaults for no queue)."""
@@ -256,6 +288,10 @@ class Desktop:
             caller = f" from {first['caller']}" if first.get("caller") else ""
             raise DesktopError(f"disposition: file the call{caller} before {what} "
                                f"({len(owed)} waiting)", field="disposition", status=409)
+
+
+def _iso(value):
+    return None if value is None else value.isoformat()
 
 
 def _filed(session, call_uuid, extension):

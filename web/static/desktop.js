@@ -27,12 +27,19 @@
       if (r.status === 401) { fsCc.sessionExpired(); throw new Error("session expired"); }
       return r.json().then(function (data) {
         if (!r.ok) { var e = new Error(data.error || r.status); e.data = data; throw e; }
+        if (method !== "PUT" && notice.dataset.kind === "refused") { say(""); }
         return data;
       });
     });
   }
-  function say(text) { notice.textContent = text; notice.hidden = !text; }
-  function fail(error) { say(error.message); }
+  // the notice says what went wrong: a refusal (kind "refused") stays until the agent acts
+  // again; the engine's trouble (kind "engine") goes once the state is read again
+  function say(text, kind) {
+    notice.textContent = text;
+    notice.hidden = !text;
+    notice.dataset.kind = text ? (kind || "engine") : "";
+  }
+  function fail(error) { say(error.message, "refused"); }
 
   function showAgent(agent, reason) {
     var span = $("agent-status");
@@ -92,7 +99,7 @@
 
   function refresh() {
     return fsCc.getJson(stateUrl).then(function (data) {
-      say("");
+      if (notice.dataset.kind !== "refused") { say(""); }
       showAgent(data.agent);
       showQueues(data.queues);
       showOwed(data.owed);
