@@ -152,6 +152,9 @@ class Settings:
     smtp_starttls: bool = False
     voicemail_email_to: str = ""
     voicemail_emails: dict = dataclasses.field(default_factory=dict)
+    # the wallboard's colours (web.supervisor): per figure, [warn, alarm]; higher is worse for
+    # waiting and longest_wait (seconds), lower is worse for the service levels (0-1)
+    wallboard_thresholds: dict = dataclasses.field(default_factory=dict)
     voicemail_attach_max_kb: int = 5120  # a larger message is linked (its path), not attached
     sms_gateway: str = "log"
     sms_http_url: str = ""

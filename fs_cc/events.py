@@ -333,6 +333,10 @@ class QueueFiguresChanged(QueueEvent):
     service_level: typing.Optional[float] = None
     asa: typing.Optional[float] = None
     aht: typing.Optional[float] = None
+    # the callers who finished waiting in the last 30 minutes (a sliding window)
+    answered_30m: int = 0
+    abandoned_30m: int = 0
+    service_level_30m: typing.Optional[float] = None
 
     def __post_init__(self):
         Event.__post_init__(self)

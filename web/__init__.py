@@ -145,6 +145,11 @@ def create_app(test_config=None, settings=None):
 
     app.register_blueprint(desktop_bp)
     app.register_blueprint(desktop_api_bp)
+    from web.supervisor.views import bp as supervisor_api_bp  # the wallboard (web.supervisor)
+    from web.supervisor.views import pages as supervisor_bp
+
+    app.register_blueprint(supervisor_bp)
+    app.register_blueprint(supervisor_api_bp)
     from web.exports.views import register as register_exports  # export jobs (web.exports)
     register_exports(app)
     app.register_error_handler(WebError, _handle_web_error)

@@ -14,7 +14,10 @@ definitions (docs/acd.rst, one place for the wallboard and the API):
   within that threshold; None before any;
 - **ASA** (average speed of answer): the mean wait of the answered callers;
 - **AHT** (average handle time): the mean of talk (answer to hang-up) plus the agent's wrap-up
-  after the call, over the calls whose handling ended today.
+  after the call, over the calls whose handling ended today;
+- **the last 30 minutes**: answered, abandoned and the service level as above, over the callers
+  who finished waiting in the last ``RECENT_SECONDS`` (a sliding window, not the clock's half
+  hours).
 
 Every ``every`` seconds, the queues whose figures changed are published as ``queue.figures``
 events (kept by no table: the web relays them to wallboards).
@@ -36,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 SHORT_ABANDON_SECONDS = 5.0
 PUBLISH_SECONDS = 2.0
+RECENT_SECONDS = 1800.0  # the wallboard's "last 30 minutes"
 
 
 @dataclasses.dataclass
@@ -68,6 +72,37 @@ class Today:
                 "aht": round(self.handle_seconds / self.handled, 3) if self.handled else None}
 
 
+class Recent:
+    """One queue's callers who finished waiting lately: (epoch, outcome, within the threshold)."""
+
+    def __init__(self, window=RECENT_SECONDS):
+        self.window = window
+        self.finished = collections.deque()
+
+    def add(self, epoch, outcome, in_sl):
+        """Note a caller who finished waiting: ``answered``, ``abandoned`` or ``overflowed``."""
+        self.finished.append((epoch, outcome, in_sl))
+
+    def expire(self, now):
+        """Forget what is older than the window; whether anything was forgotten."""
+        dropped = False
+        while self.finished and self.finished[0][0] <= now - self.window:
+            self.finished.popleft()
+            dropped = True
+        return dropped
+
+    def to_dict(self, now):
+        """answered_30m, abandoned_30m and service_level_30m (None before any)."""
+        self.expire(now)
+        answered = sum(outcome == "answered" for _, outcome, _ in self.finished)
+        abandoned = sum(outcome == "abandoned" for _, outcome, _ in self.finished)
+        in_sl = sum(outcome == "answered" and ok for _, outcome, ok in self.finished)
+        abandoned_in_sl = sum(outcome == "abandoned" and ok for _, outcome, ok in self.finished)
+        finished = len(self.finished) - abandoned_in_sl
+        return {"answered_30m": answered, "abandoned_30m": abandoned,
+                "service_level_30m": round(in_sl / finished, 4) if finished > 0 else None}
+
+
 class QueueFigures:
     """Folds an engine's events into per-queue figures; ``figures()`` adds the live state."""
 
@@ -84,6 +119,7 @@ class QueueFigures:
         self._queue_of = {}  # call uuid -> the queue it was answered from, until answered
         self._last_queue = {}  # agent -> the queue of its last call (its wrap-up counts there)
         self._changed = set()  # queues whose figures changed since the last publication
+        self._recent = collections.defaultdict(Recent)  # queue -> the last 30 minutes
         self._loop = None
 
     def _counts(self, queue, moment):
@@ -120,17 +156,22 @@ class QueueFigures:
         counts = self._counts(event.queue, event.ts)
         definition = self.acd.queue_definition(event.queue)
         threshold = getattr(definition, "service_level", 20.0)
+        in_sl = event.waited <= threshold
+        recent = self._recent[event.queue]
         if event.outcome is QueueOutcome.ANSWERED:
             counts.answered += 1
             counts.answer_wait += event.waited
-            counts.answered_in_sl += event.waited <= threshold
+            counts.answered_in_sl += in_sl
             self._queue_of[event.call_uuid] = event.queue
+            recent.add(event.ts.timestamp(), "answered", in_sl)
         elif event.outcome is QueueOutcome.HUNG_UP:
             counts.abandoned += 1
-            counts.abandoned_in_sl += event.waited <= threshold
+            counts.abandoned_in_sl += in_sl
             counts.short_abandoned += event.waited <= self.short_abandon
+            recent.add(event.ts.timestamp(), "abandoned", in_sl)
         elif event.outcome is not QueueOutcome.UNKNOWN_QUEUE:
             counts.overflowed += 1
+            recent.add(event.ts.timestamp(), "overflowed", False)
 
     def _agent(self, event):
         if event.new is AgentState.WRAP_UP:
@@ -156,7 +197,7 @@ class QueueFigures:
         return {"queue": queue, "waiting": len(self.acd.store.waiting_callers(queue)),
                 "longest_wait": round(max((now - c.since for c in waiting), default=0.0), 3),
                 "agents": {state.value: agents.get(state.value, 0) for state in AgentState},
-                **today.to_dict()}
+                **today.to_dict(), **self._recent[queue].to_dict(now)}
 
     # -- publication ------------------------------------------------------------------------
 
@@ -178,6 +219,10 @@ class QueueFigures:
 
     def publish(self, emit):
         """Emit one ``queue.figures`` event per queue changed since the last time; how many."""
+        now = self.clock()
+        # a window that slid past a caller changes the last 30 minutes' figures
+        self._changed.update(queue for queue, recent in self._recent.items()
+                             if recent.expire(now))
         changed, self._changed = self._changed, set()
         for queue in sorted(changed):
             if self.acd.queue_definition(queue) is not None:

@@ -100,3 +100,26 @@ def test_given_changes_then_only_changed_queues_are_published_once():
     assert isinstance(published[0], events.QueueFiguresChanged)
     assert (published[0].queue, published[0].offered) == ("sales", 1)
     assert events.decode(events.encode(published[0])) == published[0]
+
+
+def test_given_the_last_30_minutes_then_only_callers_who_finished_in_them_count():
+    # the morning's callers finish waiting at T0 + 10, 103, 215, 330, 440 and 550 s; at
+    # T0+1830 s the window (1,800 s) holds those after T0+30 s: c1 (abandoned after 3 s,
+    # within the threshold, so not counted against it), c2 (answered after 15 s: within),
+    # c3 (abandoned after 30 s), c4 (answered after 40 s) and c5 (exit key); c0 has left it
+    clock = [T0 + datetime.timedelta(seconds=1830)]
+    figures, _ = make_figures()
+    figures.clock = lambda: clock[0].timestamp()
+    for event in a_morning(Script()):
+        figures(event)
+
+    got = figures.figures("sales")
+    assert (got["answered_30m"], got["abandoned_30m"]) == (2, 2)
+    assert got["service_level_30m"] == 0.25  # c2 within 20 s, of 5 finished less c1
+    assert got["service_level"] == 0.4  # today's, unchanged
+
+    published = []
+    figures.publish(lambda cls, **fields: published.append(fields))  # the morning's changes
+    clock[0] = T0 + datetime.timedelta(seconds=2400)  # past every one of them
+    assert figures.publish(lambda cls, **fields: published.append(fields)) == 1
+    assert (published[-1]["answered_30m"], published[-1]["service_level_30m"]) == (0, None)

@@ -96,6 +96,10 @@ RULES = {
     **{f"crm_imports.{name}": ("crm.manage",) for name in (
         "index", "upload", "mapping", "start", "job", "errors_csv")},
     **{f"crm_import_api.{name}": ("crm.manage",) for name in ("create", "status", "problems")},
+    # web.supervisor: the wallboard, agent moves, supervision
+    "supervisor.index": ("agents.view",), "supervisor_api.board": ("agents.view",),
+    "supervisor_api.agent_status": ("agents.manage",),
+    "supervisor_api.supervise": ("supervise",),
     # web.desktop: the agent's own desktop
     "desktop.index": ("desktop.use",),
     **{f"desktop_api.{name}": ("desktop.use",) for name in (

@@ -62,6 +62,7 @@ TAGS = {
     "ivr": "IVR flows: versions, the validator, prompts",
     "exports": "Exports run by the worker: progress, then the file to download",
     "desktop": "The agent desktop: one's own state and queues, the screen pop, wrap-up",
+    "supervisor": "The supervisor's seat: the wallboard, agent moves, listen/whisper/barge",
     "api": "This document",
 }
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")

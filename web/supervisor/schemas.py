@@ -1,0 +1,50 @@
+"""The supervisor API's shapes (web.api.openapi checks requests against them)."""
+
+from marshmallow import Schema, fields
+
+
+class BoardSchema(Schema):
+    """The wallboard: queues with their figures, agents, calls, the colour thresholds."""
+
+    engine_available = fields.Boolean(required=True)
+    error = fields.String(allow_none=True)
+    queues = fields.List(fields.Dict(), metadata={"description": (
+        "per queue: name, strategy, waiting, longest_wait, agents {state: count}, offered, "
+        "answered, abandoned, short_abandoned, overflowed, service_level, asa, aht, "
+        "answered_30m, abandoned_30m, service_level_30m (docs/acd.rst)")})
+    agents = fields.List(fields.Dict(), metadata={
+        "description": "extension, name, queues, status, status_since, skills"})
+    calls = fields.List(fields.Dict(), metadata={
+        "description": "calls in progress: uuid, caller, did, started_at, state, queue, agent"})
+    thresholds = fields.Dict(metadata={
+        "description": "figure -> [warn, alarm] (wallboard_thresholds)"})
+
+
+class AgentStatusSchema(Schema):
+    """An agent's new status."""
+
+    status = fields.String(required=True, metadata={
+        "description": "available, not_ready, logged_out (the engine says what it accepts)"})
+    reason = fields.String(metadata={"description": "why (default: by supervisor NAME)"})
+
+
+class SuperviseSchema(Schema):
+    """How the supervisor joins the call."""
+
+    mode = fields.String(required=True, metadata={"description": "listen, whisper or barge"})
+
+
+class AgentSchema(Schema):
+    """The agent after the move, as the engine reports it."""
+
+    extension = fields.String()
+    status = fields.String()
+
+
+class SupervisingSchema(Schema):
+    """The supervisor's phone rings into the call."""
+
+    call_uuid = fields.String()
+    supervisor = fields.String()
+    mode = fields.String()
+    ringing = fields.Boolean()
