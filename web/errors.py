@@ -40,3 +40,14 @@ class Forbidden(WebError):
     """The user is known but their role does not allow the action."""
 
     status = 403
+
+
+def engine_refusal(exc, error_class=WebError):
+    """The web error answering the engine's ControlUnavailable (503) or ControlRefused (its own
+    400, 404 or 409 with the field it named; 409 for any other status)."""
+    from fs_cc.control import ControlUnavailable
+
+    if isinstance(exc, ControlUnavailable):
+        return error_class("the engine is unavailable; try again in a moment", status=503)
+    status = exc.status if exc.status in (400, 404, 409) else 409
+    return error_class(exc.error, field=exc.field, status=status)

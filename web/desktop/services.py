@@ -22,7 +22,7 @@ from web.catalog.models import Queue
 from web.crm.history import customer_for_number
 from web.crm.models import Customer
 from web.desktop.models import CallDisposition, DesktopDraft
-from web.errors import WebError
+from web.errors import WebError, engine_refusal
 from web.types import utcnow
 
 OWED_HOURS = 12
@@ -37,10 +37,7 @@ class DesktopError(WebError):
 
 
 def _engine_error(exc):
-    if isinstance(exc, ControlUnavailable):
-        return DesktopError("the engine is unavailable; try again in a moment", status=503)
-    status = exc.status if exc.status in (400, 404, 409) else 409
-    return DesktopError(exc.error, field=exc.field, status=status)
+    return engine_refusal(exc, DesktopError)
 
 
 class Desktop:

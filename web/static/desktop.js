@@ -14,22 +14,10 @@
   var statusSince = null;
   var draftTimer = null;
 
-  function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
-
   function send(method, path, body) {
-    var init = {method: method, credentials: "same-origin",
-                headers: {"Accept": "application/json", "X-CSRFToken": csrf()}};
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    return fetch(api + path, init).then(function (r) {
-      if (r.status === 401) { fsCc.sessionExpired(); throw new Error("session expired"); }
-      return r.json().then(function (data) {
-        if (!r.ok) { var e = new Error(data.error || r.status); e.data = data; throw e; }
-        if (method !== "PUT" && notice.dataset.kind === "refused") { say(""); }
-        return data;
-      });
+    return fsCc.sendJson(method, api + path, body).then(function (data) {
+      if (method !== "PUT" && notice.dataset.kind === "refused") { say(""); }
+      return data;
     });
   }
   // the notice says what went wrong: a refusal (kind "refused") stays until the agent acts
@@ -272,18 +260,5 @@
   }
 
   setInterval(tick, 1000);
-  var source = new EventSource(root.dataset.streamUrl);
-  var live = $("live-state");
-  source.addEventListener("open", function () {
-    live.dataset.state = "open";
-    live.textContent = "Live.";
-    refresh();
-  });
-  source.addEventListener("error", function () {
-    live.dataset.state = source.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
-    live.textContent = source.readyState === EventSource.CLOSED ?
-      "Live: stopped; reload the page." : "Live: reconnecting…";
-  });
-  source.addEventListener("resync", refresh);
-  source.addEventListener("message", function (m) { onEvent(JSON.parse(m.data)); });
+  fsCc.liveStream(root.dataset.streamUrl, $("live-state"), refresh, onEvent);
 })();

@@ -54,6 +54,45 @@ var fsCc = (function () {
 
   function isSessionExpired(error) { return error instanceof SessionExpired; }
 
+  // send JSON to a route of this site with the page's CSRF token; resolves with the answer's
+  // JSON, rejects with an Error of its "error" (its body in .data) or with SessionExpired
+  function sendJson(method, url, body) {
+    var init = {method: method, credentials: "same-origin",
+                headers: {"Accept": "application/json",
+                          "X-CSRFToken": document.querySelector('meta[name="csrf-token"]').content}};
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(function (r) {
+      if (r.status === 401) { sessionExpired(); throw new SessionExpired(); }
+      return r.json().then(function (data) {
+        if (!r.ok) { var e = new Error(data.error || r.status); e.data = data; throw e; }
+        return data;
+      });
+    });
+  }
+
+  // the live event stream at url: liveEl (the page's "Live: ..." line) says its state;
+  // onOpen runs at each (re)connection and resync, onEvent with each event's JSON
+  function liveStream(url, liveEl, onOpen, onEvent) {
+    var source = new EventSource(url);
+    source.addEventListener("open", function () {
+      liveEl.dataset.state = "open";
+      liveEl.textContent = "Live.";
+      onOpen();
+    });
+    source.addEventListener("error", function () {
+      var closed = source.readyState === EventSource.CLOSED;
+      liveEl.dataset.state = closed ? "closed" : "reconnecting";
+      liveEl.textContent = closed ? "Live: stopped; reload the page." : "Live: reconnecting…";
+    });
+    source.addEventListener("resync", onOpen);
+    source.addEventListener("message", function (m) { onEvent(JSON.parse(m.data)); });
+    return source;
+  }
+
   return {duration: duration, tick: tick, cell: cell, getJson: getJson,
-          sessionExpired: sessionExpired, isSessionExpired: isSessionExpired};
+          sessionExpired: sessionExpired, isSessionExpired: isSessionExpired,
+          sendJson: sendJson, liveStream: liveStream};
 })();

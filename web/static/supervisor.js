@@ -12,19 +12,7 @@
   var queues = {};   // name -> the queue's latest figures
   var boardTimer = null;
 
-  function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
-  function post(path, body) {
-    return fetch(api + path, {method: "POST", credentials: "same-origin",
-      headers: {"Accept": "application/json", "Content-Type": "application/json",
-                "X-CSRFToken": csrf()}, body: JSON.stringify(body || {})})
-      .then(function (r) {
-        if (r.status === 401) { fsCc.sessionExpired(); throw new Error("session expired"); }
-        return r.json().then(function (data) {
-          if (!r.ok) { throw new Error(data.error || r.status); }
-          return data;
-        });
-      });
-  }
+  function post(path, body) { return fsCc.sendJson("POST", api + path, body || {}); }
   function say(text) { notice.textContent = text; notice.hidden = !text; }
 
   function percent(value) { return value === null || value === undefined ? "–" :
@@ -200,18 +188,5 @@
     fsCc.tick($("agent-rows"));
     fsCc.tick($("call-rows"));
   }, 1000);
-  var source = new EventSource(root.dataset.streamUrl);
-  var live = $("live-state");
-  source.addEventListener("open", function () {
-    live.dataset.state = "open";
-    live.textContent = "Live.";
-    refresh();
-  });
-  source.addEventListener("error", function () {
-    live.dataset.state = source.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
-    live.textContent = source.readyState === EventSource.CLOSED ?
-      "Live: stopped; reload the page." : "Live: reconnecting…";
-  });
-  source.addEventListener("resync", refresh);
-  source.addEventListener("message", function (m) { onEvent(JSON.parse(m.data)); });
+  fsCc.liveStream(root.dataset.streamUrl, $("live-state"), refresh, onEvent);
 })();

@@ -11,7 +11,7 @@ import numbers
 from fs_cc.control import ControlRefused, ControlUnavailable, SuperviseMode, commands
 from fs_cc.errors import ConfigError
 from web.calls.live import LiveCallService
-from web.errors import WebError
+from web.errors import WebError, engine_refusal
 
 DEFAULT_THRESHOLDS = {"waiting": [3, 10], "longest_wait": [60, 180],
                       "service_level": [0.8, 0.6], "service_level_30m": [0.8, 0.6]}
@@ -49,10 +49,7 @@ def thresholds(configured):
 
 
 def _engine_error(exc):
-    if isinstance(exc, ControlUnavailable):
-        return SupervisorError("the engine is unavailable; try again in a moment", status=503)
-    status = exc.status if exc.status in (400, 404, 409) else 409
-    return SupervisorError(exc.error, field=exc.field, status=status)
+    return engine_refusal(exc, SupervisorError)
 
 
 class SupervisorSeat:
