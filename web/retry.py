@@ -17,9 +17,20 @@ def retry_delay(retries, base, cap):
     return delay / 2 + random.uniform(0, delay / 2)
 
 
+# PostgreSQL's undefined_table and undefined_column: a database created but not (yet) migrated
+# to this release's schema, as while `fs-cc db upgrade` runs
+_SCHEMA_NOT_READY = ("42P01", "42703")
+
+
+def schema_not_ready(exc):
+    """The database answers but lacks this release's tables or columns (a migration pending)."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "pgcode", None) in _SCHEMA_NOT_READY
+
+
 def database_unreachable(exc):
-    """Connection loss, a locked or missing database, a server restarting: worth waiting for."""
-    return isinstance(exc, (OperationalError, InterfaceError)) or (
+    """Connection loss, a locked or missing database, a server restarting, a schema still being
+    migrated: worth waiting for (a record is never dropped for it)."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or schema_not_ready(exc) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
@@ -33,6 +44,8 @@ def retry_while_database_down(task, exc, what):
         raise exc
     countdown = retry_delay(task.request.retries, current_app.config["RECORD_RETRY_BASE"],
                             current_app.config["RECORD_RETRY_MAX"])
-    logger.warning("%s: database unavailable (%s); retry %d in %.1f s", what,
+    state = ("database not migrated (run fs-cc db upgrade)" if schema_not_ready(exc)
+             else "database unavailable")
+    logger.warning("%s: %s (%s); retry %d in %.1f s", what, state,
                    exc.orig.__class__.__name__, task.request.retries + 1, countdown)
     raise task.retry(exc=exc, countdown=countdown, max_retries=None)

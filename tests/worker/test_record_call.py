@@ -165,3 +165,25 @@ def test_given_more_retries_then_the_delay_grows_up_to_the_cap():
     assert 4.0 <= delays[3] <= 8.0
     assert all(150.0 <= delay <= 300.0 for delay in delays[9:])
     assert 150.0 <= retry_delay(10_000, base=1.0, cap=300.0) <= 300.0
+
+
+def test_given_a_database_not_yet_migrated_then_waited_for_but_a_bad_query_is_not(tmp_path):
+    """A record reaching a database whose tables `fs-cc db upgrade` is still creating is retried
+    (never dropped); a query the server refuses for its own sake is a bug, raised at once."""
+    from tests.web.support import PG_URL, create_pg_database, drop_pg_database
+    from web.retry import database_unreachable
+
+    name = create_pg_database()  # empty: no tables yet
+    engine = sa.create_engine(PG_URL.format(name=name))
+    try:
+        with engine.connect() as connection:
+            with pytest.raises(sa.exc.ProgrammingError) as missing:
+                connection.execute(sa.text("SELECT uuid FROM call_records"))
+            connection.rollback()
+            with pytest.raises(sa.exc.ProgrammingError) as bad:
+                connection.execute(sa.text("SELEC uuid FROM call_records"))
+    finally:
+        engine.dispose()
+        drop_pg_database(name)
+    assert database_unreachable(missing.value) is True
+    assert database_unreachable(bad.value) is False

@@ -178,7 +178,10 @@ def test_given_the_database_is_down_when_a_record_arrives_then_stored_once_it_is
             run_pg_admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(pg_name)))
         db_upgrade(app)
 
-        wait_for(lambda: count_rows(app, payload["uuid"]) == 1, 30, "the row")
+        try:
+            wait_for(lambda: count_rows(app, payload["uuid"]) == 1, 30, "the row")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the worker's log:\n{worker.log()}") from None
         assert count_rows(app) == 1
         delays = [float(delay) for delay in re.findall(r"; retry \d+ in ([0-9.]+) s", worker.log())]
         assert delays and max(delays) <= 2.0, worker.log()
