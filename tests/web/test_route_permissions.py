@@ -91,7 +91,9 @@ RULES = {
     **{f"{bp}.upload": ("crm.edit",) for bp in ("crm_attachments", "crm_attachments_api")},
     **{f"{bp}.delete": ("crm.manage",) for bp in ("crm_attachments", "crm_attachments_api")},
     "crm_attachments_api.attachments": ("crm.view",),
-    "recordings.audio": ("recordings.listen",),
+    # web.recordings: the page, its API, the audio and the download (own calls with listen_own)
+    **{f"recordings.{name}": ("recordings.listen_own",) for name in (
+        "index", "listing", "audio", "download")},
     # web.crm imports (a manager's act: a file adds or changes many customers)
     **{f"crm_imports.{name}": ("crm.manage",) for name in (
         "index", "upload", "mapping", "start", "job", "errors_csv")},

@@ -63,6 +63,7 @@ TAGS = {
     "exports": "Exports run by the worker: progress, then the file to download",
     "desktop": "The agent desktop: one's own state and queues, the screen pop, wrap-up",
     "supervisor": "The supervisor's seat: the wallboard, agent moves, listen/whisper/barge",
+    "recordings": "Call recordings: search by call, agent, disposition and length",
     "api": "This document",
 }
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")

@@ -27,6 +27,7 @@ CATALOG_SEEDED = "catalog.seeded"
 CALLS_EXPORTED = "calls.exported"
 AUDIT_EXPORTED = "audit.exported"
 RECORDING_PLAYED = "recording.played"
+RECORDING_DOWNLOADED = "recording.downloaded"
 DATA_DELETED = "data.deleted"
 CALLBACK_CANCELLED = "callback.cancelled"
 CALLBACK_RESCHEDULED = "callback.rescheduled"
@@ -67,7 +68,8 @@ ACTIONS = {
     FLOW_RESTORED: "an old version of an IVR flow was made current again",
     CALLS_EXPORTED: "call records were exported",
     AUDIT_EXPORTED: "the audit log was exported",
-    RECORDING_PLAYED: "a call recording was played or downloaded",
+    RECORDING_PLAYED: "a call recording was played (once a playback, not each range of it)",
+    RECORDING_DOWNLOADED: "a call recording's file was downloaded",
     DATA_DELETED: "stored data was deleted",
     CALLBACK_CANCELLED: "a supervisor cancelled a callback",
     CALLBACK_RESCHEDULED: "a supervisor rescheduled a callback",

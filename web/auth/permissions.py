@@ -25,6 +25,7 @@ PERMISSIONS = {
     "supervise": "Listen to, whisper to and barge into agents' calls",
     "callbacks.manage": "Cancel and reschedule callbacks (seeing them needs calls.view_all)",
     "recordings.listen": "Listen to and download call recordings",
+    "recordings.listen_own": "Listen to the recordings of one's own calls (by one's extension)",
     "data.export": "Export data (call records, the audit log) as files",
     "catalog.view": "See queues, agents and DID routes",
     "catalog.manage": "Create, edit and disable queues, agents and DID routes",
@@ -49,6 +50,7 @@ IMPLIES = {
     "supervise": ("agents.view",),
     "crm.manage": ("crm.edit",),
     "crm.edit": ("crm.view",),
+    "recordings.listen": ("recordings.listen_own",),
 }
 
 
