@@ -53,9 +53,12 @@ _NEW_HEADERS = ("Channel-Name", "Call-Direction", "Channel-State", "Channel-Call
                 "Channel-Call-UUID", "variable_other_loopback_leg_uuid", "Caller-Channel-Created-Time",
                 "Caller-Channel-Answered-Time")
 _BRIDGE_HEADERS = ("Bridge-A-Unique-ID", "Bridge-B-Unique-ID")
-# what CHANNEL_CREATE reads: the uuid, then a new channel's headers, asked at once (a lazy event
-# finds several names in one pass over its text)
+# what each route reads, asked at once: a lazy event finds several names in one pass over its
+# text, where one look-up after another would search it again for each
 _CREATE_HEADERS = ("Unique-ID",) + _NEW_HEADERS
+_ANSWER_HEADERS = _STATE_HEADERS + ("Caller-Channel-Answered-Time",)
+_HANGUP_HEADERS = _STATE_HEADERS + ("Hangup-Cause",)
+_BRIDGING_HEADERS = _STATE_HEADERS + _BRIDGE_HEADERS
 
 
 class ResyncError(FsCcError):
@@ -209,10 +212,11 @@ class ChannelTracker:
         if route is not None:
             route(event)
 
-    def _new(self, uuid, event):
+    def _new(self, uuid, event, values=None):
+        """A channel made from an event; values: its _NEW_HEADERS when read already."""
         self._seq += 1
         (name, direction, state, call_state, answer_state, caller_number, caller_name,
-         destination_number, call_uuid, partner, created, answered) = event.get_many(_NEW_HEADERS)
+         destination_number, call_uuid, partner, created, answered) = values or event.get_many(_NEW_HEADERS)
         channel = Channel(
             uuid, name=name, direction=direction, state=state, call_state=call_state,
             answer_state=answer_state, caller_number=caller_number, caller_name=caller_name,
@@ -222,9 +226,12 @@ class ChannelTracker:
         self._channels[uuid] = channel
         return channel
 
-    def _known(self, event, adopt=True):
-        """The channel an event is about; a channel first seen now is adopted from the event."""
-        uuid, state, call_state, answer_state = event.get_many(_STATE_HEADERS)
+    def _known(self, event, values, adopt=True):
+        """The channel an event is about; a channel first seen now is adopted from the event.
+
+        values: the event's _STATE_HEADERS first (the route's own names may follow).
+        """
+        uuid, state, call_state, answer_state = values[:4]
         channel = self._channels.get(uuid)
         if channel is not None:
             self._seq += 1
@@ -246,30 +253,33 @@ class ChannelTracker:
         return self._new(uuid, event)
 
     def _on_create(self, event):
-        uuid = event.get_many(_CREATE_HEADERS)[0]
+        values = event.get_many(_CREATE_HEADERS)
+        uuid = values[0]
         if not uuid:
             self.unknown_events += 1
             return
         self._ended.pop(uuid, None)
         channel = self._channels.get(uuid)
         if channel is None:
-            self._new(uuid, event)
+            self._new(uuid, event, values[1:])
         else:
-            self._known(event)
+            self._known(event, event.get_many(_STATE_HEADERS))
 
     def _on_answer(self, event):
-        channel = self._known(event)
+        values = event.get_many(_ANSWER_HEADERS)
+        channel = self._known(event, values)
         if channel is None:
             return
         channel.move_to(Phase.ANSWERED)
-        channel.answered_at = _seconds(event.get("Caller-Channel-Answered-Time")) or channel.answered_at
+        channel.answered_at = _seconds(values[4]) or channel.answered_at
         channel.variables.update(event.variables(ENGINE_VARIABLES))
 
     def _on_bridge(self, event):
-        channel = self._known(event)
+        values = event.get_many(_BRIDGING_HEADERS)
+        channel = self._known(event, values)
         if channel is None:
             return
-        a_uuid, b_uuid = event.get_many(_BRIDGE_HEADERS)
+        a_uuid, b_uuid = values[4:]
         a_uuid = a_uuid or channel.uuid
         b_uuid = b_uuid or event.get("Other-Leg-Unique-ID")
         # FreeSWITCH sends CHANNEL_BRIDGE for the A leg only: link both sides here.
@@ -283,10 +293,11 @@ class ChannelTracker:
         channel.variables.update(event.variables(ENGINE_VARIABLES))
 
     def _on_unbridge(self, event):
-        channel = self._known(event, adopt=False)
+        values = event.get_many(_BRIDGING_HEADERS)
+        channel = self._known(event, values, adopt=False)
         if channel is None:
             return
-        a_uuid, b_uuid = event.get_many(_BRIDGE_HEADERS)
+        a_uuid, b_uuid = values[4:]
         a_uuid = a_uuid or channel.uuid
         b_uuid = b_uuid or event.get("Other-Leg-Unique-ID")
         for uuid, other in ((a_uuid, b_uuid), (b_uuid, a_uuid)):
@@ -296,11 +307,12 @@ class ChannelTracker:
                 leg.move_to(Phase.ANSWERED)
 
     def _on_hangup(self, event):
-        channel = self._known(event, adopt=False)
+        values = event.get_many(_HANGUP_HEADERS)
+        channel = self._known(event, values, adopt=False)
         if channel is None:
             return
         channel.move_to(Phase.HUNGUP)
-        channel.hangup_cause = event.get("Hangup-Cause") or channel.hangup_cause
+        channel.hangup_cause = values[4] or channel.hangup_cause
 
     def _on_destroy(self, event):
         uuid = event.get("Unique-ID")
@@ -312,12 +324,12 @@ class ChannelTracker:
         self._remember_ended(uuid)
 
     def _on_park(self, event):
-        channel = self._known(event)
+        channel = self._known(event, event.get_many(_STATE_HEADERS))
         if channel is not None:
             channel.parked = True
 
     def _on_unpark(self, event):
-        channel = self._known(event, adopt=False)
+        channel = self._known(event, event.get_many(_STATE_HEADERS), adopt=False)
         if channel is not None:
             channel.parked = False
 
