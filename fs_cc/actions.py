@@ -11,11 +11,13 @@ import uuid as uuidlib
 import gevent
 
 from fs_cc import events
-from fs_cc.acd.agents import AgentStatus, UnknownQueue
+from fs_cc.acd.agents import AgentStatus, UnknownAgent, UnknownQueue
+from fs_cc.acd.transfer import CallControls, ControlRefused
 from fs_cc.control import commands as cmd
 from fs_cc.errors import ConfigError
 from fs_cc.esl.errors import CommandError as SwitchRefused, ESLError
-from fs_cc.events import HangupSide, QueueOutcome
+from fs_cc.events import HangupSide, QueueOutcome, TransferKind
+from fs_cc.ivr.nodes_transfer import NUMBER_RE
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,9 @@ class EngineActions:
             cmd.EndWrapUp: self.end_wrap_up,
             cmd.TransferCall: self.transfer,
             cmd.HangupCall: self.hangup,
+            cmd.HoldCall: self.hold,
+            cmd.UnholdCall: self.unhold,
+            cmd.SendDtmf: self.send_dtmf,
             cmd.SuperviseCall: self.supervise,
             cmd.OriginateCallback: self.originate_callback,
             cmd.QueueCallback: self.queue_callback,
@@ -99,11 +104,56 @@ class EngineActions:
             raise cmd.CommandRefused("call_uuid", f"FreeSWITCH refused: {exc.reason}") from exc
         return {"call_uuid": command.call_uuid, "cause": command.cause}
 
-    def transfer(self, command):
-        """Transfers need the consult/blind transfer flow of the agent desktop (not built yet)."""
+    def _controls(self, command, act):
+        """Run ``act(CallControls)`` on a live call; the ACD's refusals and the switch's -ERR
+        become CommandRefused naming the field."""
         self._live_call(command.call_uuid)
-        raise cmd.CommandRefused("target_kind", f"transfer to {command.target_kind.value} is not "
-                                                "available yet on this engine")
+        try:
+            return act(CallControls(self.engine.acd))
+        except ControlRefused as exc:
+            raise cmd.CommandRefused(exc.field, exc.reason) from exc
+        except UnknownAgent as exc:
+            raise cmd.CommandRefused("target", f"no agent {command.target!r}") from exc
+        except SwitchRefused as exc:
+            raise cmd.CommandRefused("call_uuid", f"FreeSWITCH refused: {exc.reason}") from exc
+
+    def hold(self, command):
+        """Put the caller on hold music (CallHeld); a held call is refused."""
+        self._controls(command, lambda c: c.hold(command.call_uuid, command.by_agent))
+        return {"call_uuid": command.call_uuid, "held": True}
+
+    def unhold(self, command):
+        """Take the caller off hold (CallUnheld)."""
+        self._controls(command, lambda c: c.unhold(command.call_uuid, command.by_agent))
+        return {"call_uuid": command.call_uuid, "held": False}
+
+    def send_dtmf(self, command):
+        """Send DTMF digits to the caller's leg."""
+        self._controls(command, lambda c: c.send_dtmf(command.call_uuid, command.digits,
+                                                      command.by_agent))
+        return {"call_uuid": command.call_uuid, "digits": command.digits}
+
+    def transfer(self, command):
+        """Blind transfer of a caller connected to an agent: to another agent (rung, bridged on
+        answer), a queue (back in line), an outside number (settings.callback_dial)."""
+        kind, uuid, target, by = (command.target_kind, command.call_uuid, command.target,
+                                  command.by_agent)
+        if kind is TransferKind.AGENT:
+            act = lambda c: c.to_agent(uuid, target, by)  # noqa: E731
+        elif kind is TransferKind.QUEUE:
+            act = lambda c: c.to_queue(uuid, target, by)  # noqa: E731
+        elif kind is TransferKind.NUMBER:
+            if not NUMBER_RE.match(target):
+                raise cmd.CommandRefused("target", f"{target!r} is not a phone number")
+            dial = self.engine.settings.callback_dial.format(number=target)
+            act = lambda c: c.to_number(uuid, target, dial, by)  # noqa: E731
+        else:
+            self._live_call(uuid)
+            raise cmd.CommandRefused("target_kind", f"transfer to {kind.value} is not "
+                                                    "available yet on this engine")
+        handover = self._controls(command, act)
+        return {"call_uuid": uuid, "target_kind": kind.value, "target": target,
+                "ringing": handover.leg is not None, "leg_uuid": handover.leg}
 
     def supervise(self, command):
         """Ring the supervisor's phone and let it listen to, whisper to or barge into a call."""

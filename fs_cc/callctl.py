@@ -96,6 +96,14 @@ class CallControl:
         """Stop what a channel plays, queued media included (``uuid_break … all``)."""
         return self.esl.api(commands.uuid_break(uuid, all=True))
 
+    def break_media(self, uuid):
+        """Stop what a channel plays now (``uuid_break``): a held caller's music."""
+        return self.esl.api(commands.uuid_break(uuid))
+
+    def send_dtmf(self, uuid, digits):
+        """Send DTMF to the far end of a channel (``uuid_send_dtmf``)."""
+        return self.esl.api(commands.uuid_send_dtmf(uuid, digits))
+
     # legs
     def bridge(self, a, b):
         """Join two live channels."""
@@ -110,7 +118,9 @@ class CallControl:
         return self.esl.api(commands.uuid_hold(uuid))
 
     def unhold(self, uuid):
-        """Take it off hold (``uuid_hold off``)."""
+        """Take it off hold (``uuid_hold off``; FreeSWITCH 1.10 answers ``-ERR Operation failed``
+        unless the leg's call state is HELD, which only the far end holding makes it: the
+        partner's music then ends with :meth:`break_media` on the partner)."""
         return self.esl.api(commands.uuid_hold(uuid, off=True))
 
     def kill(self, uuid, cause="NORMAL_CLEARING"):

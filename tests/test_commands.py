@@ -36,6 +36,9 @@ def one_of_each():
                                     since=SINCE, priority=5, skills={"fr": 2}, call_uuid="call-1",
                                     attempts=0, not_before=SINCE + datetime.timedelta(hours=2),
                                     by="lead"),
+        commands.HoldCall(call_uuid="call-1", by_agent="1000"),
+        commands.UnholdCall(call_uuid="call-1", by_agent="1000"),
+        commands.SendDtmf(call_uuid="call-1", digits="12#", by_agent="1000"),
     ]
 
 

@@ -285,6 +285,32 @@ class ACD:
         if caller is not None:
             caller.unbridges.append(event)
 
+    def requeue(self, caller, queue_name):
+        """A connected caller a transfer released (parked) waits again, in ``queue_name``, with its
+        priority; its music starts and the router looks for an agent."""
+        if caller.hungup.is_set():
+            self.caller_left(caller)
+            return
+        queue = self._queues[queue_name]
+        caller.queue, caller.phase = queue_name, Phase.WAITING
+        caller.agent = caller.leg = None
+        caller.held = False
+        caller.since = self.store.clock()
+        caller.prepared.clear()
+        if not caller.keep:  # the next agent's hangup ends the call again
+            try:
+                self.ctl.set_var(caller.call_uuid, "park_after_bridge", "false")
+            except ESLError as exc:
+                logger.warning("call %s: park_after_bridge not reset: %s", caller.call_uuid, exc)
+        position = self.store.enqueue_caller(queue_name, caller.call_uuid, caller.since,
+                                             caller.priority)
+        self.emit(events.CallQueued, call_uuid=caller.call_uuid, queue=queue_name,
+                  priority=caller.priority, skills=caller.skills, position=position)
+        logger.info("call %s: transferred into %s at position %s", caller.call_uuid, queue_name,
+                    position)
+        caller.greenlets.append(self._spawn(self._prepare, caller, queue))
+        self.router.caller_waiting(caller)
+
     def back_in_line(self, caller):
         """After an unanswered offer: the caller waits again in its old place."""
         if caller.hungup.is_set():

@@ -66,6 +66,7 @@ class Offers:
         return job
 
     def _follow(self, caller, ext, leg):
+        caller.leg = leg
         with self.acd.ctl.watch(leg) as watch:
             try:
                 alive = self.acd.ctl.exists(leg)
@@ -114,13 +115,22 @@ class Offers:
             if self._ring(caller, ext, leg, variables) and self._bridge(caller, ext, leg):
                 self.connected(caller, ext, leg, watch)
 
+    def follow_party(self, caller, ext, leg, watch):
+        """Follow the caller, bridged by a transfer to ``leg`` (agent ``ext``, or None for an
+        outside number), to the end of the call; ``watch`` was opened before the leg existed."""
+        caller.phase = Phase.CONNECTED
+        caller.agent, caller.leg, caller.held = ext, leg, False
+        caller.connected_at = self.acd.monotonic()
+        with watch:
+            self._until_hangup(caller, watch, ext, leg, caller.connected_at)
+
     def connected(self, caller, ext, leg, watch):
         """The agent answered and is bridged: follow the call to its end."""
         acd = self.acd
         caller.phase = Phase.CONNECTED
-        caller.agent = ext
+        caller.agent, caller.leg = ext, leg
         acd.presence.answered(ext)
-        answered_at = acd.monotonic()
+        answered_at = caller.connected_at = acd.monotonic()
         acd.emit(events.AnsweredByAgent, call_uuid=caller.call_uuid, agent=ext, leg_uuid=leg)
         acd.left_queue(caller, QueueOutcome.ANSWERED)
         logger.info("call %s: connected to agent %s", caller.call_uuid, ext)
@@ -200,6 +210,7 @@ class Offers:
     def _until_hangup(self, caller, watch, ext, leg, answered_at=None):
         """Wait for either leg to hang up; say who did; end the other leg; free the agent."""
         acd = self.acd
+        handover = None
         with acd.legs.follow(leg) as gone:
             agent_hangup = gevent.spawn(acd.legs.wait_end, watch, gone)
             try:
@@ -208,7 +219,12 @@ class Offers:
                 logger.debug("call %s: caller hangup %s, agent leg %s end %s", caller.call_uuid,
                              _seq(caller_hangup), leg,
                              _seq(agent_end.event) if agent_end and agent_end.seen else agent_end)
-                if agent_left_first(caller_hangup, agent_end, caller.unbridges):
+                left_first = agent_left_first(caller_hangup, agent_end, caller.unbridges)
+                if left_first and caller.handover is not None and caller_hangup is None:
+                    # a transfer took the caller away from this leg: no hangup of the caller
+                    handover, caller.handover = caller.handover, None
+                    side, cause = HangupSide.AGENT, "NORMAL_CLEARING"
+                elif left_first:
                     side = HangupSide.AGENT
                     cause = agent_end.cause if agent_end else _bridge_cause(caller_hangup)
                     if not caller.keep:  # a kept caller was parked: its flow goes on
@@ -219,7 +235,15 @@ class Offers:
             finally:
                 agent_hangup.kill()
                 talk = acd.monotonic() - answered_at if answered_at is not None else 0.0
-                acd.presence.call_ended(ext, talk, caller.queue)
+                if ext is not None:  # None: an outside party a transfer bridged the caller to
+                    acd.presence.call_ended(ext, talk, caller.queue,
+                                            "transferred" if handover else "call ended")
+        if handover is not None:
+            logger.info("call %s: left agent %s's leg %s for %s", caller.call_uuid, ext, leg,
+                        handover)
+            caller.unbridges.clear()
+            handover.take_over(self, caller)
+            return
         logger.info("call %s: ended by %s (%s)", caller.call_uuid, side.value, cause)
         acd.finished(caller, QueueResult(QueueOutcome.ANSWERED, ext, side, cause))
 

@@ -47,6 +47,11 @@ class Caller:
     phase: Phase = Phase.WAITING
     tried: typing.Dict[str, float] = dataclasses.field(default_factory=dict)  # ext -> when it failed
     agent: typing.Optional[str] = None
+    leg: typing.Optional[str] = None  # the agent's (or outside party's) leg while connected
+    connected_at: float = 0.0  # the ACD's monotonic clock when the current bridge was made
+    held: bool = False  # put on hold by the agent (fs_cc.acd.transfer.CallControls)
+    # a transfer under way: the end of the agent's leg is then no hangup (fs_cc.acd.transfer)
+    handover: typing.Optional[typing.Any] = None
     hangup_event: typing.Optional[typing.Mapping] = None  # the caller channel's CHANNEL_HANGUP
     hangup_cause: typing.Optional[str] = None
     unbridges: list = dataclasses.field(default_factory=list)  # its CHANNEL_UNBRIDGE events

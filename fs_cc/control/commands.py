@@ -148,6 +148,42 @@ class TransferCall(Command):
     by_agent: typing.Optional[str] = None  # None: the system (a supervisor's screen, a task)
 
 
+@_command("call.hold")
+class HoldCall(Command):
+    """Put the caller of a call connected to an agent on hold music."""
+
+    call_uuid: str
+    by_agent: typing.Optional[str] = None  # None: the system (a supervisor's screen, a task)
+
+
+@_command("call.unhold")
+class UnholdCall(Command):
+    """Take a held caller off hold: talking to the agent again."""
+
+    call_uuid: str
+    by_agent: typing.Optional[str] = None
+
+
+DTMF_DIGITS = frozenset("0123456789*#ABCD")
+DTMF_MAX = 32
+
+
+@_command("call.send_dtmf")
+class SendDtmf(Command):
+    """Send DTMF digits (0-9 * # A-D, at most 32) to the caller's leg (an outside IVR...)."""
+
+    call_uuid: str
+    digits: str
+    by_agent: typing.Optional[str] = None
+
+    def __post_init__(self):
+        super(SendDtmf, self).__post_init__()
+        if len(self.digits) > DTMF_MAX:
+            raise codec.FieldError(self.TYPE, "digits", f"at most {DTMF_MAX} digits")
+        if not set(self.digits) <= DTMF_DIGITS:
+            raise codec.FieldError(self.TYPE, "digits", "only 0-9, *, # and A-D")
+
+
 @_command("call.hangup")
 class HangupCall(Command):
     """Hang up a call with a FreeSWITCH hangup cause."""

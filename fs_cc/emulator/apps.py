@@ -113,7 +113,10 @@ def after_bridge(channel, peer):
     if channel.hungup or channel.taken_over:
         return True
     if _true(channel.get_var("park_after_bridge")):
-        channel.take_over(lambda: park_loop(channel))  # switch_ivr_park_session
+        def park():  # switch_ivr_park_session: CS_PARK, then the park (28_release_caller_to_park)
+            channel.set_state(ChannelState.CS_PARK)
+            park_loop(channel)
+        channel.take_over(park)
         return True
     where = channel.get_var("transfer_after_bridge")
     if where:

@@ -96,7 +96,7 @@ class Conferences:
 
     # -- the api ---------------------------------------------------------------------------
     def api(self, args):
-        """conference list | <name> list|kick|hup|mute|unmute <id|all|last>."""
+        """conference list | <name> list [count] | <name> kick|hup|mute|unmute <id|all|last>."""
         words = args.split()
         if not words:
             return "-ERR no command\n"
@@ -108,6 +108,8 @@ class Conferences:
         if len(words) < 2:
             return "Conference command, not specified.\nTry 'help'\n"
         command = words[1].lower()
+        if command == "list" and len(words) > 2 and words[2].lower() == "count":
+            return "%d" % len(room.members)  # conference_api_sub_list: no newline (29_three_way)
         if command == "list":
             return "".join(self._member_line(room, m) for m in reversed(room.members))
         actions = {"kick": self._kick, "hup": self._hup, "mute": self._mute, "unmute": self._unmute}

@@ -241,6 +241,9 @@ class Emulator:
     def _run_inline(self, channel, destination):
         """The inline dialplan (inline_dialplan_hunt in mod_dptools.c): `app:arg,app:arg`."""
         channel.dialplan_rest = []
+        # as recorded (29_three_way_conference): the RDNIS the transfer gave is on the events up
+        # to CS_ROUTING, gone from CS_EXECUTE on
+        channel.profile.rdnis = ""
         channel.set_state(ChannelState.CS_EXECUTE)
         for item in destination.split(","):
             app, _, arg = item.partition(":")

@@ -170,3 +170,14 @@ def uuid_record(uuid, path, stop=False):
 def eavesdrop_app(uuid):
     """``&eavesdrop(uuid)``, the originate application of a supervisor's leg."""
     return f"&eavesdrop({_token(uuid, 'uuid')})"
+
+
+_DTMF = re.compile(r"^[0-9*#A-Da-d]{1,32}$")
+
+
+def uuid_send_dtmf(uuid, digits):
+    """``uuid_send_dtmf uuid digits``: DTMF to the far end of the channel (0-9 * # A-D, 1-32)."""
+    text = str(digits)
+    if not _DTMF.fullmatch(text):
+        raise ValueError(f"DTMF digits must be 1-32 of 0-9 * # A-D, got {text!r}")
+    return f"uuid_send_dtmf {_token(uuid, 'uuid')} {text}"
