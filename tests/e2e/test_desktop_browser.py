@@ -219,3 +219,44 @@ def test_given_a_known_caller_then_the_desktop_pops_answers_wraps_up_and_files_t
         assert (draft["disposition"], draft["notes"], draft["customer_id"]) == ("", "", None)
         assert page(browser, "document.getElementById('wrap-notes').value") == ""
         assert page(browser, "document.getElementById('wrap-disposition').value") == ""
+
+
+def test_given_an_answered_call_then_hold_unhold_and_a_transfer_to_a_queue_from_the_page(
+        emulator, engine, app, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    _, username, password = create_user(app, role="agent", extension=AGENT)
+    emulator.phones[AGENT].answer_delay = 0
+    with web_server(app) as web:
+        log_in(browser, web, username, password)
+        wait_status(browser, "available")
+        emulator.place_call(DID, caller_number=UNKNOWN, dtmf="1", talk_seconds=6000)
+        wait_until(lambda: shown(browser, "call-controls") and page(
+            browser, "document.getElementById('pop').dataset.call"), 10,
+            "the call's pop and its controls on answer")
+        uuid = page(browser, "document.getElementById('pop').dataset.call")
+
+        browser.find_element(By.ID, "call-hold").click()
+        wait_until(lambda: engine.call_context(uuid)["state"] == "held", 10, "the caller held")
+        wait_until(lambda: shown(browser, "call-unhold") and not shown(browser, "call-hold"),
+                   5, "the Unhold button")
+        assert text_of(browser, "pop-state") == "held"
+
+        browser.find_element(By.ID, "call-unhold").click()
+        wait_until(lambda: engine.call_context(uuid)["state"] == "connected", 10,
+                   "the caller back with the agent")
+        wait_until(lambda: shown(browser, "call-hold"), 5, "the Hold button again")
+
+        Select(browser.find_element(By.ID, "transfer-kind")).select_by_value("queue")
+        browser.find_element(By.ID, "transfer-target").send_keys("support")
+        browser.find_element(By.ID, "call-transfer").click()
+        # the caller waits in support (nobody serves it); the agent wraps the call up
+        wait_until(lambda: engine.call_context(uuid)["queue"] == "support", 10,
+                   "the caller in the support queue")
+        wait_status(browser, "wrap_up")
+        wait_until(lambda: not shown(browser, "call-controls"), 5, "the controls gone")
+        assert text_of(browser, "pop-state") == "transferred to support"
+        Select(browser.find_element(By.ID, "wrap-disposition")).select_by_value("consultation")
+        browser.find_element(By.CSS_SELECTOR, "#wrap-up-form button[type=submit]").click()
+        wait_until(lambda: stored(app, CallDisposition, call_uuid=uuid), 5, "the call filed")

@@ -12,6 +12,7 @@ import pytest
 
 from fs_cc.control import ControlServer, commands
 from fs_cc.control.commands import UnknownTarget
+from fs_cc.events import TransferKind
 from tests.web.support import (CONTROL_SECRET, app_on, create_record, create_token, create_user,
                                database_url_for, dispose)
 from tests.web.test_crm_api import create
@@ -77,6 +78,8 @@ class DesktopEngine:
             agent["queues"].append(command.queue)
         elif isinstance(command, commands.AgentLogout):
             agent["queues"].remove(command.queue)
+        elif hasattr(command, "call_uuid"):
+            return {"call_uuid": command.call_uuid}
         return agent
 
 
@@ -310,3 +313,36 @@ def test_given_the_engine_forgot_an_answered_call_then_the_pop_comes_from_its_re
     assert data["call"]["ivr"]["inputs"] == [{"node": "menu", "input": "2", "result": "option"}]
     assert data["draft"]["notes"] == "回电" and data["dispositions"][0] == "consultation"
     assert theirs.status_code == 404
+
+
+def test_given_the_agents_connected_call_then_hold_unhold_dtmf_and_transfer_go_to_the_engine(
+        world):
+    app, engine, heads = world
+    client = app.test_client()
+    engine.contexts["c-9"] = context("c-9", agent="1001", state="connected")
+    engine.contexts["c-10"] = context("c-10", agent="1002", state="connected")
+    base = "/api/desktop/calls/c-9"
+
+    answers = [client.post(f"{base}/hold", headers=heads["agent"]),
+               client.post(f"{base}/unhold", headers=heads["agent"]),
+               client.post(f"{base}/dtmf", json={"digits": "12#"}, headers=heads["agent"]),
+               client.post(f"{base}/transfer", json={"kind": "queue", "target": "sales"},
+                           headers=heads["agent"])]
+    bad_digits = client.post(f"{base}/dtmf", json={"digits": "12x"}, headers=heads["agent"])
+    bad_kind = client.post(f"{base}/transfer", json={"kind": "moon", "target": "x"},
+                           headers=heads["agent"])
+    to_self = client.post(f"{base}/transfer", json={"kind": "agent", "target": "1001"},
+                          headers=heads["agent"])
+    not_mine = client.post("/api/desktop/calls/c-10/hold", headers=heads["agent"])
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200]
+    assert engine.received == [
+        commands.HoldCall(call_uuid="c-9", by_agent="1001"),
+        commands.UnholdCall(call_uuid="c-9", by_agent="1001"),
+        commands.SendDtmf(call_uuid="c-9", digits="12#", by_agent="1001"),
+        commands.TransferCall(call_uuid="c-9", target_kind=TransferKind.QUEUE, target="sales",
+                              by_agent="1001")]
+    assert bad_digits.status_code == 400 and bad_digits.get_json()["field"] == "digits"
+    assert bad_kind.status_code == 400 and bad_kind.get_json()["field"] == "kind"
+    assert to_self.status_code == 400 and to_self.get_json()["field"] == "target"
+    assert not_mine.status_code == 404  # another agent's call is not this agent's to see

@@ -105,7 +105,8 @@ RULES = {
     # web.desktop: the agent's own desktop
     "desktop.index": ("desktop.use",),
     **{f"desktop_api.{name}": ("desktop.use",) for name in (
-        "state", "status", "login", "logout", "end_wrap_up", "pop", "save_draft", "file_call")},
+        "state", "status", "login", "logout", "end_wrap_up", "pop", "save_draft", "file_call",
+        "hold", "unhold", "dtmf", "transfer")},
 }
 
 # a custom role that is neither agent nor supervisor: the wallboard screen of a team lead

@@ -94,3 +94,23 @@ class PopSchema(Schema):
     dispositions = fields.List(fields.String(), required=True)
     draft = fields.Nested(DraftSchema, allow_none=True)
     filed = fields.Nested(FiledSchema, allow_none=True)
+
+
+class DtmfSchema(Schema):
+    """Digits to send to the caller's leg."""
+
+    digits = fields.String(required=True, metadata={"description": "0-9 * # A-D, at most 32"})
+
+
+class TransferSchema(Schema):
+    """Where the caller goes (a blind transfer)."""
+
+    kind = fields.String(required=True, metadata={"description": "agent, queue, ivr or number"})
+    target = fields.String(required=True, metadata={
+        "description": "an extension, a queue's or flow's name, or a phone number"})
+
+
+class ControlDoneSchema(Schema):
+    """What the engine did (its own shape per control)."""
+
+    call_uuid = fields.String()

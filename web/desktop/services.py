@@ -16,7 +16,9 @@ import datetime
 import sqlalchemy as sa
 
 from fs_cc.acd.queue_def import DEFAULT_DISPOSITIONS
+from fs_cc import codec
 from fs_cc.control import ControlRefused, ControlUnavailable, commands
+from fs_cc.events import TransferKind
 from web.calls.models import CallRecord
 from web.catalog.models import Queue
 from web.crm.history import customer_for_number
@@ -107,6 +109,52 @@ class Desktop:
         """End wrap-up early: refused while a call waits for its disposition."""
         self._refuse_if_owed("ending wrap-up")
         return self._execute(commands.EndWrapUp(agent=self.extension))
+
+    # -- call controls (the call must be the agent's own, connected to them) -----------------
+
+    def _own_connected(self, call_uuid):
+        context = self.call(call_uuid)
+        if context.get("agent") != self.extension or context.get("state") == "ended":
+            raise DesktopError(f"call: call {call_uuid!r} is not connected to you", field="call",
+                               status=409)
+        return context
+
+    def hold(self, call_uuid):
+        """Put the agent's caller on hold music."""
+        self._own_connected(call_uuid)
+        return self._execute(commands.HoldCall(call_uuid=call_uuid, by_agent=self.extension))
+
+    def unhold(self, call_uuid):
+        """Take the agent's caller off hold."""
+        self._own_connected(call_uuid)
+        return self._execute(commands.UnholdCall(call_uuid=call_uuid, by_agent=self.extension))
+
+    def send_dtmf(self, call_uuid, digits):
+        """Send DTMF digits to the caller's leg (an outside IVR the agent dialled...)."""
+        self._own_connected(call_uuid)
+        digits = str(digits or "").strip().upper()
+        try:
+            command = commands.SendDtmf(call_uuid=call_uuid, digits=digits,
+                                        by_agent=self.extension)
+        except codec.FieldError as exc:
+            raise DesktopError(f"digits: {exc.message}", field="digits") from None
+        return self._execute(command)
+
+    def transfer(self, call_uuid, kind, target):
+        """Blind transfer of the agent's caller to an agent, a queue, an IVR flow or a number."""
+        self._own_connected(call_uuid)
+        try:
+            kind = TransferKind(str(kind or ""))
+        except ValueError:
+            raise DesktopError("kind: one of " + ", ".join(k.value for k in TransferKind),
+                               field="kind") from None
+        target = str(target or "").strip()
+        if not target:
+            raise DesktopError("target: name where the call goes", field="target")
+        if kind is TransferKind.AGENT and target == self.extension:
+            raise DesktopError("target: that is your own extension", field="target")
+        return self._execute(commands.TransferCall(call_uuid=call_uuid, target_kind=kind,
+                                                   target=target, by_agent=self.extension))
 
     # -- the screen pop ----------------------------------------------------------------------
 

@@ -105,3 +105,38 @@ def save_draft(call_uuid):
 def file_call(call_uuid):
     """File the call: a disposition of its queue's list (required), notes, the customer."""
     return jsonify(desktop().file(call_uuid, _body()).to_dict())
+
+
+@bp.post("/calls/<call_uuid>/hold")
+@permission_required(PERMISSION)
+@operation(response=schemas.ControlDoneSchema, errors=(409, 503), tag=TAG)
+def hold(call_uuid):
+    """Put the caller on hold music (the agent's own connected call)."""
+    return jsonify(desktop().hold(call_uuid))
+
+
+@bp.post("/calls/<call_uuid>/unhold")
+@permission_required(PERMISSION)
+@operation(response=schemas.ControlDoneSchema, errors=(409, 503), tag=TAG)
+def unhold(call_uuid):
+    """Take the caller off hold."""
+    return jsonify(desktop().unhold(call_uuid))
+
+
+@bp.post("/calls/<call_uuid>/dtmf")
+@permission_required(PERMISSION)
+@operation(body=schemas.DtmfSchema, response=schemas.ControlDoneSchema, errors=(409, 503),
+           tag=TAG)
+def dtmf(call_uuid):
+    """Send DTMF digits to the caller's leg."""
+    return jsonify(desktop().send_dtmf(call_uuid, _body().get("digits")))
+
+
+@bp.post("/calls/<call_uuid>/transfer")
+@permission_required(PERMISSION)
+@operation(body=schemas.TransferSchema, response=schemas.ControlDoneSchema, errors=(409, 503),
+           tag=TAG)
+def transfer(call_uuid):
+    """Blind transfer of the caller to an agent, a queue, an IVR flow or a number."""
+    data = _body()
+    return jsonify(desktop().transfer(call_uuid, data.get("kind"), data.get("target")))

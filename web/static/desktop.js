@@ -129,6 +129,9 @@
       contacts.appendChild(li);
     });
     if (!contacts.children.length) { contacts.innerHTML = '<li class="empty">none</li>'; }
+    var mine = call.agent === ext && (call.state === "connected" || call.state === "held");
+    $("call-controls").hidden = !mine;
+    if (mine) { showHeld(call.state === "held"); }
     fillWrapUp(pop);
   }
 
@@ -213,6 +216,27 @@
       })
       .catch(function (e) { error.textContent = e.message; error.hidden = false; });
   });
+  // the call controls, for the agent's own connected call
+  function control(path, body) {
+    if (!current) { return Promise.resolve(); }
+    return send("POST", "/calls/" + encodeURIComponent(current.uuid) + path, body).catch(fail);
+  }
+  function showHeld(held) {
+    $("call-hold").hidden = held;
+    $("call-unhold").hidden = !held;
+    text("pop-state", held ? "held" : "connected");
+  }
+  $("call-hold").addEventListener("click", function () { control("/hold"); });
+  $("call-unhold").addEventListener("click", function () { control("/unhold"); });
+  $("call-dtmf").addEventListener("click", function () {
+    control("/dtmf", {digits: $("call-digits").value}).then(function () {
+      $("call-digits").value = "";
+    });
+  });
+  $("call-transfer").addEventListener("click", function () {
+    control("/transfer", {kind: $("transfer-kind").value, target: $("transfer-target").value});
+  });
+
   $("go-ready").addEventListener("click", function () {
     send("POST", "/status", {status: "available"}).then(refresh).catch(fail);
   });
@@ -237,7 +261,15 @@
       root.dataset.offerTs = e.ts;  // the engine's time of the offer; ours when it came:
       root.dataset.offerReceivedAt = String(Date.now());
       openCall(e.call_uuid, false);
+    } else if ((e.type === "call.held" || e.type === "call.unheld") && current &&
+               current.uuid === e.call_uuid) {
+      showHeld(e.type === "call.held");
+    } else if (e.type === "call.transferred" && current && current.uuid === e.call_uuid) {
+      $("call-controls").hidden = true;
+      text("pop-state", "transferred to " + e.target);
     } else if (e.type === "call.answered" && e.agent === ext) {
+      $("call-controls").hidden = false;
+      showHeld(false);
       if (!current || current.uuid !== e.call_uuid) { openCall(e.call_uuid, true); }
       else { $("wrap-up").hidden = false; text("pop-state", "connected"); }
       // a draft marks the call as owed a disposition before its record is stored; it starts
@@ -253,6 +285,7 @@
       current = null;
     } else if (e.type === "call.ended" && current && current.uuid === e.call_uuid) {
       text("pop-state", "ended");
+      $("call-controls").hidden = true;
       if (!current.pop || current.pop.call.agent !== ext) {
         if ($("wrap-up").hidden) { $("pop").hidden = true; current = null; }
       }
