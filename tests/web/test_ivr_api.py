@@ -374,3 +374,20 @@ def test_given_saves_and_a_restore_then_each_is_in_the_audit_log_and_a_refusal_i
         ("ivr.flow_saved", "hotline", None), ("ivr.flow_saved", "hotline", None),
         ("ivr.flow_restored", "hotline", 1)]
     assert all(username for _, _, username, _ in entries)
+
+
+def test_given_a_queue_with_opening_hours_then_the_editor_warns_of_a_node_without_closed_path(
+        app, reader):
+    write(app, "queues", "update", "support",
+          {"hours": {"tz": "Asia/Shanghai", "mon-fri": "09:00-18:00"}})
+    client = app.test_client()
+
+    answer = client.post("/api/ivr/validate", headers=reader,
+                         json={"name": "hotline", "yaml": OTHER_QUEUE}).get_json()
+    quiet = client.post("/api/ivr/validate", headers=reader,
+                        json={"name": "hotline", "yaml": GOOD}).get_json()
+
+    [warning] = [m for m in answer["messages"] if "'closed' path" in m["message"]]
+    assert warning["severity"] == "warning" and warning["line"] == 10
+    assert "queue 'support' keeps opening hours" in warning["message"]
+    assert not any("'closed' path" in m["message"] for m in quiet["messages"])

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from fs_cc import events
+from fs_cc.acd.queue_def import QueueSettingError, parse_queue
 from fs_cc.control import ControlRefused, ControlUnavailable
 from fs_cc.errors import ConfigError
 from fs_cc.ivr import flow as flowmod  # the loader's own node parser draws the graph
@@ -247,8 +248,15 @@ class FlowEditor:
 
     def problems(self, name, text):
         """Every validator problem of ``text`` as flow ``name`` (today's queues and flows)."""
-        queues = set(self.session.execute(
-            sa.select(Queue.name).where(Queue.enabled == sa.true())).scalars())
+        # each queue's settings, so a queue node that can meet a closed queue with nowhere to
+        # go is warned about (a queue whose stored settings no longer parse is known by name)
+        queues = {}
+        for row in self.session.execute(
+                sa.select(Queue).where(Queue.enabled == sa.true())).scalars():
+            try:
+                queues[row.name] = parse_queue(row.settings())
+            except QueueSettingError:
+                queues[row.name] = parse_queue({"name": row.name})
         return flow_problems(text, self.path(name), queues, self.sound_prefix,
                              set(self.names()) | {name})
 
