@@ -146,6 +146,7 @@ class InProcessBus:
         self._first = 0  # the index of the oldest entry kept
         self._groups = {}
         self._feeders = []
+        self._feeds = ()  # the feeders' queues' put, what publish calls (changed under the lock)
         # never taken twice by one thread, so a plain lock (an RLock is Python code under gevent);
         # publish takes it as it is, without the Condition's Python wrapper around it
         self._lock = threading.Lock()
@@ -160,8 +161,8 @@ class InProcessBus:
             log.append(event)
             if self._maxlen is not None and index + 1 - self._first > self._maxlen:
                 self._trim()
-            for feeder in self._feeders:
-                feeder.put(event)  # under the lock, so every subscriber sees publish order
+            for put in self._feeds:
+                put(event)  # under the lock, so every subscriber sees publish order
             if self._waiting:
                 self._changed.notify_all()
         return f"0-{index}"
@@ -171,12 +172,14 @@ class InProcessBus:
         with self._changed:
             feeder = _Feeder(callback, on_close=self._forget)
             self._feeders.append(feeder)
+            self._feeds = tuple(feeder._queue.put for feeder in self._feeders)
         return feeder
 
     def _forget(self, feeder):
         with self._changed:
             if feeder in self._feeders:
                 self._feeders.remove(feeder)
+                self._feeds = tuple(feeder._queue.put for feeder in self._feeders)
 
     def consume(self, group, consumer, count=100, block=None):
         """Up to ``count`` Deliveries for ``consumer`` of ``group``: its pending ones, then new ones."""

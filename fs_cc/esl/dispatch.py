@@ -32,8 +32,11 @@ class _Worker:
     def put(self, event):
         self.queue.put(event)
         if not self._warned and self.queue.qsize() > BACKLOG_WARNING:
-            self._warned = True
-            logger.warning("event handler %s is %d events behind", self.label, self.queue.qsize())
+            self._warn()
+
+    def _warn(self):
+        self._warned = True
+        logger.warning("event handler %s is %d events behind", self.label, self.queue.qsize())
 
     def _run(self):
         get = self.queue.get
@@ -94,7 +97,10 @@ class Dispatcher:
     def dispatch(self, event):
         """Queue the event to every interested handler; never blocks."""
         for worker in self._routes.get(event.name, self._any):
-            worker.put(event)
+            queue = worker.queue  # _Worker.put, inline: this runs for every event and handler
+            queue.put(event)
+            if not worker._warned and queue.qsize() > BACKLOG_WARNING:
+                worker._warn()
 
     def stop(self):
         """End every worker after it has drained what it was given."""
