@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields
 
+from web.desktop.schemas import AgentSchema  # noqa: F401 (the agent after a move: one shape)
+
 
 class BoardSchema(Schema):
     """The wallboard: queues with their figures, agents, calls, the colour thresholds."""
@@ -32,13 +34,6 @@ class SuperviseSchema(Schema):
     """How the supervisor joins the call."""
 
     mode = fields.String(required=True, metadata={"description": "listen, whisper or barge"})
-
-
-class AgentSchema(Schema):
-    """The agent after the move, as the engine reports it."""
-
-    extension = fields.String()
-    status = fields.String()
 
 
 class SupervisingSchema(Schema):
