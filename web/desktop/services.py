@@ -314,16 +314,18 @@ class Desktop:
                                         CallRecord.answered_at.is_not(None),
                                         CallRecord.started_at >= since, ~filed.exists())
             .order_by(CallRecord.started_at)).scalars().all()
+        asks = {queue: bool(self.dispositions(queue)) for queue in {row.queue for row in rows}}
         owed = {row.uuid: {"call_uuid": row.uuid, "caller": row.caller_number,
                            "queue": row.queue, "started_at": row.started_at.isoformat()}
-                for row in rows if self.dispositions(row.queue)}
+                for row in rows if asks[row.queue]}
         # calls the page saw answered: their record may not be stored yet
-        for draft in self.session.execute(sa.select(DesktopDraft).where(
-                DesktopDraft.user_id == self.user.id)).scalars():
-            if draft.call_uuid not in owed and not _filed(self.session, draft.call_uuid,
-                                                          self.extension):
-                owed[draft.call_uuid] = {"call_uuid": draft.call_uuid, "caller": None,
-                                         "queue": None, "started_at": None}
+        drafted = sa.select(CallDisposition.id).where(
+            CallDisposition.call_uuid == DesktopDraft.call_uuid,
+            CallDisposition.agent == self.extension)
+        for call_uuid in self.session.execute(sa.select(DesktopDraft.call_uuid).where(
+                DesktopDraft.user_id == self.user.id, ~drafted.exists())).scalars():
+            owed.setdefault(call_uuid, {"call_uuid": call_uuid, "caller": None, "queue": None,
+                                        "started_at": None})
         return list(owed.values())
 
     def _refuse_if_owed(self, what):
