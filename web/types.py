@@ -29,3 +29,8 @@ class UTCDateTime(TypeDecorator):
 def utcnow():
     """The current time, aware, in UTC."""
     return datetime.datetime.now(datetime.timezone.utc)
+
+
+def iso(value):
+    """A datetime as ISO 8601 (the JSON shape of every time), None as None."""
+    return None if value is None else value.isoformat()

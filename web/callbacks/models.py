@@ -11,14 +11,10 @@ import sqlalchemy as sa
 
 from fs_cc.callbacks import AttemptOutcome, CallbackState
 from web.extensions import db
-from web.types import UTCDateTime, utcnow
+from web.types import UTCDateTime, iso, utcnow
 
 # the longest texts the events may carry into these columns (web.facts checks them on arrival)
 TEXT_LIMITS = {"callback_id": 64, "number": 64, "caller_number": 64}
-
-
-def _iso(value):
-    return None if value is None else value.isoformat()
 
 
 def _enum(cls, name):
@@ -91,7 +87,6 @@ class CallbackRequest(db.Model):
 
     def to_dict(self):
         """The JSON shape of /api/callbacks (times ISO 8601 UTC), attempts included."""
-        iso = _iso
         return {"id": self.id, "queue": self.queue, "number": self.number,
                 "caller_number": self.caller_number, "call_uuid": self.call_uuid,
                 "since": iso(self.since), "priority": self.priority, "skills": self.skills,
@@ -133,7 +128,6 @@ class CallbackAttempt(db.Model):
 
     def to_dict(self):
         """The attempt as JSON."""
-        iso = _iso
         return {"number": self.number, "agent": self.agent, "call_uuid": self.call_uuid,
                 "started_at": iso(self.started_at), "ended_at": iso(self.ended_at),
                 "outcome": None if self.outcome is None else self.outcome.value,

@@ -21,7 +21,7 @@ from flask import has_request_context, url_for
 from web.crm.errors import Conflict, CrmError, NotFound
 from web.crm.history import TimelineItem, timeline_source
 from web.extensions import db
-from web.types import UTCDateTime, utcnow
+from web.types import UTCDateTime, iso, utcnow
 
 FOLDER = "crm-attachments"  # under the var dir
 DEFAULT_MAX_MB = 20  # CRM_ATTACHMENT_MAX_MB
@@ -30,10 +30,6 @@ FILENAME_MAX = 255
 CHUNK_BYTES = 1 << 16
 _STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-
-
-def _iso(value):
-    return None if value is None else value.isoformat()
 
 
 class CustomerAttachment(db.Model):
@@ -63,7 +59,7 @@ class CustomerAttachment(db.Model):
         return {"id": self.id, "customer_id": self.customer_id, "filename": self.filename,
                 "content_type": self.content_type, "size_bytes": self.size_bytes,
                 "sha256": self.sha256, "uploaded_by": self.uploaded_by,
-                "uploaded_at": _iso(self.uploaded_at), "deleted_at": _iso(self.deleted_at),
+                "uploaded_at": iso(self.uploaded_at), "deleted_at": iso(self.deleted_at),
                 "deleted_by": self.deleted_by, "url": url}
 
 

@@ -10,7 +10,7 @@ import enum
 import sqlalchemy as sa
 
 from web.extensions import db
-from web.types import UTCDateTime, utcnow
+from web.types import UTCDateTime, iso, utcnow
 
 
 class ImportStatus(str, enum.Enum):
@@ -64,7 +64,6 @@ class CustomerImport(db.Model):
 
     def to_dict(self):
         """The JSON shape of /api/crm/imports/ID."""
-        iso = (lambda value: value.isoformat() if value is not None else None)
         return {"id": self.id, "username": self.username, "filename": self.filename,
                 "format": self.format, "encoding": self.encoding, "mapping": self.mapping,
                 "policy": self.policy, "status": self.status, "total_rows": self.total_rows,

@@ -11,17 +11,13 @@ import sqlalchemy as sa
 
 from web.auth.models import User
 from web.extensions import db
-from web.types import UTCDateTime, utcnow
+from web.types import UTCDateTime, iso, utcnow
 
 GENDERS = ("", "male", "female", "other")
 # the fields a merge chooses one by one, and the form edits (custom fields and tags apart)
 CUSTOMER_FIELDS = ("name", "gender", "birthday", "province", "city", "district", "street",
                    "email", "company", "card_number", "source", "consent_mail",
                    "consent_gifts", "level", "owner_id")
-
-
-def _iso(value):
-    return None if value is None else value.isoformat()
 
 
 class Customer(db.Model):
@@ -82,7 +78,7 @@ class Customer(db.Model):
     def to_dict(self):
         """The JSON shape of /api/crm/customers."""
         return {"id": self.id, "name": self.name, "gender": self.gender,
-                "birthday": _iso(self.birthday), "province": self.province, "city": self.city,
+                "birthday": iso(self.birthday), "province": self.province, "city": self.city,
                 "district": self.district, "street": self.street, "email": self.email,
                 "company": self.company, "card_number": self.card_number,
                 "source": self.source, "consent_mail": self.consent_mail,
@@ -91,8 +87,8 @@ class Customer(db.Model):
                 "owner": self.owner.username if self.owner is not None else None,
                 "tags": self.tags, "custom": dict(self.custom or {}),
                 "phones": [phone.to_dict() for phone in self.phones],
-                "created_at": _iso(self.created_at), "created_by": self.created_by,
-                "updated_at": _iso(self.updated_at), "deleted_at": _iso(self.deleted_at),
+                "created_at": iso(self.created_at), "created_by": self.created_by,
+                "updated_at": iso(self.updated_at), "deleted_at": iso(self.deleted_at),
                 "merged_into_id": self.merged_into_id}
 
     def __repr__(self):
@@ -193,7 +189,7 @@ class CustomerNote(db.Model):
 
     def to_dict(self):
         """The note as JSON."""
-        return {"id": self.id, "customer_id": self.customer_id, "at": _iso(self.at),
+        return {"id": self.id, "customer_id": self.customer_id, "at": iso(self.at),
                 "author": self.author, "text": self.text}
 
 
@@ -215,6 +211,6 @@ class HistoryEntry(db.Model):
 
     def to_dict(self):
         """The entry as JSON."""
-        return {"id": self.id, "customer_id": self.customer_id, "at": _iso(self.at),
+        return {"id": self.id, "customer_id": self.customer_id, "at": iso(self.at),
                 "username": self.username, "action": self.action, "field": self.field,
                 "old": self.old_value, "new": self.new_value}

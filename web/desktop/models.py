@@ -3,11 +3,7 @@
 import sqlalchemy as sa
 
 from web.extensions import db
-from web.types import UTCDateTime, utcnow
-
-
-def _iso(value):
-    return None if value is None else value.isoformat()
+from web.types import UTCDateTime, iso, utcnow
 
 
 class CallDisposition(db.Model):
@@ -34,8 +30,8 @@ class CallDisposition(db.Model):
         """The JSON shape of the API."""
         return {"call_uuid": self.call_uuid, "agent": self.agent, "username": self.username,
                 "queue": self.queue, "disposition": self.disposition, "notes": self.notes,
-                "customer_id": self.customer_id, "created_at": _iso(self.created_at),
-                "updated_at": _iso(self.updated_at)}
+                "customer_id": self.customer_id, "created_at": iso(self.created_at),
+                "updated_at": iso(self.updated_at)}
 
 
 class DesktopDraft(db.Model):
@@ -58,4 +54,4 @@ class DesktopDraft(db.Model):
         """The JSON shape of the API."""
         return {"call_uuid": self.call_uuid, "disposition": self.disposition,
                 "notes": self.notes, "customer_id": self.customer_id,
-                "updated_at": _iso(self.updated_at)}
+                "updated_at": iso(self.updated_at)}

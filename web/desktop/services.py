@@ -25,7 +25,7 @@ from web.crm.history import customer_for_number
 from web.crm.models import Customer
 from web.desktop.models import CallDisposition, DesktopDraft
 from web.errors import WebError, engine_refusal
-from web.types import utcnow
+from web.types import iso, utcnow
 
 OWED_HOURS = 12
 NOTES_MAX = 4000
@@ -216,7 +216,7 @@ class Desktop:
         return {"uuid": record.uuid, "caller": record.caller_number, "caller_name": "",
                 "did": record.did, "state": "ended", "queue": record.queue,
                 "agent": record.agent, "offered_to": record.agent,
-                "started_at": _iso(record.started_at), "queued_at": _iso(record.queued_at),
+                "started_at": iso(record.started_at), "queued_at": iso(record.queued_at),
                 "waited": record.wait_seconds,
                 "ivr": {"flow": record.flow, "path": path, "inputs": inputs},
                 "origin": "stored"}
@@ -335,10 +335,6 @@ class Desktop:
             caller = f" from {first['caller']}" if first.get("caller") else ""
             raise DesktopError(f"disposition: file the call{caller} before {what} "
                                f"({len(owed)} waiting)", field="disposition", status=409)
-
-
-def _iso(value):
-    return None if value is None else value.isoformat()
 
 
 def _filed(session, call_uuid, extension):

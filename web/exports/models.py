@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from web.auth.models import User
 from web.extensions import db
-from web.types import UTCDateTime, utcnow
+from web.types import UTCDateTime, iso, utcnow
 
 FORMATS = ("csv", "xlsx")
 
@@ -54,9 +54,6 @@ class ExportJob(db.Model):
 
     def to_dict(self):
         """The JSON shape of /api/exports/ID."""
-        def iso(value):
-            return None if value is None else value.isoformat()
-
         return {"id": self.id, "kind": self.kind, "username": self.username,
                 "parameters": dict(self.parameters or {}), "format": self.format,
                 "status": self.status.value, "total": self.total, "done_rows": self.done_rows,

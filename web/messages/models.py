@@ -9,16 +9,12 @@ import enum
 import sqlalchemy as sa
 
 from web.extensions import db
-from web.types import UTCDateTime, utcnow
+from web.types import UTCDateTime, iso, utcnow
 
 
 def _enum(cls, name):
     return sa.Enum(cls, name=name, native_enum=False, length=16,
                    values_callable=lambda members: [member.value for member in members])
-
-
-def _iso(value):
-    return None if value is None else value.isoformat()
 
 
 class MessageKind(enum.Enum):
@@ -70,12 +66,12 @@ class VoiceMessage(db.Model):
         """JSON-safe view."""
         return {"id": self.id, "path": self.path, "kind": self.kind.value, "box": self.box,
                 "call_uuid": self.call_uuid, "flow": self.flow, "node": self.node,
-                "caller_number": self.caller_number, "left_at": _iso(self.left_at),
+                "caller_number": self.caller_number, "left_at": iso(self.left_at),
                 "duration_ms": self.duration_ms, "size_bytes": self.size_bytes,
                 "cause": self.cause, "email_to": self.email_to,
                 "notice_status": self.notice_status.value if self.notice_status else None,
                 "notice_attempts": self.notice_attempts, "notice_error": self.notice_error,
-                "notified_at": _iso(self.notified_at), "notice_next_at": _iso(self.notice_next_at)}
+                "notified_at": iso(self.notified_at), "notice_next_at": iso(self.notice_next_at)}
 
 
 class SmsRequest(db.Model):
@@ -105,8 +101,8 @@ class SmsRequest(db.Model):
         return {"id": self.id, "call_uuid": self.call_uuid, "flow": self.flow, "node": self.node,
                 "number": self.number, "text": self.text, "status": self.status.value,
                 "attempts": self.attempts, "last_error": self.last_error,
-                "gateway": self.gateway, "requested_at": _iso(self.requested_at),
-                "next_attempt_at": _iso(self.next_attempt_at), "sent_at": _iso(self.sent_at)}
+                "gateway": self.gateway, "requested_at": iso(self.requested_at),
+                "next_attempt_at": iso(self.next_attempt_at), "sent_at": iso(self.sent_at)}
 
 
 class SurveyAnswer(db.Model):
@@ -130,4 +126,4 @@ class SurveyAnswer(db.Model):
         """JSON-safe view."""
         return {"call_uuid": self.call_uuid, "flow": self.flow, "node": self.node,
                 "score": self.score, "agent": self.agent, "queue": self.queue,
-                "answered_at": _iso(self.answered_at)}
+                "answered_at": iso(self.answered_at)}
