@@ -50,6 +50,7 @@ class MissingField(FieldError):
 _FIELD_NAMES = {}  # dataclass -> its field names (dataclasses.fields is slow on a hot path)
 _AS_IS = frozenset({str, int, float, bool, type(None)})
 _DATETIME = datetime.datetime
+_UTC = datetime.timezone.utc
 
 
 def field_names(cls):
@@ -62,6 +63,17 @@ def field_names(cls):
 
 def to_dict(value):
     """A JSON-safe dict of a dataclass with its ``"type"`` (enums as values, times ISO 8601)."""
+    return _to_dict(value, False)
+
+
+def encode(value):
+    """The JSON text of a dataclass: :func:`dumps` of its :func:`to_dict`."""
+    return _dumps(_to_dict(value, True), _ALIKE_OR_UTC)
+
+
+def _to_dict(value, utc_as_is):
+    # utc_as_is: a UTC time stays a datetime, for orjson to write (datetime.isoformat costs
+    # 12k instructions, in printf; orjson writes a UTC time as isoformat does, tested)
     out = {"type": value.TYPE}
     for name in field_names(type(value)):
         item = getattr(value, name)
@@ -69,7 +81,7 @@ def to_dict(value):
         if kind in _AS_IS:
             out[name] = item
         elif kind is _DATETIME:  # every event's stamp: a plain datetime is never an enum
-            out[name] = item.isoformat()
+            out[name] = item if utc_as_is and item.tzinfo is _UTC else item.isoformat()
         else:
             out[name] = plain(item)
     return out
@@ -88,41 +100,57 @@ def plain(value):
 
 # -- the JSON text ------------------------------------------------------------------------------
 
-# json.dumps with options would build a new encoder each time
-_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+# json.dumps with options would build a new encoder each time; what reaches ``default`` is a
+# UTC datetime that encode left for orjson
+_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False,
+                         default=datetime.datetime.isoformat)
+# for a text with a lone surrogate, which has no UTF-8 form: every non-ASCII character escaped
+_JSON_ASCII = json.JSONEncoder(separators=(",", ":"), sort_keys=True,
+                               default=datetime.datetime.isoformat)
 # the types orjson writes exactly as json does (a float it may write otherwise: 1e-05, NaN)
 _ALIKE = frozenset({str, int, bool, type(None)})
+_ALIKE_OR_UTC = _ALIKE | {_DATETIME}
 _STR = frozenset({str})
 
 
 def dumps(data):
-    """The JSON text of a JSON-safe dict: compact, keys sorted, ASCII only.
+    """The JSON text of a JSON-safe dict: compact, keys sorted, UTF-8 (RFC 8259) as it is.
 
-    Always the text ``json.dumps(data, separators=(",", ":"), sort_keys=True)`` gives, byte for
-    byte. orjson writes it (four times faster) when every value is a str, an int, a bool, None or
-    a dict of them and the text comes out ASCII without DEL; json writes it otherwise: floats,
-    the characters it escapes and orjson does not, ints past 64 bits, keys that are not str.
+    Always the text ``json.dumps(data, separators=(",", ":"), sort_keys=True,
+    ensure_ascii=False)`` gives, byte for byte (json then escapes only the quote, the backslash
+    and the control characters, as orjson does). orjson writes it (eight times faster) when
+    every value is a str, an int, a bool, None or a dict of them; json writes it otherwise:
+    floats, ints past 64 bits, keys that are not str. A text holding a lone surrogate (which
+    orjson refuses) is written with every non-ASCII character escaped, so that it has a UTF-8
+    form. Texts written ASCII-only by earlier versions decode to the same values.
     """
-    if orjson is not None and _alike(data):
+    return _dumps(data, _ALIKE)
+
+
+def _dumps(data, alike):
+    if orjson is not None and _alike(data, alike):
         try:
-            raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+            return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
         except TypeError:
-            pass
-        else:
-            if raw.isascii() and b"\x7f" not in raw:
-                return raw.decode()
-    return _JSON.encode(data)
+            pass  # a lone surrogate, or a value orjson does not take: json tells which
+    text = _JSON.encode(data)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _JSON_ASCII.encode(data)
+    return text
 
 
-def _alike(data):
+def _alike(data, alike):
     # keys of str itself: json sorts keys with their own comparison, orjson by their UTF-8
     if not _STR.issuperset(map(type, data)):
         return False
-    if _ALIKE.issuperset(map(type, data.values())):
+    if alike.issuperset(map(type, data.values())):
         return True  # the usual case, told in one call; a nested dict needs the loop
     for item in data.values():
         kind = type(item)
-        if kind not in _ALIKE and not (kind is dict and _alike(item)):
+        if kind not in alike and not (kind is dict and _alike(item, alike)):
             return False
     return True
 

@@ -439,8 +439,8 @@ def to_dict(event):
 
 
 def encode(event):
-    """The one JSON text of an event: compact, keys sorted, ASCII only (see codec.dumps)."""
-    return codec.dumps(to_dict(event))
+    """The one JSON text of an event: compact, keys sorted, UTF-8 (see codec.dumps)."""
+    return codec.encode(event)
 
 
 def decode(text):

@@ -259,8 +259,8 @@ def to_dict(command):
 
 
 def encode(command):
-    """The one JSON text of a command."""
-    return json.dumps(to_dict(command), separators=(",", ":"), sort_keys=True)
+    """The one JSON text of a command: the events' (compact, keys sorted, UTF-8)."""
+    return codec.encode(command)
 
 
 def from_dict(data):
