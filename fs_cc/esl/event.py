@@ -10,8 +10,8 @@ was most of the cost of an event. Every answer is the one the full reading gives
 import collections.abc
 import types
 
-from fs_cc.esl.plain_text import (_MANY_PLANS, _PLANS, _VARIABLE_LINES, _layout, _many_plan, _plan,
-                                  _read_plain_headers, _unquote, _variable_lines)
+from fs_cc.esl.plain_text import (_MANY_PLANS, _PLANS, _VARIABLE_LINES, _below, _layout, _many_plan,
+                                  _plan, _read_plain_headers, _unquote, _variable_lines)
 
 
 class Event:
@@ -75,25 +75,27 @@ _READ_WHOLE = types.MappingProxyType({})
 class PlainEvent(Event):
     """An event read from text/event-plain lazily: a header is found in the text when asked for.
 
-    A look-up finds the last line of the header block that starts with ``Name:`` (the last of
-    repeated names wins, as in a dict) with one reverse search, and decodes that value alone;
-    reading :attr:`headers` whole (iterating, comparing) builds the full dict once. A line that
-    does not read as ``Name: value`` sends the look-up to the full dict, so both ways agree.
-    get_many searches for each name in turn, in one call (the calls around a search cost as much
-    as the search); from _MANY names above the variables on, one pass of re finds all their
-    lines. variables() reads its lines in one pass of re, and keeps them for get.
+    A look-up finds the first line of the header block that starts with ``Name:`` (of repeated
+    names the first wins, as FreeSWITCH reads an event) with one forward search, above the
+    variables for a name that is not one (most are near the top: the search stops there), from
+    them on for a variable, and decodes that value alone; reading :attr:`headers` whole
+    (iterating, comparing) builds the full dict once. A line that does not read as ``Name:
+    value`` sends the look-up to the full dict, so both ways agree. Where the block ends, and
+    whether other headers follow the variables, is found the first time a look-up needs it.
+    get_many searches for each name in turn, in one call (the calls around a search cost as
+    much as the search); from _MANY names above the variables on, one pass of re finds all
+    their lines. variables() reads its lines in one pass of re, and keeps them for get.
     """
 
-    __slots__ = ("_end", "_found", "_tail", "_text")
+    __slots__ = ("_body", "_end", "_found", "_mixed", "_text", "_top")
 
-    def __init__(self, text, end, tail=None, body=""):
+    def __init__(self, text, top, end=None):
         self._headers = None
-        self.body = body
+        self._body = None
         self._text = text  # the header block is text[:end], still URL-encoded
-        self._end = end
-        # None, or where the variables start: every line from there on is a variable_ line
-        # and none before is (see _layout), so a name is searched only where it can be
-        self._tail = tail
+        self._top = top  # text[:top]: the lines above the variables (see _layout)
+        self._end = end  # None until a look-up below the top needs it (see _bottom)
+        self._mixed = False  # whether lines other than variables follow them (see _below)
         self._found = {}  # name -> decoded value, or None when absent
 
     @property
@@ -104,8 +106,18 @@ class PlainEvent(Event):
 
     @headers.setter
     def headers(self, headers):
+        self._bottom()  # the body is kept: it is what follows the block
+        self.body  # noqa: B018 - read before the text goes
         self._headers = headers
         self._found = _READ_WHOLE
+
+    @property
+    def body(self):
+        """What follows the header block (e.g. a BACKGROUND_JOB's result)."""
+        body = self._body
+        if body is None:
+            body = self._body = self._text[self._bottom() + 2:]
+        return body
 
     @property
     def name(self):
@@ -116,6 +128,14 @@ class PlainEvent(Event):
         if name == "CUSTOM":
             return self.get("Event-Subclass", name)
         return name
+
+    def _bottom(self):
+        """Where the header block ends (found now if not yet)."""
+        end = self._end
+        if end is None:
+            end, self._mixed = _below(self._text, self._top)
+            self._end = end
+        return end
 
     def get(self, key, default=None):
         """One header's value, or default."""
@@ -131,14 +151,13 @@ class PlainEvent(Event):
 
     def get_many(self, keys):
         """Several headers' values at once, in order, None for each one absent."""
-        tail = self._tail
-        if tail is not None and self._headers is None and keys.__class__ is tuple:
+        if self._headers is None and keys.__class__ is tuple:
             plan = _MANY_PLANS.get(keys)
             if plan is None:
                 plan = _many_plan(keys)
             if plan:
                 if plan[0] is None:
-                    values = self._find_each(keys, plan, tail)
+                    values = self._find_each(keys, plan)
                 elif plan[2] not in self._found:  # one pass pays only if its names are unseen
                     values = self._find_many(keys, plan)
                 else:
@@ -158,36 +177,31 @@ class PlainEvent(Event):
             return tuple(values)
         return tuple(map(self._headers.get, keys))
 
-    def _find_each(self, keys, plan, tail):
-        """get_many of a few names: _find's reverse search for each, in one loop.
+    def _find_each(self, keys, plan):
+        """get_many of a few names: _find's forward search for each, in one loop.
 
-        None when a name needs the full reading (its last line reads `Name:` without a space)
-        or is on the first line: get_many takes it.
+        None when a name needs the full reading (its first line reads `Name:` without a
+        space) or the block's end: get_many takes it.
         """
-        found, text, end = self._found, self._text, self._end
+        found, text, top = self._found, self._text, self._top
         values = []
         for key, (needle, size, variable) in zip(keys, plan[1]):
             value = found.get(key, _UNSEEN)
             if value is _UNSEEN:
-                if variable:
-                    at = text.rfind(needle, tail - 1, end)
-                    if at < 0:
-                        found[key] = None
-                        values.append(None)
-                        continue
-                else:
-                    at = text.rfind(needle, 0, tail)
-                    if at < 0:
-                        if text.startswith(needle[1:], 0, tail):
-                            return None  # on the first line, with no line break before it
-                        found[key] = None
-                        values.append(None)
-                        continue
+                if variable or text.startswith(needle[1:], 0, top):
+                    return None  # below the top, or on the first line: _find knows
+                at = text.find(needle, 0, top)
+                if at < 0:
+                    if self._end is None or self._mixed:
+                        return None
+                    found[key] = None  # not above the top, and only variables below it
+                    values.append(None)
+                    continue
                 start = at + size
                 if text[start:start + 1] != " ":
                     return None
-                # every line of the block ends in a line break: the last one's is the blank line's
-                value = text[start + 1:text.find("\n", start)]
+                stop = text.find("\n", start)  # none: the last line of a block with no end
+                value = text[start + 1:stop] if stop >= 0 else text[start + 1:top]
                 if "%" in value:
                     value = _unquote(value)
                 found[key] = value
@@ -197,27 +211,27 @@ class PlainEvent(Event):
     def _find_many(self, keys, plan):
         """get_many of several names above the variables: one pass of re finds all their lines.
 
-        The pass maps each name to its last line's value (the last of repeated names wins, as
-        in a dict), or to "" when that line reads `Name: ` or `Name:` without a space. A name
-        that has "" there (only the full reading tells those apart), a name on the first line
-        (no line break before it), the other names and encoded values are looked up one by one.
-        None when a look-up took the full reading.
+        The pass maps each name to its first line's value (of repeated names the first wins),
+        or to "" when that line reads `Name: ` or `Name:` without a space. A name that has ""
+        there (only the full reading tells those apart), a name absent above the variables, a
+        name on the first line (no line break before it) and encoded values are looked up one
+        by one. None when a look-up took the full reading.
         """
         findall, names, _ = plan
-        found, text, tail = self._found, self._text, self._tail
-        lines = dict(findall(text, 0, tail))
+        found, text, top = self._found, self._text, self._top
+        lines = dict(reversed(findall(text, 0, top)))
         values = tuple(map(lines.get, keys))
-        if None not in values and "" not in values and "%" not in "".join(values):
+        first = text[:text.find(":", 0, top) + 1]  # the first line's "Name:" (or "")
+        if (None not in values and "" not in values and "%" not in "".join(values)
+                and first not in names.values()):
             found.update(zip(keys, values))  # the usual case, told without a loop
             return values
         values = []
         for key in keys:
             value = lines.get(key)
-            if value:
+            if value and first != names.get(key):
                 if "%" in value:
                     value = _unquote(value)
-            elif value is None and key in names and not text.startswith(names[key], 0, tail):
-                value = None  # none of its lines: absent
             else:
                 value = found.get(key, _UNSEEN)
                 if value is _UNSEEN:
@@ -233,26 +247,27 @@ class PlainEvent(Event):
         if plan is None:
             return self._whole().get(key)
         needle, size, variable = plan
-        text, tail = self._text, self._tail
-        if tail is not None and not variable:  # most look-ups: a name above the variables
-            at = text.rfind(needle, 0, tail)
-            high = tail
-        elif tail is not None:
-            at = text.rfind(needle, tail - 1, self._end)
-            if at < 0:
-                return None  # no variable on the first line: the top is above them
-        else:
-            high = self._end
-            at = text.rfind(needle, 0, high)
-        if at < 0:
-            if not text.startswith(needle[1:], 0, high):
-                return None
+        text, top = self._text, self._top
+        if text.startswith(needle[1:], 0, top if not variable else len(text)):
             at = -1  # the first line, as if a line break came before it
+        elif not variable:  # most look-ups: a name above the variables
+            at = text.find(needle, 0, top)
+            if at < 0:
+                end = self._bottom()
+                if not self._mixed:
+                    return None
+                at = text.find(needle, max(top - 1, 0), end)
+                if at < 0:
+                    return None
+        else:
+            at = text.find(needle, max(top - 1, 0), self._bottom())
+            if at < 0:
+                return None
         start = at + size
         if text[start:start + 1] != " ":
             return self._whole().get(key)  # `Name:` without a space: only the full reading knows
         stop = text.find("\n", start)
-        value = text[start + 1:stop] if stop >= 0 else text[start + 1:self._end]
+        value = text[start + 1:stop] if stop >= 0 else text[start + 1:self._bottom()]
         return _unquote(value) if "%" in value else value
 
     def variables(self, prefix=""):
@@ -260,45 +275,31 @@ class PlainEvent(Event):
         start = "variable_" + prefix
         if self._headers is not None or ":" in start or "\n" in start:
             return super().variables(prefix)
-        text, end, tail = self._text, self._end, self._tail
-        if tail is not None:
-            # the lines of the variables block that start so, each up to its end (or the block's)
-            lines = (_VARIABLE_LINES.get(prefix) or _variable_lines(prefix))(text, tail - 1, end)
-            found = {}
-            for line in lines:
-                name, sep, value = line.partition(": ")
-                if not sep or ":" in name:  # its first colon is not followed by a space
-                    return super().variables(prefix)
-                found[name] = _unquote(value) if "%" in value else value
-            # each is what get("variable_<name>") finds: the last line of its name, all read here
-            known = self._found
-            for name, value in found.items():
-                known["variable_" + name] = value
-            return found
+        text, top, end = self._text, self._top, self._bottom()
+        if top:
+            # the lines of the variables (and what follows them) that start so, up to the end
+            lines = (_VARIABLE_LINES.get(prefix) or _variable_lines(prefix))(text, top - 1, end)
+        else:  # the first line is a variable: no line break before it
+            lines = (_VARIABLE_LINES.get(prefix) or _variable_lines(prefix))("\n" + text, 0, end + 1)
         found = {}
-        needle = "\n" + start
-        if text.startswith(start, 0, end):
-            begin = 0
-        else:
-            at = text.find(needle, 0, end)
-            begin = at + 1 if at >= 0 else -1
-        while begin >= 0:
-            stop = text.find("\n", begin, end)
-            if stop < 0:
-                stop = end
-            colon = text.find(":", begin, stop)
-            if colon < 0 or not text.startswith(" ", colon + 1, stop):
+        for line in lines:
+            name, sep, value = line.partition(": ")
+            if not sep or ":" in name:  # its first colon is not followed by a space
                 return super().variables(prefix)
-            value = text[colon + 2:stop]
-            found[text[begin + 9:colon]] = _unquote(value) if "%" in value else value
-            at = text.find(needle, stop, end)
-            begin = at + 1 if at >= 0 else -1
+            if name not in found:  # of repeated names the first wins
+                found[name] = _unquote(value) if "%" in value else value
+        # each is what get("variable_<name>") finds: the first line of its name, all read here
+        known = self._found
+        for name, value in found.items():
+            known["variable_" + name] = value
         return found
 
     def _whole(self):
         headers = self._headers
         if headers is None:
-            headers = self._headers = _read_plain_headers(self._text[:self._end])
+            end = self._bottom()
+            self.body  # noqa: B018 - read before the text goes
+            headers = self._headers = _read_plain_headers(self._text[:end])
             self._text = None
             self._found = _READ_WHOLE
         return headers
@@ -355,11 +356,11 @@ class _HeaderView(collections.abc.Mapping):
 
 def read_plain(text):
     """The PlainEvent of a text/event-plain body: its header block, a blank line, its own body."""
-    end, tail = _layout(text)
-    event = PlainEvent(text, end, tail, text[end + 2:])
-    if tail is not None and text.startswith("Event-Name: "):
-        # _layout met no other Event-Name line: the first line's is the name, which every
-        # handler reads first, taken here where the search has just passed
-        name = text[12:text.find("\n")]
+    top, end = _layout(text)
+    event = PlainEvent(text, top, end)
+    if top and text.startswith("Event-Name: "):
+        # the first line's is the name (the first wins), which every handler reads first
+        stop = text.find("\n")
+        name = text[12:stop] if stop >= 0 else text[12:]
         event._found["Event-Name"] = _unquote(name) if "%" in name else name
     return event

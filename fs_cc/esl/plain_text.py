@@ -98,16 +98,27 @@ def _unquote(value):
 
 
 def _read_plain_headers(head):
+    """Every header of a block, decoded; of a name on several lines, the first line's value.
+
+    The first, as FreeSWITCH itself reads an event (switch_event_get_header_ptr walks the
+    headers from the head and answers the first of the name): a CHANNEL_HANGUP carries
+    Hangup-Cause twice, an API event of ``expand X`` says API-Command: expand, then X.
+    """
     lines = head.split("\n")
     try:
-        headers = dict([line.split(": ", 1) for line in lines])
+        pairs = [line.split(": ", 1) for line in lines]
+        headers = dict(pairs)
     except ValueError:
         # Some line is not `Name: value` (empty value written as `Name:`, stray line...).
         headers = {}
         for line in lines:
             key, sep, value = line.partition(":")
-            if sep:
+            if sep and key not in headers:
                 headers[key] = value[1:] if value.startswith(" ") else value
+    else:
+        if len(headers) < len(pairs):  # a name repeated: its first line's value, order kept
+            for key, value in reversed(pairs):
+                headers[key] = value
     # Decode each value only after the split: an encoded newline (%0A) must stay inside its value.
     for key, value in headers.items():
         if "%" in value:
@@ -115,36 +126,42 @@ def _read_plain_headers(head):
     return headers
 
 
-# Written with the "\n" factored out: re skips to each newline and tries the three there
-# (a tenth faster than the same alternation spelled out in full).
-_LAYOUT_MARK = re.compile("\n(?:\n|variable_|Event-Name:)").search
+# the first blank line or variable_ line, whichever comes first ("\n" factored out: re skips to
+# each line break and tries both there)
+_LAYOUT_MARK = re.compile("\n(?:\n|variable_)").search
 # A line break that does not start a variable_ line (a blank line included).
 _NOT_A_VARIABLE = re.compile("\n(?!variable_)").search
 
 
 def _layout(text):
-    """(end, tail): the header block is text[:end]; tail is where its variables start, or None.
+    """(top, end): the top of the block is text[:top], its lines none blank and none a variable.
 
     switch_event_serialize writes the event's own headers, then the channel's variables, then a
-    blank line. One search finds the first blank line or variable_ line, whichever comes first:
-    the lines before it are the top (none blank, none a variable, and none a second Event-Name,
-    which the search would have stopped at). When every line from the first variable_ one to the
-    final blank line is a variable_ line, tail is where they start; when a blank line came first,
-    the block has no variables and tail is its end. Otherwise (variables followed by other
-    headers, say) tail is None and look-ups search the whole block.
+    blank line: top is where the first variable_ line starts (end None: where the block ends is
+    found when a look-up needs it, see _below), or where the block ends when a blank line comes
+    before any variable (end is top then). A name's first line is then above top whenever it
+    is not a variable, and a variable's at top or below: the search for a name starts there.
     """
+    if text.startswith("variable_"):
+        return 0, None
     found = _LAYOUT_MARK(text)
     if found is None:
-        return len(text), None  # no blank line at all: the block is the whole text
+        return len(text), len(text)  # no blank line, no variable: the block is the whole text
     at = found.start()
-    mark = text[at + 1]
-    if mark == "E" or at == 0 or text.startswith("variable_"):
-        end = text.find("\n\n")
-        return (len(text) if end < 0 else end), None
-    if mark == "\n":
-        return at, at  # the first blank line ends a block with no variables
-    tail, end = at + 1, len(text) - 2
-    if text.endswith("\n\n") and _NOT_A_VARIABLE(text, tail, end) is None:
-        return end, tail
-    end = text.find("\n\n", tail)
-    return (len(text) if end < 0 else end), None
+    if text[at + 1] == "\n":
+        return at, at
+    return at + 1, None
+
+
+def _below(text, top):
+    """(end, mixed) of a block whose variables start at top: where the block ends, and whether
+    a line other than a variable_ one comes after top (then a name not found above top may be
+    there)."""
+    found = _NOT_A_VARIABLE(text, max(top - 1, 0))
+    if found is None:
+        return len(text), False  # variables to the end, with no blank line
+    at = found.start()
+    if at + 1 == len(text) or text[at + 1] == "\n":
+        return at if at + 1 < len(text) else len(text), False
+    end = text.find("\n\n", at)
+    return (len(text) if end < 0 else end), True
