@@ -12,6 +12,9 @@ import gevent
 
 from fs_cc import events
 from fs_cc.acd.agents import AgentStatus, UnknownAgent, UnknownQueue
+from fs_cc.acd.consult import Consults
+from fs_cc.acd.dial import Dialer
+from fs_cc.acd.mute import Muting
 from fs_cc.acd.transfer import CallControls, ControlRefused
 from fs_cc.control import commands as cmd
 from fs_cc.errors import ConfigError
@@ -29,6 +32,13 @@ class EngineActions:
 
     def __init__(self, engine):
         self.engine = engine
+        settings = engine.settings
+        self.dialer = Dialer(engine.acd, dial=settings.callback_dial,
+                             caller_id=settings.callback_caller_id,
+                             ring=settings.callback_ring_seconds,
+                             new_uuid=lambda: str(uuidlib.uuid4()))
+        self.muting = Muting(engine.acd, self.dialer)
+        self.consults = Consults(engine.acd, new_uuid=lambda: str(uuidlib.uuid4()))
         self._handlers = {
             cmd.SetAgentStatus: self.set_agent_status,
             cmd.AgentLogin: self.agent_login,
@@ -39,6 +49,13 @@ class EngineActions:
             cmd.HoldCall: self.hold,
             cmd.UnholdCall: self.unhold,
             cmd.SendDtmf: self.send_dtmf,
+            cmd.MuteCall: self.mute,
+            cmd.UnmuteCall: self.unmute,
+            cmd.DialNumber: self.dial,
+            cmd.ConsultCall: self.consult,
+            cmd.CompleteConsult: self.complete_consult,
+            cmd.CancelConsult: self.cancel_consult,
+            cmd.ConferenceCall: self.conference,
             cmd.SuperviseCall: self.supervise,
             cmd.OriginateCallback: self.originate_callback,
             cmd.QueueCallback: self.queue_callback,
@@ -109,6 +126,9 @@ class EngineActions:
         become CommandRefused naming the field."""
         self._live_call(command.call_uuid)
         try:
+            if not isinstance(command, (cmd.ConsultCall, cmd.CompleteConsult, cmd.CancelConsult,
+                                        cmd.ConferenceCall, cmd.SendDtmf)):
+                self.consults.refuse_if_consulting(command.call_uuid)
             return act(CallControls(self.engine.acd))
         except ControlRefused as exc:
             raise cmd.CommandRefused(exc.field, exc.reason) from exc
@@ -132,6 +152,74 @@ class EngineActions:
         self._controls(command, lambda c: c.send_dtmf(command.call_uuid, command.digits,
                                                       command.by_agent))
         return {"call_uuid": command.call_uuid, "digits": command.digits}
+
+    def _refusals(self, act, field="call_uuid"):
+        """Run ``act()``; the ACD's refusals and the switch's -ERR become CommandRefused."""
+        try:
+            return act()
+        except ControlRefused as exc:
+            raise cmd.CommandRefused(exc.field, exc.reason) from exc
+        except SwitchRefused as exc:
+            raise cmd.CommandRefused(field, f"FreeSWITCH refused: {exc.reason}") from exc
+
+    def _known_call(self, call_uuid):
+        if call_uuid not in self.dialer.calls:
+            self._live_call(call_uuid)
+
+    def mute(self, command):
+        """Mute the agent's leg of a call towards the other party (CallMuted)."""
+        self._known_call(command.call_uuid)
+        leg = self._refusals(lambda: self.muting.mute(command.call_uuid, command.by_agent))
+        return {"call_uuid": command.call_uuid, "leg_uuid": leg, "muted": True}
+
+    def unmute(self, command):
+        """The agent is heard again (CallUnmuted)."""
+        self._known_call(command.call_uuid)
+        leg = self._refusals(lambda: self.muting.unmute(command.call_uuid, command.by_agent))
+        return {"call_uuid": command.call_uuid, "leg_uuid": leg, "muted": False}
+
+    def dial(self, command):
+        """Click-to-dial: the agent's phone rings, then the number (settings.callback_dial)."""
+        call = self._refusals(lambda: self.dialer.start(command.agent, command.number), "agent")
+        return {"call_uuid": call.call_uuid, "leg_uuid": call.leg, "agent": call.agent,
+                "number": call.number, "ringing": True}
+
+    def consult(self, command):
+        """Consult transfer, first step: the caller on hold music, the second party rung and
+        bridged to the agent once it answers (ConsultStarted)."""
+        kind, target = command.target_kind, command.target
+        if kind is TransferKind.AGENT:
+            dial = f"user/{target}"
+        elif kind is TransferKind.NUMBER:
+            if not NUMBER_RE.match(target):
+                raise cmd.CommandRefused("target", f"{target!r} is not a phone number")
+            dial = self.engine.settings.callback_dial.format(number=target)
+        else:
+            raise cmd.CommandRefused("target_kind", "a consult calls an agent or a number")
+        started = self._controls(command, lambda c: self.consults.start(
+            command.call_uuid, kind, target, dial, command.by_agent))
+        return {"call_uuid": command.call_uuid, "target_kind": kind.value, "target": target,
+                "leg_uuid": started.leg, "ringing": True}
+
+    def complete_consult(self, command):
+        """Consult transfer, done: the caller bridged to the consulted party (CallTransferred)."""
+        handover = self._controls(command, lambda c: self.consults.complete(command.call_uuid,
+                                                                            command.by_agent))
+        return {"call_uuid": command.call_uuid, "target_kind": handover.kind.value,
+                "target": handover.target, "leg_uuid": handover.leg}
+
+    def cancel_consult(self, command):
+        """Consult transfer, given up: the consulted party hung up, the agent back with the
+        caller (ConsultEnded)."""
+        consult = self._controls(command, lambda c: self.consults.cancel(command.call_uuid,
+                                                                         command.by_agent))
+        return {"call_uuid": command.call_uuid, "leg_uuid": consult.leg, "cancelled": True}
+
+    def conference(self, command):
+        """Three-way: the caller, the agent and the consulted party in one conference."""
+        room, members = self._controls(command, lambda c: self.consults.conference(
+            command.call_uuid, command.by_agent))
+        return {"call_uuid": command.call_uuid, "room": room, "members": members}
 
     def transfer(self, command):
         """Blind transfer of a caller connected to an agent: to another agent (rung, bridged on

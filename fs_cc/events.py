@@ -244,6 +244,53 @@ class CallUnheld(CallEvent):
     by_agent: typing.Optional[str] = None
 
 
+@_event("call.consult_started")
+class ConsultStarted(CallEvent):
+    """The agent put the caller aside to call a second party (leg ``leg_uuid``) first."""
+
+    target_kind: TransferKind
+    target: str
+    leg_uuid: str
+    by_agent: typing.Optional[str] = None
+
+
+@_event("call.consult_ended")
+class ConsultEnded(CallEvent):
+    """A consult ended: ``completed`` (the caller went to that party), ``cancelled``, ``failed``
+    (not answered) or ``ended`` (a hangup meanwhile)."""
+
+    leg_uuid: str
+    outcome: str
+    cause: str = ""
+    by_agent: typing.Optional[str] = None
+
+
+@_event("call.conference_started")
+class ConferenceStarted(CallEvent):
+    """The caller, the agent's leg and a third party's leg were joined in conference ``room``."""
+
+    room: str
+    agent_leg: str
+    party_leg: str
+    by_agent: typing.Optional[str] = None
+
+
+@_event("call.muted")
+class CallMuted(CallEvent):
+    """The agent's microphone was muted towards the call (its leg ``leg_uuid``)."""
+
+    leg_uuid: str
+    by_agent: typing.Optional[str] = None
+
+
+@_event("call.unmuted")
+class CallUnmuted(CallEvent):
+    """The agent is heard on the call again."""
+
+    leg_uuid: str
+    by_agent: typing.Optional[str] = None
+
+
 @_event("call.recording_started")
 class RecordingStarted(CallEvent):
     """The call is being recorded to ``path`` (``mode`` mixed or stereo, for a queue's agent)."""

@@ -39,6 +39,14 @@ def one_of_each():
         commands.HoldCall(call_uuid="call-1", by_agent="1000"),
         commands.UnholdCall(call_uuid="call-1", by_agent="1000"),
         commands.SendDtmf(call_uuid="call-1", digits="12#", by_agent="1000"),
+        commands.MuteCall(call_uuid="call-1", by_agent="1000"),
+        commands.UnmuteCall(call_uuid="call-1", by_agent="1000"),
+        commands.DialNumber(agent="1000", number="+4930123456"),
+        commands.ConsultCall(call_uuid="call-1", target_kind=TransferKind.NUMBER,
+                             target="5551234", by_agent="1000"),
+        commands.CompleteConsult(call_uuid="call-1", by_agent="1000"),
+        commands.CancelConsult(call_uuid="call-1", by_agent="1000"),
+        commands.ConferenceCall(call_uuid="call-1", by_agent="1000"),
     ]
 
 

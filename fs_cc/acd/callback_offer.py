@@ -29,12 +29,12 @@ CALLBACK_DID = "callback"  # the call record's "number dialled" of a callback's 
 RINGBACK = "tone_stream://%(2000,4000,440,480);loops=-1"
 
 
-def _end_of(job):
+def end_of(job):
     """The LegEnd a finished wait_end greenlet gave, or None."""
     return job.value if job.ready() and job.successful() else None
 
 
-def _cause(error):
+def failure_cause(error):
     """The FreeSWITCH cause of a failed originate (``-ERR USER_BUSY``), or the error's kind."""
     if isinstance(error, CommandError):
         return error.reason.removeprefix("-ERR").strip() or "NORMAL_TEMPORARY_FAILURE"
@@ -141,7 +141,7 @@ class CallbackOffer:
 
     def _agent_missed(self, request, ext, call_uuid, leg, error):
         acd = self.acd
-        cause = _cause(error)
+        cause = failure_cause(error)
         if not isinstance(error, CommandError):
             acd.kill(leg, "NORMAL_CLEARING")  # a lost reply may hide a ringing leg
         failure = OfferFailure.from_hangup_cause(cause)
@@ -163,7 +163,7 @@ class CallbackOffer:
             if not job.ready():
                 self._agent_left(request, ext, call_uuid, job, agent_end)
                 return
-            cause = None if job.value is None else _cause(job.value)
+            cause = None if job.value is None else failure_cause(job.value)
             if cause is None and not self._bridge(request, call_uuid, leg):
                 cause = "BRIDGE_FAILED"
             if cause is not None:
@@ -227,7 +227,7 @@ class CallbackOffer:
         first = gevent.wait([agent_end, customer_end], count=1)[0]
         # the other leg's hangup may be on its way: let it arrive, then the switch's order decides
         gevent.wait([agent_end, customer_end], timeout=self.acd.hangup_grace)
-        agent, customer = _end_of(agent_end), _end_of(customer_end)
+        agent, customer = end_of(agent_end), end_of(customer_end)
         if agent is not None and customer is not None and agent.seen and customer.seen:
             agent_first = fired_before(agent.event, customer.event) is not False
         else:

@@ -164,6 +164,75 @@ class UnholdCall(Command):
     by_agent: typing.Optional[str] = None
 
 
+@_command("call.mute")
+class MuteCall(Command):
+    """Mute the agent's microphone towards the other party of a call."""
+
+    call_uuid: str
+    by_agent: typing.Optional[str] = None
+
+
+@_command("call.unmute")
+class UnmuteCall(Command):
+    """Let the other party hear the agent again."""
+
+    call_uuid: str
+    by_agent: typing.Optional[str] = None
+
+
+@_command("call.consult")
+class ConsultCall(Command):
+    """Put the caller aside and call a second party (an agent or a number) to talk first."""
+
+    call_uuid: str
+    target_kind: TransferKind  # agent or number
+    target: str
+    by_agent: typing.Optional[str] = None
+
+
+@_command("call.consult_complete")
+class CompleteConsult(Command):
+    """Bridge the caller to the consulted party; the agent goes to wrap-up."""
+
+    call_uuid: str
+    by_agent: typing.Optional[str] = None
+
+
+@_command("call.consult_cancel")
+class CancelConsult(Command):
+    """Hang up the consulted party; the agent talks to the caller again."""
+
+    call_uuid: str
+    by_agent: typing.Optional[str] = None
+
+
+@_command("call.conference")
+class ConferenceCall(Command):
+    """Join the caller, the agent and the consulted party in one three-way conference."""
+
+    call_uuid: str
+    by_agent: typing.Optional[str] = None
+
+
+DIAL_CHARACTERS = frozenset("0123456789+*#")
+DIAL_MAX = 32
+
+
+@_command("agent.dial")
+class DialNumber(Command):
+    """Ring the agent's phone, then call ``number`` (digits, +, * and #, at most 32)."""
+
+    agent: str
+    number: str
+
+    def __post_init__(self):
+        super(DialNumber, self).__post_init__()
+        if len(self.number) > DIAL_MAX:
+            raise codec.FieldError(self.TYPE, "number", f"at most {DIAL_MAX} characters")
+        if not set(self.number) <= DIAL_CHARACTERS:
+            raise codec.FieldError(self.TYPE, "number", "only digits, +, * and #")
+
+
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 DTMF_MAX = 32
 

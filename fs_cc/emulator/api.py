@@ -12,6 +12,7 @@ from fs_cc.emulator.expansion import expand_headers, header_lookup
 from fs_cc.emulator.originate import OriginateError, dial
 from fs_cc.emulator.directory import locate_user
 from fs_cc.emulator.recording import api_uuid_record
+from fs_cc.emulator.session_audio import api_uuid_audio, api_uuid_buglist
 from fs_cc.emulator.show import show
 
 logger = logging.getLogger(__name__)
@@ -341,6 +342,14 @@ class Api:
     def api_uuid_record(self, args):
         """uuid_record <uuid> start|stop|mask|unmask <path> [limit]."""
         return api_uuid_record(self.switch, args)
+
+    def api_uuid_audio(self, args):
+        """uuid_audio <uuid> start read|write mute|level <level> | stop."""
+        return api_uuid_audio(self.switch, args)
+
+    def api_uuid_buglist(self, args):
+        """uuid_buglist <uuid>: the channel's media bugs."""
+        return api_uuid_buglist(self.switch, args)
 
     def api_uuid_hold(self, args):
         """uuid_hold [off|toggle] <uuid> (uuid_hold_function in mod_commands.c).

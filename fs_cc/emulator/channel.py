@@ -133,6 +133,7 @@ class Channel:
         self.on_reporting = []
         self.on_hangup = []
         self.media_bugs = []  # removed in CS_HANGUP (switch_core_media_bug_remove_all)
+        self.session_audio = {}  # what uuid_audio's bug does (fs_cc.emulator.session_audio)
         self.destroy_blockers = []
         self.hungup = False
         self.destroyed = False

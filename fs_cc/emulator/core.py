@@ -291,7 +291,13 @@ class Emulator:
         # an originator taken from a bridge it runs is already in CS_SOFT_EXECUTE: its session
         # thread, busy in the bridge, never runs the CS_HIBERNATE set meanwhile (14_attended_transfer)
         from_bridge = a_leg.bridged_to is not None and a_leg.other_type == "originatee"
+        # the legs' old partners leave their bridges at once (31_consult_transfer: a caller
+        # whose agent's leg is bridged elsewhere unbridges and parks before the new bridge)
+        old_partners = [self.channels.get(leg.bridged_to or "") for leg in (a_leg, b_leg)]
         a_leg.bridged_to, b_leg.bridged_to = b_leg.uuid, a_leg.uuid
+        for partner in old_partners:
+            if partner is not None and partner not in (a_leg, b_leg):
+                partner.wake()
         a_leg.other_type, a_leg.other_profile = "originatee", b_leg.profile
         b_leg.other_type, b_leg.other_profile = "originator", a_leg.profile
         a_leg.set_var("signal_bond", b_leg.uuid)

@@ -284,7 +284,10 @@ class CallbackEngine:
                        self.emitter, ring_timeout=2, retry_delay=0.05, hangup_grace=0.05)
         self.acd.start()
         self.desk = CallbackDesk(self.acd, dial="user/{number}")
-        self.actions = EngineActions(types.SimpleNamespace(acd=self.acd, callbacks=self.desk))
+        settings = Settings(var_dir=None, database_url="", broker_url="", redis_url=None,
+                            secret_key="")  # the defaults: the dial string of outbound calls
+        self.actions = EngineActions(types.SimpleNamespace(acd=self.acd, callbacks=self.desk,
+                                                           settings=settings))
         self._handed = 0
 
     def execute(self, command):

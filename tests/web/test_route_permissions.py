@@ -106,7 +106,8 @@ RULES = {
     "desktop.index": ("desktop.use",),
     **{f"desktop_api.{name}": ("desktop.use",) for name in (
         "state", "status", "login", "logout", "end_wrap_up", "pop", "save_draft", "file_call",
-        "hold", "unhold", "dtmf", "transfer")},
+        "hold", "unhold", "dtmf", "transfer", "mute", "unmute", "dial", "consult",
+        "complete_consult", "cancel_consult", "conference")},
 }
 
 # a custom role that is neither agent nor supervisor: the wallboard screen of a team lead

@@ -110,6 +110,40 @@ class TransferSchema(Schema):
         "description": "an extension, a queue's or flow's name, or a phone number"})
 
 
+class DialSchema(Schema):
+    """The number an agent calls from the desktop."""
+
+    number = fields.String(required=True, metadata={
+        "description": "digits, +, * and #, at most 32"})
+
+
+class DialDoneSchema(Schema):
+    """The outbound call the engine started: the agent's phone rings first."""
+
+    call_uuid = fields.String(metadata={"description": "the number's leg, naming the call"})
+    leg_uuid = fields.String(metadata={"description": "the agent's phone"})
+    agent = fields.String()
+    number = fields.String()
+    ringing = fields.Boolean()
+
+
+class ConsultSchema(Schema):
+    """Who the agent consults before handing the caller over."""
+
+    kind = fields.String(required=True, metadata={"description": "agent or number"})
+    target = fields.String(required=True, metadata={
+        "description": "an agent's extension or a phone number"})
+
+
+class ConferenceDoneSchema(Schema):
+    """The three-way conference the engine made."""
+
+    call_uuid = fields.String()
+    room = fields.String(metadata={"description": "the conference's name on the switch"})
+    members = fields.List(fields.String(), metadata={
+        "description": "the channels in it: the caller, the agent, the consulted party"})
+
+
 class ControlDoneSchema(Schema):
     """What the engine did (its own shape per control)."""
 

@@ -129,6 +129,27 @@ class Desktop:
         self._own_connected(call_uuid)
         return self._execute(commands.UnholdCall(call_uuid=call_uuid, by_agent=self.extension))
 
+    def mute(self, call_uuid):
+        """Mute the agent's microphone towards the caller."""
+        self._own_connected(call_uuid)
+        return self._execute(commands.MuteCall(call_uuid=call_uuid, by_agent=self.extension))
+
+    def unmute(self, call_uuid):
+        """Let the caller hear the agent again."""
+        self._own_connected(call_uuid)
+        return self._execute(commands.UnmuteCall(call_uuid=call_uuid, by_agent=self.extension))
+
+    def dial(self, number):
+        """Click-to-dial: the agent's phone rings, then ``number`` (digits, +, * and #)."""
+        number = str(number or "").strip()
+        if not number:
+            raise DesktopError("number: type the number to call", field="number")
+        try:
+            command = commands.DialNumber(agent=self.extension, number=number)
+        except codec.FieldError as exc:
+            raise DesktopError(f"number: {exc.message}", field="number") from None
+        return self._execute(command)
+
     def send_dtmf(self, call_uuid, digits):
         """Send DTMF digits to the caller's leg (an outside IVR the agent dialled...)."""
         self._own_connected(call_uuid)
@@ -155,6 +176,39 @@ class Desktop:
             raise DesktopError("target: that is your own extension", field="target")
         return self._execute(commands.TransferCall(call_uuid=call_uuid, target_kind=kind,
                                                    target=target, by_agent=self.extension))
+
+    def consult(self, call_uuid, kind, target):
+        """Consult transfer: the caller aside on music, an agent or a number rung first."""
+        self._own_connected(call_uuid)
+        kind = str(kind or "")
+        if kind not in (TransferKind.AGENT.value, TransferKind.NUMBER.value):
+            raise DesktopError("kind: agent or number", field="kind")
+        target = str(target or "").strip()
+        if not target:
+            raise DesktopError("target: name who to consult", field="target")
+        if kind == TransferKind.AGENT.value and target == self.extension:
+            raise DesktopError("target: that is your own extension", field="target")
+        return self._execute(commands.ConsultCall(call_uuid=call_uuid,
+                                                  target_kind=TransferKind(kind), target=target,
+                                                  by_agent=self.extension))
+
+    def complete_consult(self, call_uuid):
+        """Hand the caller to the consulted party."""
+        self._own_connected(call_uuid)
+        return self._execute(commands.CompleteConsult(call_uuid=call_uuid,
+                                                      by_agent=self.extension))
+
+    def cancel_consult(self, call_uuid):
+        """Drop the consulted party and go back to the caller."""
+        self._own_connected(call_uuid)
+        return self._execute(commands.CancelConsult(call_uuid=call_uuid,
+                                                    by_agent=self.extension))
+
+    def conference(self, call_uuid):
+        """Three-way: the caller, the agent and the consulted party in one conference."""
+        self._own_connected(call_uuid)
+        return self._execute(commands.ConferenceCall(call_uuid=call_uuid,
+                                                     by_agent=self.extension))
 
     # -- the screen pop ----------------------------------------------------------------------
 

@@ -123,6 +123,31 @@ def unhold(call_uuid):
     return jsonify(desktop().unhold(call_uuid))
 
 
+@bp.post("/calls/<call_uuid>/mute")
+@permission_required(PERMISSION)
+@operation(response=schemas.ControlDoneSchema, errors=(409, 503), tag=TAG)
+def mute(call_uuid):
+    """Mute the agent's microphone towards the caller."""
+    return jsonify(desktop().mute(call_uuid))
+
+
+@bp.post("/calls/<call_uuid>/unmute")
+@permission_required(PERMISSION)
+@operation(response=schemas.ControlDoneSchema, errors=(409, 503), tag=TAG)
+def unmute(call_uuid):
+    """Let the caller hear the agent again."""
+    return jsonify(desktop().unmute(call_uuid))
+
+
+@bp.post("/dial")
+@permission_required(PERMISSION)
+@operation(body=schemas.DialSchema, response=schemas.DialDoneSchema, errors=(409, 503),
+           tag=TAG)
+def dial():
+    """Click-to-dial: ring the agent's own phone, then the number."""
+    return jsonify(desktop().dial(_body().get("number")))
+
+
 @bp.post("/calls/<call_uuid>/dtmf")
 @permission_required(PERMISSION)
 @operation(body=schemas.DtmfSchema, response=schemas.ControlDoneSchema, errors=(409, 503),
@@ -140,3 +165,37 @@ def transfer(call_uuid):
     """Blind transfer of the caller to an agent, a queue, an IVR flow or a number."""
     data = _body()
     return jsonify(desktop().transfer(call_uuid, data.get("kind"), data.get("target")))
+
+
+@bp.post("/calls/<call_uuid>/consult")
+@permission_required(PERMISSION)
+@operation(body=schemas.ConsultSchema, response=schemas.ControlDoneSchema, errors=(409, 503),
+           tag=TAG)
+def consult(call_uuid):
+    """Consult transfer: put the caller aside and call an agent or a number first."""
+    data = _body()
+    return jsonify(desktop().consult(call_uuid, data.get("kind"), data.get("target")))
+
+
+@bp.post("/calls/<call_uuid>/consult/complete")
+@permission_required(PERMISSION)
+@operation(response=schemas.ControlDoneSchema, errors=(409, 503), tag=TAG)
+def complete_consult(call_uuid):
+    """Hand the caller to the consulted party; the agent goes to wrap-up."""
+    return jsonify(desktop().complete_consult(call_uuid))
+
+
+@bp.post("/calls/<call_uuid>/consult/cancel")
+@permission_required(PERMISSION)
+@operation(response=schemas.ControlDoneSchema, errors=(409, 503), tag=TAG)
+def cancel_consult(call_uuid):
+    """Drop the consulted party; the agent talks to the caller again."""
+    return jsonify(desktop().cancel_consult(call_uuid))
+
+
+@bp.post("/calls/<call_uuid>/conference")
+@permission_required(PERMISSION)
+@operation(response=schemas.ConferenceDoneSchema, errors=(409, 503), tag=TAG)
+def conference(call_uuid):
+    """Three-way: join the caller, the agent and the consulted party in one conference."""
+    return jsonify(desktop().conference(call_uuid))

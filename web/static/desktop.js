@@ -121,6 +121,7 @@
     text("pop-inputs", ((call.ivr && call.ivr.inputs) || []).map(function (i) {
       return i.node + ": " + (i.input === null ? "(nothing)" : i.input);
     }).join(", "));
+    showPhones(pop.known ? (lookup.customer.phones || []) : []);
     var contacts = $("pop-contacts");
     contacts.replaceChildren();
     ((lookup && lookup.contacts) || []).forEach(function (item) {
@@ -131,8 +132,34 @@
     if (!contacts.children.length) { contacts.innerHTML = '<li class="empty">none</li>'; }
     var mine = call.agent === ext && (call.state === "connected" || call.state === "held");
     $("call-controls").hidden = !mine;
-    if (mine) { showHeld(call.state === "held"); }
+    if (mine) { showHeld(call.state === "held"); showMuted(false); }
     fillWrapUp(pop);
+  }
+
+  // the customer's numbers with a "call" link each (a masked number cannot be called)
+  function showPhones(phones) {
+    var list = $("pop-phones");
+    list.replaceChildren();
+    phones.forEach(function (phone) {
+      var number = phone.e164 || "";
+      var li = document.createElement("li");
+      li.textContent = number + (phone.label ? " (" + phone.label + ") " : " ");
+      if (/^\+?[0-9]{1,31}$/.test(number)) {
+        var link = document.createElement("a");
+        link.href = "#";
+        link.className = "call-number";
+        link.dataset.number = number;
+        link.textContent = "call";
+        link.addEventListener("click", function (ev) { ev.preventDefault(); dial(number); });
+        li.appendChild(link);
+      }
+      list.appendChild(li);
+    });
+    list.hidden = !phones.length;
+  }
+
+  function dial(number) {
+    return send("POST", "/dial", {number: number}).catch(fail);
   }
 
   function fillWrapUp(pop) {
@@ -226,6 +253,18 @@
     $("call-unhold").hidden = !held;
     text("pop-state", held ? "held" : "connected");
   }
+  function showMuted(muted) {
+    $("call-mute").hidden = muted;
+    $("call-unmute").hidden = !muted;
+  }
+  $("call-mute").addEventListener("click", function () { control("/mute"); });
+  $("call-unmute").addEventListener("click", function () { control("/unmute"); });
+  $("dial-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    dial($("dial-number").value.trim()).then(function (answer) {
+      if (answer) { $("dial-number").value = ""; }
+    });
+  });
   $("call-hold").addEventListener("click", function () { control("/hold"); });
   $("call-unhold").addEventListener("click", function () { control("/unhold"); });
   $("call-dtmf").addEventListener("click", function () {
@@ -236,6 +275,19 @@
   $("call-transfer").addEventListener("click", function () {
     control("/transfer", {kind: $("transfer-kind").value, target: $("transfer-target").value});
   });
+
+  // consult (attended) transfer: to an agent or a number of the transfer fields
+  function showConsulting(on) {
+    $("consult-controls").hidden = !on;
+    $("call-consult").hidden = on;
+    $("call-transfer").hidden = on;
+  }
+  $("call-consult").addEventListener("click", function () {
+    control("/consult", {kind: $("transfer-kind").value, target: $("transfer-target").value});
+  });
+  $("consult-complete").addEventListener("click", function () { control("/consult/complete"); });
+  $("consult-cancel").addEventListener("click", function () { control("/consult/cancel"); });
+  $("consult-conference").addEventListener("click", function () { control("/conference"); });
 
   $("go-ready").addEventListener("click", function () {
     send("POST", "/status", {status: "available"}).then(refresh).catch(fail);
@@ -264,12 +316,27 @@
     } else if ((e.type === "call.held" || e.type === "call.unheld") && current &&
                current.uuid === e.call_uuid) {
       showHeld(e.type === "call.held");
+    } else if ((e.type === "call.muted" || e.type === "call.unmuted") && current &&
+               current.uuid === e.call_uuid) {
+      showMuted(e.type === "call.muted");
+    } else if ((e.type === "call.consult_started" || e.type === "call.consult_ended") &&
+               current && current.uuid === e.call_uuid) {
+      showConsulting(e.type === "call.consult_started");
+      text("pop-state", e.type === "call.consult_started" ? "consulting " + e.target :
+           (e.outcome === "completed" ? "transferred" :
+            e.outcome === "conference" ? "three-way conference" : "connected"));
+    } else if (e.type === "call.conference_started" && current && current.uuid === e.call_uuid) {
+      showConsulting(false);
+      $("call-controls").hidden = true;  // in the room: hang up to leave the other two talking
+      text("pop-state", "three-way conference");
     } else if (e.type === "call.transferred" && current && current.uuid === e.call_uuid) {
       $("call-controls").hidden = true;
       text("pop-state", "transferred to " + e.target);
     } else if (e.type === "call.answered" && e.agent === ext) {
       $("call-controls").hidden = false;
       showHeld(false);
+      showMuted(false);
+      showConsulting(false);
       if (!current || current.uuid !== e.call_uuid) { openCall(e.call_uuid, true); }
       else { $("wrap-up").hidden = false; text("pop-state", "connected"); }
       // a draft marks the call as owed a disposition before its record is stored; it starts
