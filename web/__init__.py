@@ -150,6 +150,14 @@ def create_app(test_config=None, settings=None):
 
     app.register_blueprint(supervisor_bp)
     app.register_blueprint(supervisor_api_bp)
+
+    from web.chat.api import bp as chat_api_bp  # messages, notices (web.chat)
+    from web.teams.api import bp as teams_api_bp  # teams (web.teams)
+    from web.teams.views import bp as teams_bp
+
+    for blueprint in (teams_bp, teams_api_bp, chat_api_bp):
+        app.register_blueprint(blueprint)
+
     from web.exports.views import register as register_exports  # export jobs (web.exports)
     register_exports(app)
     app.register_error_handler(WebError, _handle_web_error)

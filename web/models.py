@@ -16,3 +16,5 @@ from web.recordings.models import Recording  # noqa: F401
 from web.ivr.models import IvrFlow, IvrFlowVersion  # noqa: F401
 from web.exports.models import ExportJob  # noqa: F401
 from web.desktop.models import CallDisposition, DesktopDraft  # noqa: F401
+from web.teams.models import Team, TeamMember, TeamSupervisor  # noqa: F401
+from web.chat.models import ChatMessage, Notice, NoticeAck  # noqa: F401

@@ -102,6 +102,13 @@ RULES = {
     "supervisor.index": ("agents.view",), "supervisor_api.board": ("agents.view",),
     "supervisor_api.agent_status": ("agents.manage",),
     "supervisor_api.supervise": ("supervise",),
+    # web.teams: an admin's act; web.chat: agents, their supervisors and notices
+    **{f"teams.{name}": ("teams.manage",) for name in (
+        "index", "new", "create", "edit", "update", "delete")},
+    **{f"teams_api.{name}": ("teams.manage",) for name in (
+        "teams", "create_team", "team", "update_team", "delete_team")},
+    **{f"chat_api.{name}": ("desktop.use",) for name in (
+        "messages", "send", "read", "notices", "post_notice", "ack", "stream")},
     # web.desktop: the agent's own desktop
     "desktop.index": ("desktop.use",),
     **{f"desktop_api.{name}": ("desktop.use",) for name in (
@@ -132,6 +139,7 @@ class World:
         self.values.update(attachment_id=999999, recording_id=999999)  # 404 when allowed
         self.values.update(import_id=999999, token="none")  # web.crm imports: 404, 400
         self.values["call_uuid"] = "no-such-call"  # web.desktop: 404 when allowed
+        self.values.update(team_id=999999, notice_id=999999)  # web.teams, web.chat: 404s
 
     def permissions_of(self, role):
         """Every permission ``role`` holds."""

@@ -64,6 +64,8 @@ TAGS = {
     "desktop": "The agent desktop: one's own state and queues, the screen pop, wrap-up",
     "supervisor": "The supervisor's seat: the wallboard, agent moves, listen/whisper/barge",
     "recordings": "Call recordings: search by call, agent, disposition and length",
+    "teams": "Teams: their supervisors and members",
+    "chat": "Messages between agents and supervisors, and the supervisors' notices",
     "api": "This document",
 }
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")

@@ -41,6 +41,8 @@ PERMISSIONS = {
     "crm.phones": "See customers' full phone numbers",
     "desktop.use": "Work calls at the agent desktop: one's own state, queues, screen pop, "
                    "wrap-up",
+    "teams.manage": "Create and edit teams, their supervisors and members; post notices to "
+                    "any team or to everyone",
 }
 
 IMPLIES = {

@@ -11,6 +11,8 @@
   var levels = {};
   var queues = {};   // name -> the queue's latest figures
   var boardTimer = null;
+  var team = null;   // the team chosen in the selector ("all", an id), null: the user's default
+  var teamShown = null;  // the team the last board showed (null: every agent)
 
   function post(path, body) { return fsCc.sendJson("POST", api + path, body || {}); }
   function say(text) { notice.textContent = text; notice.hidden = !text; }
@@ -140,8 +142,29 @@
     fsCc.tick(rows);
   }
 
+  // the selector: every team, the one shown selected
+  function teamChoices(board) {
+    var select = $("team-select");
+    var options = [["all", "All agents"]].concat((board.teams || []).map(function (t) {
+      return [String(t.id), t.name];
+    }));
+    select.replaceChildren.apply(select, options.map(function (pair) {
+      var option = document.createElement("option");
+      option.value = pair[0];
+      option.textContent = pair[1];
+      return option;
+    }));
+    teamShown = board.team || null;
+    select.value = teamShown ? String(teamShown.id) : "all";
+  }
+
+  function boardUrl() {
+    return root.dataset.boardUrl + (team === null ? "" : "?team=" + encodeURIComponent(team));
+  }
+
   function refresh() {
-    return fsCc.getJson(root.dataset.boardUrl).then(function (board) {
+    return fsCc.getJson(boardUrl()).then(function (board) {
+      teamChoices(board);
       levels = board.thresholds || {};
       say(board.engine_available ? "" : "Engine unavailable: " + (board.error || ""));
       board.queues.forEach(function (q) { queues[q.name] = q; tile(q); });
@@ -162,7 +185,7 @@
       tile(q);
     } else if (e.type === "agent.status_changed") {
       var tr = document.querySelector('#agent-rows tr[data-extension="' + CSS.escape(e.agent) + '"]');
-      if (!tr) { refreshSoon(); return; }
+      if (!tr) { if (!teamShown) { refreshSoon(); } return; }  // not of the team shown
       var span = tr.querySelector("span.status");
       span.textContent = e.new;
       span.className = "status status-" + e.new;
@@ -173,6 +196,10 @@
     }
   }
 
+  $("team-select").addEventListener("change", function (e) {
+    team = e.target.value;
+    refresh();
+  });
   $("full-screen").addEventListener("click", function () {
     document.body.classList.add("tv");
     if (document.documentElement.requestFullscreen) {

@@ -5,6 +5,21 @@ from marshmallow import Schema, fields
 from web.desktop.schemas import AgentSchema  # noqa: F401 (the agent after a move: one shape)
 
 
+class BoardQuerySchema(Schema):
+    """Whose agents the board shows."""
+
+    team = fields.String(metadata={"description": (
+        "a team's id, or all; absent: the team the user supervises (else works in), or all "
+        "when they have none")})
+
+
+class TeamChoiceSchema(Schema):
+    """A team the board can be narrowed to."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
 class BoardSchema(Schema):
     """The wallboard: queues with their figures, agents, calls, the colour thresholds."""
 
@@ -20,6 +35,10 @@ class BoardSchema(Schema):
         "description": "calls in progress: uuid, caller, did, started_at, state, queue, agent"})
     thresholds = fields.Dict(metadata={
         "description": "figure -> [warn, alarm] (wallboard_thresholds)"})
+    teams = fields.List(fields.Nested(TeamChoiceSchema), metadata={
+        "description": "every team, by name (the team selector)"})
+    team = fields.Nested(TeamChoiceSchema, allow_none=True, metadata={
+        "description": "the team shown (its agents only); null: every agent"})
 
 
 class AgentStatusSchema(Schema):

@@ -60,9 +60,13 @@ class SupervisorSeat:
         self.user = user
         self.levels = levels
 
-    def board(self):
+    def board(self, extensions=None):
         """Queues (with today's and the last 30 minutes' figures), agents and calls, or a board
-        flagged engine_available false when the engine does not answer."""
+        flagged engine_available false when the engine does not answer.
+
+        With ``extensions`` (a team's agents) only those agents are listed, and only the calls
+        waiting in a queue or served by one of them.
+        """
         try:
             queues = sorted(self.control.queues(), key=lambda queue: queue["name"])
             agents = sorted(self.control.agents(), key=lambda agent: str(agent["extension"]))
@@ -72,9 +76,13 @@ class SupervisorSeat:
         except ControlRefused as exc:
             return {"engine_available": False, "error": f"engine error: {exc.error}",
                     "queues": [], "agents": [], "calls": [], "thresholds": self.levels}
-        calls = LiveCallService(self.control).in_progress()
+        calls = [call.to_dict() for call in LiveCallService(self.control).in_progress().calls]
+        if extensions is not None:
+            agents = [agent for agent in agents if str(agent["extension"]) in extensions]
+            calls = [call for call in calls
+                     if not call.get("agent") or str(call["agent"]) in extensions]
         return {"engine_available": True, "error": None, "queues": queues, "agents": agents,
-                "calls": [call.to_dict() for call in calls.calls], "thresholds": self.levels}
+                "calls": calls, "thresholds": self.levels}
 
     def _execute(self, command):
         try:

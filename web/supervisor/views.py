@@ -6,8 +6,10 @@ from flask import Blueprint, current_app, g, jsonify, render_template, request
 
 from web.api.openapi import operation
 from web.auth.decorators import permission_required
+from web.extensions import db
 from web.supervisor import schemas
 from web.supervisor.services import SupervisorError, SupervisorSeat, thresholds
+from web.teams.services import NoSuchTeam, TeamService
 
 TAG = "supervisor"
 
@@ -45,12 +47,32 @@ def index():
                            may_supervise=g.user.can("supervise"))
 
 
+def chosen_team(teams, value):
+    """The team the board shows for the ``team`` parameter (None: every agent)."""
+    if value is None:
+        return teams.default_team(g.user)
+    if value == "all":
+        return None
+    if not value.isdigit():
+        raise SupervisorError("team: a team's id, or all", field="team")
+    try:
+        return teams.get(int(value))
+    except NoSuchTeam:
+        raise SupervisorError(f"team: no team {value}", field="team", status=404) from None
+
+
 @bp.get("/board")
 @permission_required("agents.view")
-@operation(response=schemas.BoardSchema, tag=TAG)
+@operation(query=schemas.BoardQuerySchema, response=schemas.BoardSchema, tag=TAG)
 def board():
-    """Queues with their figures, agents and calls in progress, and the colour thresholds."""
-    return jsonify(seat().board())
+    """Queues with their figures, agents and calls in progress, and the colour thresholds;
+    the agents of one team (by default the user's own) or of all."""
+    teams = TeamService(db.session)
+    team = chosen_team(teams, request.args.get("team") or None)
+    answer = seat().board(teams.extensions(team) if team is not None else None)
+    answer["teams"] = [{"id": each.id, "name": each.name} for each in teams.list()]
+    answer["team"] = {"id": team.id, "name": team.name} if team is not None else None
+    return jsonify(answer)
 
 
 @bp.post("/agents/<extension>/status")

@@ -1,0 +1,1 @@
+"""Messages between users of a team and its supervisors, and supervisors' notices to a team."""
