@@ -16,6 +16,13 @@
 #   FS_CC_TEST_NUMBERS     true enables the 59xx test numbers in context public     (kept, else false)
 #   FS_CC_SIP_AGENTS       with loopback: agents that stay SIP phones, e.g. "1019" or "1018,1019";
 #                          "none" for no SIP agent                                   (kept, else 1019)
+#   FS_CC_CODECS           the switch's codec preferences, browsers need OPUS (or PCMU/PCMA)
+#                                                    (kept, else OPUS,G722,PCMU,PCMA)
+#   FS_CC_CERTS_DIR        the switch's $${certs_dir}, where sofia reads wss.pem
+#                          (from FS_CC_CONF_DIR: /etc/freeswitch/tls, <prefix>/certs)
+#   FS_CC_TLS_CERT         the WSS binding's certificate (chain), PEM; with FS_CC_TLS_KEY, its key.
+#   FS_CC_TLS_KEY          Both or neither: without them a switch with no wss.pem gets a
+#                          self-signed pair (development); an existing wss.pem is kept
 #   FS_CC_ENV_FILE         the engine's FS_CC_ESL_URL is written here    (/etc/fs_cc/freeswitch.env)
 #   FS_CC_CONTROL_ENV_FILE the engine's FS_CC_CONTROL_SECRET and _PORT     (control.env beside it)
 #   FS_CC_FS_CLI_CONF      fs_cli's configuration, "" to skip    (/etc/fs_cli.conf)
@@ -94,6 +101,11 @@ SIP_AGENTS="${FS_CC_SIP_AGENTS:-$(existing_var fs_cc_sip_agents)}"
 SIP_AGENTS="${SIP_AGENTS:-$DEFAULT_SIP_AGENTS}"
 CONTROL_PORT="${FS_CC_CONTROL_PORT:-$(existing_var fs_cc_control_port)}"
 CONTROL_PORT="${CONTROL_PORT:-8022}"
+CODECS="${FS_CC_CODECS:-$(existing_var global_codec_prefs)}"
+CODECS="${CODECS:-OPUS,G722,PCMU,PCMA}"
+CERTS_DIR="${FS_CC_CERTS_DIR:-}"
+TLS_CERT="${FS_CC_TLS_CERT:-}"
+TLS_KEY="${FS_CC_TLS_KEY:-}"
 
 if [ ! -f "$CONF_DIR/freeswitch.xml" ]; then
     # a source build keeps its configuration under its prefix: name what is there
@@ -114,6 +126,22 @@ case "$TEST_NUMBERS" in
     true|false) ;;
     *) die "FS_CC_TEST_NUMBERS must be true or false, not $TEST_NUMBERS" ;;
 esac
+[[ "$CODECS" =~ ^[A-Za-z0-9@.]+(,[A-Za-z0-9@.]+)*$ ]] \
+    || die "FS_CC_CODECS must be codec names separated by commas, not $CODECS"
+[[ ",$CODECS," =~ ,(OPUS|opus|PCMU|PCMA)[,@] ]] \
+    || die "FS_CC_CODECS must hold OPUS, PCMU or PCMA: browser softphones speak no other ($CODECS)"
+if [ -n "$TLS_CERT$TLS_KEY" ]; then
+    [ -n "$TLS_CERT" ] && [ -n "$TLS_KEY" ] || die "FS_CC_TLS_CERT and FS_CC_TLS_KEY go together"
+    [ -r "$TLS_CERT" ] && grep -q -- '-----BEGIN CERTIFICATE-----' "$TLS_CERT" \
+        || die "FS_CC_TLS_CERT must be a readable PEM certificate: $TLS_CERT"
+    [ -r "$TLS_KEY" ] && grep -Eq -- '-----BEGIN ([A-Z]+ )?PRIVATE KEY-----' "$TLS_KEY" \
+        || die "FS_CC_TLS_KEY must be a readable PEM private key: $TLS_KEY"
+    if command -v openssl >/dev/null; then
+        [ "$(openssl x509 -noout -pubkey -in "$TLS_CERT" 2>/dev/null)" = \
+          "$(openssl pkey -pubout -in "$TLS_KEY" 2>/dev/null)" ] \
+            || die "FS_CC_TLS_KEY is not the key of FS_CC_TLS_CERT"
+    fi
+fi
 [[ "$CONTROL_PORT" =~ ^[1-9][0-9]{0,4}$ ]] && [ "$CONTROL_PORT" -le 65535 ] \
     || die "FS_CC_CONTROL_PORT must be a port number, not $CONTROL_PORT"
 # SIP passwords derive from the control secret now; one set for a single agent would be ignored.
@@ -140,6 +168,14 @@ if [ -z "$SOUNDS_DIR" ]; then
         */etc/freeswitch) SOUNDS_DIR="${CONF_DIR%/etc/freeswitch}/share/freeswitch/sounds" ;;
         */conf) SOUNDS_DIR="${CONF_DIR%/conf}/sounds" ;;
         *) die "cannot tell the switch's sounds folder from $CONF_DIR: set FS_CC_SOUNDS_DIR ('fs_cli -x \"global_getvar sounds_dir\"')" ;;
+    esac
+fi
+
+if [ -z "$CERTS_DIR" ]; then
+    case "$CONF_DIR" in
+        */etc/freeswitch) CERTS_DIR="$CONF_DIR/tls" ;;
+        */conf) CERTS_DIR="${CONF_DIR%/conf}/certs" ;;
+        *) die "cannot tell the switch's certificates folder from $CONF_DIR: set FS_CC_CERTS_DIR ('fs_cli -x \"global_getvar certs_dir\"')" ;;
     esac
 fi
 
@@ -231,6 +267,9 @@ tmp="$(mktemp "$CONF_DIR/.vars_fs_cc.XXXXXX")"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_test_numbers=$TEST_NUMBERS\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_sip_agents=$SIP_AGENTS\"/>"
     echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_test_agent_answer_delay_ms=0\"/>"
+    # codecs for the profiles (read when a profile starts): browsers speak OPUS and PCMU/PCMA
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"global_codec_prefs=$CODECS\"/>"
+    echo "  <X-PRE-PROCESS cmd=\"set\" data=\"outbound_codec_prefs=$CODECS\"/>"
     for ext in $AGENTS; do
         [ -n "${AGENT_PASSWORD[$ext]:-}" ] || continue   # a test switch's static agents only
         echo "  <X-PRE-PROCESS cmd=\"set\" data=\"fs_cc_agent_${ext}_password=${AGENT_PASSWORD[$ext]}\"/>"
@@ -246,6 +285,41 @@ if ! grep -q 'data="vars_fs_cc.xml"' "$CONF_DIR/vars.xml"; then
     [ -n "$closing" ] || die "$CONF_DIR/vars.xml has no </include> line"
     sed -i "${closing}i\\  <X-PRE-PROCESS cmd=\"include\" data=\"vars_fs_cc.xml\"/>" "$CONF_DIR/vars.xml"
     log "vars.xml now includes vars_fs_cc.xml"
+fi
+
+# 5b. The certificate of the internal profile's wss-binding (browser softphones): sofia reads
+# $${certs_dir}/wss.pem, the certificate (chain) followed by its key, when the profile starts.
+WSS_PEM="$CERTS_DIR/wss.pem"
+mkdir -p "$CERTS_DIR"
+if [ -n "$TLS_CERT" ]; then
+    staged="$(mktemp "$CERTS_DIR/.wss.XXXXXX")"
+    { cat "$TLS_CERT"; echo; cat "$TLS_KEY"; } | grep -v '^$' > "$staged"
+    chmod 0640 "$staged"
+    if cmp -s "$staged" "$WSS_PEM"; then
+        rm -f "$staged"
+    else
+        mv "$staged" "$WSS_PEM"
+        log "wss.pem: the configured certificate installed in $CERTS_DIR ('sofia profile internal restart' applies it)"
+    fi
+elif [ ! -s "$WSS_PEM" ]; then
+    if command -v openssl >/dev/null; then
+        name="$(hostname -f 2>/dev/null || hostname)"
+        work="$(mktemp -d)"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=$name" \
+            -addext "subjectAltName=DNS:$name,DNS:localhost,IP:127.0.0.1" \
+            -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null \
+            || die "openssl could not make a self-signed certificate"
+        cat "$work/cert.pem" "$work/key.pem" > "$work/wss.pem"
+        install -m 0640 "$work/wss.pem" "$WSS_PEM"
+        rm -rf "$work"
+        log "wss.pem: self-signed certificate for $name made in $CERTS_DIR (development only: give FS_CC_TLS_CERT and FS_CC_TLS_KEY in production)"
+    else
+        log "WARNING: no openssl to make wss.pem: FreeSWITCH makes its own self-signed one at start"
+    fi
+fi
+INTERNAL_PROFILE="$CONF_DIR/sip_profiles/internal.xml"
+if [ -f "$INTERNAL_PROFILE" ] && ! grep -Eq '^[[:space:]]*<param name="wss-binding"' "$INTERNAL_PROFILE"; then
+    log "WARNING: $INTERNAL_PROFILE has no wss-binding: browser softphones cannot register (README, Browser softphone)"
 fi
 
 # 6. The engine's connection settings, and fs_cli's (it would try ClueCon otherwise).
@@ -310,6 +384,7 @@ fi
 if [ -n "$OWNER" ]; then
     chown "$OWNER" "$VARS_FILE"
     for rel in "${OVERLAY_FILES[@]}"; do chown "$OWNER" "$CONF_DIR/$rel"; done
+    [ -f "$WSS_PEM" ] && chown "$OWNER" "$WSS_PEM"
 fi
 
-log "done: restart FreeSWITCH (or 'reloadxml', 'reload mod_event_socket', 'reload mod_xml_curl' and, for new hold music, 'reload mod_local_stream') to apply; start the engine with $ENV_FILE and $CONTROL_ENV_FILE"
+log "done: restart FreeSWITCH (or 'reloadxml', 'reload mod_event_socket', 'reload mod_xml_curl', for new hold music 'reload mod_local_stream', for new codecs or a new certificate 'sofia profile internal restart') to apply; start the engine with $ENV_FILE and $CONTROL_ENV_FILE"

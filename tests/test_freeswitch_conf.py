@@ -8,6 +8,7 @@ so the include chain and every $${variable} are checked the way the switch reads
 import glob
 import os
 import re
+import shutil
 import subprocess
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -219,7 +220,7 @@ def run_install(conf, tmp_path, **env):
     """Run install.sh on conf; returns the completed process."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("FS_CC_")}
     full_env.update(FS_CC_CONF_DIR=str(conf), FS_CC_ENV_FILE=str(tmp_path / "fs_cc/freeswitch.env"),
-                    FS_CC_SOUNDS_DIR=str(tmp_path / "sounds"),
+                    FS_CC_SOUNDS_DIR=str(tmp_path / "sounds"), FS_CC_CERTS_DIR=str(tmp_path / "certs"),
                     FS_CC_FS_CLI_CONF=str(tmp_path / "fs_cli.conf"), FS_CC_OWNER="")
     full_env.update(env)
     return subprocess.run(["bash", str(INSTALL)], env=full_env, capture_output=True, text=True, timeout=60)
@@ -807,3 +808,136 @@ def test_given_vagrantfile_when_read_then_the_token_reaches_the_guest_only_throu
     assert re.search(r'env:\s*\{[^}]*"SIGNALWIRE_TOKEN"\s*=>', text)
     assert "#{ENV" not in text, "no host secret interpolated into the provisioning script"
     assert re.search(r"chmod 600 /etc/apt/auth.conf.d/freeswitch.conf", text)
+
+
+# --- the browser softphone: WSS certificate, codecs ------------------------------------
+
+OPENSSL = shutil.which("openssl")
+needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="openssl is not installed")
+
+
+def make_pair(tmp_path, name):
+    """A self-signed certificate and its key (PEM files) named name."""
+    cert, key = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={name}", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def certificate_text(pem):
+    """openssl's reading of the first certificate of a PEM file."""
+    return subprocess.run([OPENSSL, "x509", "-noout", "-text", "-in", str(pem)], check=True,
+                          capture_output=True, text=True, timeout=10).stdout
+
+
+def test_given_modules_fragment_when_read_then_opus_is_loaded_for_browsers():
+    conf = ET.parse(OVERLAY / "fragments/modules.conf.xml").getroot()
+    assert "mod_opus" in {load.get("module") for load in conf.iter("load")}
+
+
+def test_given_vanilla_conf_when_installed_then_profiles_prefer_opus_then_g711(vanilla, tmp_path):
+    fs = installed(vanilla, tmp_path)
+
+    for name in ("global_codec_prefs", "outbound_codec_prefs"):
+        assert fs.globals[name] == "OPUS,G722,PCMU,PCMA"
+
+
+def test_given_codecs_setting_when_installed_then_used_and_kept_on_the_next_run(vanilla, tmp_path):
+    installed(vanilla, tmp_path, FS_CC_CODECS="PCMU,PCMA")
+    fs = installed(vanilla, tmp_path)
+
+    assert fs.globals["global_codec_prefs"] == "PCMU,PCMA"
+
+
+@pytest.mark.parametrize("codecs", ["G722,G729", "OPUS;PCMU", "OPUS PCMU"])
+def test_given_codecs_a_browser_cannot_use_when_installed_then_refused_and_nothing_written(
+        vanilla, tmp_path, codecs):
+    result = run_install(vanilla, tmp_path, FS_CC_CODECS=codecs)
+
+    assert result.returncode != 0 and "FS_CC_CODECS" in result.stderr
+    assert not (vanilla / "vars_fs_cc.xml").exists()
+
+
+@needs_openssl
+def test_given_no_certificate_configured_when_installed_then_a_self_signed_wss_pem_made_once(
+        vanilla, tmp_path):
+    installed(vanilla, tmp_path)
+    pem = tmp_path / "certs" / "wss.pem"
+    first = pem.read_text()
+    installed(vanilla, tmp_path)
+
+    assert pem.read_text() == first, "kept on the next run"
+    assert "BEGIN CERTIFICATE" in first and "PRIVATE KEY" in first
+    assert oct(pem.stat().st_mode & 0o777) == "0o640"
+    assert "IP Address:127.0.0.1" in certificate_text(pem)
+
+
+@needs_openssl
+def test_given_a_configured_pair_when_installed_then_wss_pem_is_that_certificate_and_its_key(
+        vanilla, tmp_path):
+    installed(vanilla, tmp_path)  # a development certificate first
+    cert, key = make_pair(tmp_path, "cc.example.org")
+
+    result = run_install(vanilla, tmp_path, FS_CC_TLS_CERT=str(cert), FS_CC_TLS_KEY=str(key))
+
+    assert result.returncode == 0, result.stderr
+    pem = (tmp_path / "certs" / "wss.pem").read_text()
+    assert cert.read_text().strip() in pem and key.read_text().strip() in pem
+    assert pem.index("CERTIFICATE") < pem.index("PRIVATE KEY"), "sofia reads the certificate first"
+    assert "CN = cc.example.org" in certificate_text(tmp_path / "certs" / "wss.pem")
+    assert "sofia profile internal restart" in result.stdout
+
+
+@needs_openssl
+def test_given_a_key_not_of_the_certificate_when_installed_then_refused_and_nothing_written(
+        vanilla, tmp_path):
+    cert, _ = make_pair(tmp_path, "one")
+    _, other_key = make_pair(tmp_path, "two")
+
+    result = run_install(vanilla, tmp_path, FS_CC_TLS_CERT=str(cert), FS_CC_TLS_KEY=str(other_key))
+
+    assert result.returncode != 0 and "is not the key of" in result.stderr
+    assert not (vanilla / "vars_fs_cc.xml").exists()
+    assert not (tmp_path / "certs" / "wss.pem").exists()
+
+
+@pytest.mark.parametrize("given", ["FS_CC_TLS_CERT", "FS_CC_TLS_KEY"])
+def test_given_half_a_pair_when_installed_then_refused_and_nothing_written(vanilla, tmp_path, given):
+    half = tmp_path / "half.pem"
+    half.write_text("-----BEGIN CERTIFICATE-----\n")
+
+    result = run_install(vanilla, tmp_path, **{given: str(half)})
+
+    assert result.returncode != 0 and "go together" in result.stderr
+    assert not (vanilla / "vars_fs_cc.xml").exists()
+
+
+@pytest.mark.parametrize("conf_dir, certs", [("/etc/freeswitch", "/etc/freeswitch/tls"),
+                                             ("opt/fs/conf", "opt/fs/certs"),
+                                             ("opt/fs/etc/freeswitch", "opt/fs/etc/freeswitch/tls")])
+def test_given_a_layout_when_certs_dir_not_set_then_derived_from_the_conf_dir(tmp_path, conf_dir, certs):
+    if not conf_dir.startswith("/"):
+        conf_dir, certs = str(tmp_path / conf_dir), str(tmp_path / certs)
+    script = INSTALL.read_text()
+    case = script[script.index('if [ -z "$CERTS_DIR" ]; then'):script.index("# 1. Secrets")]
+    result = subprocess.run(["bash", "-c", 'die() { echo "$*" >&2; exit 1; }\nCONF_DIR="$1"; CERTS_DIR=""\n'
+                             + case + '\necho "$CERTS_DIR"', "x", conf_dir],
+                            check=False, capture_output=True, text=True, timeout=10)
+    assert result.stdout.strip() == certs, result.stderr
+
+
+def test_given_internal_profile_without_wss_binding_when_installed_then_warns(vanilla, tmp_path):
+    profile = vanilla / "sip_profiles" / "internal.xml"
+    profile.parent.mkdir()
+    profile.write_text('<profile name="internal"><settings>\n'
+                       '    <!-- <param name="wss-binding" value=":7443"/> -->\n'
+                       '</settings></profile>\n')
+
+    result = run_install(vanilla, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "has no wss-binding" in result.stdout
+    profile.write_text('<profile name="internal"><settings>\n'
+                       '    <param name="wss-binding" value=":7443"/>\n</settings></profile>\n')
+    assert "wss-binding" not in run_install(vanilla, tmp_path).stdout

@@ -142,9 +142,11 @@ def create_app(test_config=None, settings=None):
         app.register_blueprint(blueprint)
     from web.desktop.views import bp as desktop_api_bp  # the agent desktop (web.desktop)
     from web.desktop.views import pages as desktop_bp
+    from web.desktop.softphone import bp as softphone_api_bp  # the browser softphone's settings
 
     app.register_blueprint(desktop_bp)
     app.register_blueprint(desktop_api_bp)
+    app.register_blueprint(softphone_api_bp)
     from web.supervisor.views import bp as supervisor_api_bp  # the wallboard (web.supervisor)
     from web.supervisor.views import pages as supervisor_bp
 

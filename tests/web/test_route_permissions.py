@@ -109,8 +109,8 @@ RULES = {
         "teams", "create_team", "team", "update_team", "delete_team")},
     **{f"chat_api.{name}": ("desktop.use",) for name in (
         "messages", "send", "read", "notices", "post_notice", "ack", "stream")},
-    # web.desktop: the agent's own desktop
-    "desktop.index": ("desktop.use",),
+    # web.desktop: the agent's own desktop (and its browser softphone's account)
+    "desktop.index": ("desktop.use",), "softphone_api.account": ("desktop.use",),
     **{f"desktop_api.{name}": ("desktop.use",) for name in (
         "state", "status", "login", "logout", "end_wrap_up", "pop", "save_draft", "file_call",
         "hold", "unhold", "dtmf", "transfer", "mute", "unmute", "dial", "consult",

@@ -9,6 +9,7 @@ from web.crm.masking import masked_lookup, phone_visibility
 from web.crm.wiring import region
 from web.desktop import schemas
 from web.desktop.services import Desktop, DesktopError
+from web.desktop.softphone import softphone_context
 from web.extensions import db
 
 PERMISSION = "desktop.use"
@@ -36,7 +37,8 @@ def _body():
 @permission_required(PERMISSION)
 def index():
     """The agent's desktop: one page, live through the event stream."""
-    return render_template("desktop/index.html", extension=g.user.extension)
+    return render_template("desktop/index.html", extension=g.user.extension,
+                           softphone=softphone_context())
 
 
 @bp.get("/state")
