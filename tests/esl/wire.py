@@ -24,13 +24,14 @@ def received(name, conn=None):
 
 
 def split_plain(text):
-    """Reference parse of an event-plain body: split lines first, then decode each value."""
+    """Reference parse of an event-plain body: split lines first, then decode each value (of a
+    name on several lines the first, as FreeSWITCH reads an event)."""
     from urllib.parse import unquote
     head, _, body = text.partition("\n\n")
     headers = {}
     for line in head.split("\n"):
         key, _, value = line.partition(": ")
-        headers[key] = unquote(value)
+        headers.setdefault(key, unquote(value))
     return headers, body
 
 
