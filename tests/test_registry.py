@@ -89,6 +89,11 @@ def test_given_two_engines_when_commanding_then_each_command_reaches_the_right_e
     assert [type(c) for c in backend_b.executed] == [cmd.HangupCall]
     assert backend_a.executed == []
     assert router.execute(cmd.HangupCall(call_uuid="not-owned")) == {"engine": "a"}
+    for command in (cmd.HoldCall(call_uuid="call-on-b"), cmd.MuteCall(call_uuid="call-on-b"),
+                    cmd.ConsultCall(call_uuid="call-on-b", target_kind=cmd.TransferKind.AGENT,
+                                    target="1001")):
+        assert router.execute(command) == {"engine": "b"}  # every control of b's call
+    assert backend_a.executed == [cmd.HangupCall(call_uuid="not-owned")]
 
     router.reload_catalog()
     assert isinstance(backend_a.executed[-1], cmd.ReloadCatalog)

@@ -8,13 +8,24 @@ gathered from all. Same methods as ControlClient, so views and services do not c
 
 import logging
 
+from fs_cc import codec
 from fs_cc.bus import BusUnavailable
 from fs_cc.control import commands as cmd
 from fs_cc.control.client import ControlClient, ControlRefused, ControlUnavailable
 
 logger = logging.getLogger(__name__)
 
-CALL_COMMANDS = (cmd.TransferCall, cmd.HangupCall, cmd.SuperviseCall)
+
+
+def call_of(command):
+    """The call a command is about (its ``call_uuid``), or None: every control of a live call
+    (hold, mute, consult, transfer, take-over...) names it, and only the engine owning the call
+    can act on it."""
+    if "call_uuid" in codec.field_names(type(command)):
+        return command.call_uuid or None
+    return None
+
+
 # a callback's commands go to the engine holding it (it notes its ids as calls it owns)
 CALLBACK_COMMANDS = (cmd.QueueCallback, cmd.CancelCallback)
 
@@ -116,10 +127,11 @@ class EngineRouter:
 
     def execute(self, command):
         """Send a command to the engine it concerns."""
-        if isinstance(command, CALL_COMMANDS):
-            return self.for_call(command.call_uuid).execute(command)
         if isinstance(command, CALLBACK_COMMANDS):  # callback.reschedule is a callback.queue
             return self.for_call(command.callback_id).execute(command)
+        call = call_of(command)
+        if call is not None:
+            return self.for_call(call).execute(command)
         if isinstance(command, cmd.ReloadCatalog):
             results = [client.execute(command) for client in self.clients()]
             return results[0] if results else {}
