@@ -171,3 +171,31 @@ def test_given_no_engine_then_numbers_stay_masked(tmp_path, migrated_databases):
 
     assert shown.status_code == 200
     assert shown.get_json()["phones"][0]["digits"] == MASKED_MOBILE
+
+
+def test_given_a_note_with_numbers_then_an_agent_sees_them_masked_and_a_supervisor_in_full(
+        app, client, customers):
+    admin = bearer(app, "admin")
+    text = "新号码 13912345678，座机 010-87654321；订单 20261206 明天回电"
+    response = client.post(f"/api/crm/customers/{customers[0]}/notes", json={"text": text},
+                           headers=admin)
+    assert response.status_code == 201, response.get_json()
+    agent, supervisor = bearer(app, "agent", extension="1002"), bearer(app, "supervisor")
+
+    seen = {}
+    for who, headers in (("agent", agent), ("supervisor", supervisor)):
+        notes = client.get(f"/api/crm/customers/{customers[0]}/notes", headers=headers).get_json()
+        history = client.get(f"/api/crm/customers/{customers[0]}/history",
+                             headers=headers).get_json()
+        note = next(item for item in history["items"] if item["kind"] == "note")
+        seen[who] = (notes["notes"][0]["text"], note["detail"]["text"])
+
+    assert seen["agent"] == ("新号码 139****5678，座机 *******4321；订单 20261206 明天回电",) * 2
+    assert seen["supervisor"] == (text, text)
+
+
+def test_given_a_text_then_only_the_valid_numbers_in_it_are_masked():
+    from web.crm.masking import mask_text
+
+    assert mask_text("call +44 20 7946 0958 or 13800138000; ref 12345, 2026-12-06", "CN") == (
+        "call +44 ******0958 or 138****8000; ref 12345, 2026-12-06")

@@ -138,8 +138,8 @@ def remove_phone(customer_id, phone_id):
 def notes(customer_id):
     """A customer's notes, newest first."""
     service = customer_service()
-    service.get(customer_id)
-    return jsonify(notes=[note.to_dict() for note in service.notes(customer_id)])
+    customer = service.get(customer_id)
+    return jsonify(notes=phone_visibility().notes(customer, service.notes(customer_id)))
 
 
 @bp.post("/customers/<int:customer_id>/notes")

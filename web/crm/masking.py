@@ -42,6 +42,24 @@ def mask_number(text):
     return mask_digits(_NON_DIGITS.sub("", text))
 
 
+def mask_text(text, region):
+    """Free text (a note) with every phone number in it masked as :func:`mask_number` does.
+
+    The numbers are found as libphonenumber finds them in text (``PhoneNumberMatcher``: a valid
+    number of ``region``, or of the country its ``+`` code names); order numbers, dates and the
+    rest stay as typed.
+    """
+    text = str(text or "")
+    out, last = [], 0
+    matches = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID)
+    for match in matches:
+        out.append(text[last:match.start])
+        out.append(mask_number(match.raw_string))
+        last = match.end
+    out.append(text[last:])
+    return "".join(out)
+
+
 def in_call_with(live_calls, extension, phones, region):
     """Whether agent ``extension`` rings or talks with one of ``phones`` (E.164) now.
 
@@ -99,7 +117,14 @@ class PhoneVisibility:
         """Timeline items with the numbers they show masked unless shown in full."""
         if self.full_for(customer):
             return list(items)
-        return [masked_item(item) for item in items]
+        return [masked_item(item, self.region) for item in items]
+
+    def notes(self, customer, notes):
+        """Notes as dicts, the numbers typed into them masked unless shown in full."""
+        data = [note.to_dict() for note in notes]
+        if self.full_for(customer):
+            return data
+        return [{**note, "text": mask_text(note["text"], self.region)} for note in data]
 
     def phone_lines(self, customer):
         """The edit form's phones, one a line, as this user may see them."""
@@ -131,8 +156,12 @@ _ITEM_NUMBERS = {"call": ("caller_number",), "callback": ("number", "caller_numb
                  "change": ("old", "new")}
 
 
-def masked_item(item):
-    """A TimelineItem with the numbers of its detail (and title) masked."""
+def masked_item(item, region=None):
+    """A TimelineItem with the numbers of its detail (and title) masked (a note's text too,
+    the numbers found in it as written in ``region``)."""
+    if item.kind == "note" and region is not None and item.detail.get("text"):
+        return dataclasses.replace(item, detail={**item.detail,
+                                                 "text": mask_text(item.detail["text"], region)})
     names = _ITEM_NUMBERS.get(item.kind, ())
     if item.kind == "change" and item.detail.get("field") != "phones":
         names = ()
