@@ -1,18 +1,19 @@
 """The Calls page (calls in progress from the engine above the stored records) and its JSON."""
 
-from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
 from web.api.openapi import operation
 from web.api.schemas import CallPageSchema, CallQuerySchema
 from web.auth.decorators import permission_required
 from web.calls.filters import CallFilters, parse_filters
-from web.calls.live import LiveCallService
+from web.calls.live import RINGING_AGENT, WITH_AGENT, LiveCallService
 from web.calls.services import CallRecordService
+from web.crm.masking import PERMISSION as FULL_NUMBERS
+from web.crm.masking import mask_number
 from web.errors import InvalidFilter
 from web.extensions import db
-from web.timezone import display_timezone
 from web.params import check_query
+from web.timezone import display_timezone
 
 # the feature owns its page and its JSON routes (/api/calls), so the blueprint has no URL prefix
 PAGE_PARAMS = ("from", "to", "caller", "queue", "agent", "page")  # what the Calls page takes
@@ -27,8 +28,27 @@ def live_call_service():
     return LiveCallService(current_app.extensions["fs_cc_control"])
 
 
+def shown_number(viewer):
+    """How ``viewer`` sees callers' numbers: as they are with crm.phones, else masked (as the
+    CRM masks a customer's numbers)."""
+    if viewer is not None and viewer.can(FULL_NUMBERS):
+        return lambda number: number
+    return lambda number: mask_number(number) if number else number
+
+
+def _live_for(viewer):
+    """The calls in progress, their callers' numbers as ``viewer`` may see them: in full on the
+    viewer's own call (ringing or talking with their agent), as the desktop shows it."""
+    live = live_call_service().in_progress(viewer=viewer)
+    shown, own = shown_number(viewer), (viewer.extension if viewer is not None else None)
+    for call in live.calls:
+        if not (own and call.agent == own and call.state in (WITH_AGENT, RINGING_AGENT)):
+            call.caller = shown(call.caller)
+    return live
+
+
 def _live_context():
-    return {"live": live_call_service().in_progress(viewer=g.user),
+    return {"live": _live_for(g.user), "shown_number": shown_number(g.user),
             "live_refresh_seconds": current_app.config.get("CALLS_LIVE_REFRESH_SECONDS",
                                                            LIVE_REFRESH_SECONDS)}
 
@@ -65,7 +85,7 @@ def index():
 @permission_required("calls.view_own")
 def in_progress():
     """Calls in progress as JSON (the Calls page refreshes from it); 503 when the engine is down."""
-    live = live_call_service().in_progress(viewer=g.user)
+    live = _live_for(g.user)
     return jsonify(live.to_dict()), (200 if live.engine_available else 503)
 
 
@@ -78,5 +98,7 @@ def records_json():
                             max_limit=current_app.config["CALLS_MAX_LIMIT"],
                             tz=display_timezone())
     rows, total = CallRecordService(db.session).search(filters, viewer=g.user)
-    return jsonify(calls=[row.to_dict() for row in rows], total=total,
+    shown = shown_number(g.user)
+    return jsonify(calls=[{**row.to_dict(), "caller_number": shown(row.caller_number)}
+                          for row in rows], total=total,
                    limit=filters.limit, offset=filters.offset)
