@@ -13,13 +13,15 @@ logger = logging.getLogger(__name__)
 
 TASK_MODULES = ("web.calls.tasks", "web.facts.tasks", "web.recordings.tasks",
                 "web.callbacks.tasks", "web.messages.tasks", "web.crm.import_tasks",
-                "web.exports.tasks")
+                "web.exports.tasks", "web.crm.attachment_tasks")
 # what the worker runs on a schedule (celery beat): task name -> seconds between runs
 BEAT_SCHEDULE = {
     "purge-recordings": {"task": "fs_cc.purge_recordings", "schedule": 3600.0},
     "sweep-messages": {"task": "fs_cc.messages.sweep", "schedule": 60.0},  # web.messages.tasks
     "purge-exports": {"task": "fs_cc.exports.purge", "schedule": 600.0},  # web.exports.tasks
     "sweep-imports": {"task": "fs_cc.crm.import_sweep", "schedule": 600.0},  # web.crm.import_tasks
+    # web.crm.attachment_tasks
+    "purge-attachments": {"task": "fs_cc.crm.purge_attachments", "schedule": 3600.0},
 }
 
 

@@ -307,3 +307,32 @@ def test_given_an_agent_without_recordings_listen_then_no_player_on_the_timeline
     page = client.get(f"/crm/customers/{customer_id}").get_data(as_text=True)
 
     assert "recording: " in page and "recording-link" not in page and "<audio" not in page
+
+
+def test_given_attachments_removed_when_the_keep_days_pass_then_the_worker_deletes_their_files(
+        app, client, heads):
+    import datetime
+
+    from web.crm.attachment_tasks import purge_attachments
+
+    customer_id = customer(client, heads["manager"])
+    made = [upload(client, heads["agent"], customer_id, filename=f"{n}.pdf").get_json()
+            for n in ("old", "recent", "kept")]
+    for attachment in made[:2]:
+        url = f"/api/crm/customers/{customer_id}/attachments/{attachment['id']}"
+        assert client.delete(url, headers=heads["manager"]).status_code == 200
+    with app.app_context():
+        old = db.session.get(CustomerAttachment, made[0]["id"])
+        old.deleted_at = utcnow() - datetime.timedelta(days=31)  # past CRM_ATTACHMENT_KEEP_DAYS
+        db.session.commit()
+        rows = [db.session.get(CustomerAttachment, a["id"]) for a in made]
+        paths = [folder(app) / row.stored_name for row in rows]
+
+        first, second = purge_attachments(), purge_attachments()
+
+        assert first == {"purged": 1} and second == {"purged": 0}
+        assert [path.is_file() for path in paths] == [False, True, True]
+        assert db.session.get(CustomerAttachment, made[0]["id"]).sha256 == rows[0].sha256
+    listed = client.get(f"/api/crm/customers/{customer_id}/attachments",
+                        headers=heads["manager"]).get_json()["attachments"]
+    assert [a["filename"] for a in listed] == ["kept.pdf"]

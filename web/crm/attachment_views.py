@@ -2,7 +2,8 @@
 JSON API shares with the pages: the service, reading the upload, sending a file.
 
 Uploading needs ``crm.edit``, listing and downloading ``crm.view``, removing ``crm.manage``.
-Setting (app config): ``CRM_ATTACHMENT_MAX_MB`` (20), the largest file taken.
+Settings (app config): ``CRM_ATTACHMENT_MAX_MB`` (20), the largest file taken;
+``CRM_ATTACHMENT_KEEP_DAYS`` (30), how long a removed attachment's file stays.
 A file goes back as a download (``Content-Disposition: attachment``), with ``nosniff`` and a
 sandboxing Content-Security-Policy, so whatever it holds (HTML, a script) never runs in the
 browser as one of our pages.

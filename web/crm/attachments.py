@@ -4,8 +4,10 @@ The bytes go to a folder of their own under var (``crm-attachments``, 0700), eac
 named by us (32 random hex digits), never by the uploader: a name like ``../../etc/passwd`` is
 only the name shown and offered on download. The row keeps the name as uploaded, the type, the
 size and the SHA-256. Uploading and removing each write the record's history (crm_history) in
-the same transaction; removing is soft (``deleted_at``), the file stays. A merge moves the
-duplicate's attachments to the kept customer (``move_attachments``).
+the same transaction; removing is soft (``deleted_at``): the file stays for
+``CRM_ATTACHMENT_KEEP_DAYS`` (30) so that a mistake can be undone, then the worker deletes it
+(``purge``; the row and the history stay). A merge moves the duplicate's attachments to the
+kept customer (``move_attachments``).
 """
 
 import hashlib
@@ -25,6 +27,7 @@ from web.types import UTCDateTime, iso, utcnow
 
 FOLDER = "crm-attachments"  # under the var dir
 DEFAULT_MAX_MB = 20  # CRM_ATTACHMENT_MAX_MB
+DEFAULT_KEEP_DAYS = 30  # CRM_ATTACHMENT_KEEP_DAYS: a removed attachment's file, then deleted
 OCTET_STREAM = "application/octet-stream"
 FILENAME_MAX = 255
 CHUNK_BYTES = 1 << 16
@@ -186,6 +189,24 @@ class AttachmentService:
         if not path.is_file():
             raise NotFound(f"the file of attachment {row.id} is missing", field="attachment_id")
         return path
+
+    def purge(self, removed_before):
+        """Delete the files of attachments removed before ``removed_before``; how many went.
+
+        Only the bytes go: the row (name, size, SHA-256, who removed it) and the history stay.
+        A file already gone is skipped, so a run interrupted half way is simply run again.
+        """
+        names = self.session.execute(
+            sa.select(CustomerAttachment.stored_name)
+            .where(CustomerAttachment.deleted_at.is_not(None),
+                   CustomerAttachment.deleted_at < removed_before)).scalars().all()
+        gone = 0
+        for name in names:
+            path = self.store.path(name)
+            if path.is_file():
+                path.unlink()
+                gone += 1
+        return gone
 
     def delete(self, customer_id, attachment_id, by=None):
         """Remove the attachment (soft: the row and the file stay); commits; returns it."""
