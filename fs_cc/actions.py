@@ -15,12 +15,16 @@ from fs_cc.acd.agents import AgentStatus, UnknownAgent, UnknownQueue
 from fs_cc.acd.consult import Consults
 from fs_cc.acd.dial import Dialer
 from fs_cc.acd.mute import Muting
+from fs_cc.acd.moves import move_caller
+from fs_cc.acd.takeover import take_over
+from fs_cc.acd.waiting import Phase
 from fs_cc.acd.transfer import CallControls, ControlRefused
 from fs_cc.control import commands as cmd
 from fs_cc.errors import ConfigError
 from fs_cc.esl.errors import CommandError as SwitchRefused, ESLError
 from fs_cc.events import HangupSide, QueueOutcome, TransferKind
 from fs_cc.ivr.nodes_transfer import NUMBER_RE
+from fs_cc.ivr.sessions import SERVICE as QUEUE_SESSIONS
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +66,10 @@ class EngineActions:
             cmd.CancelCallback: self.cancel_callback,
             cmd.RescheduleCallback: self.reschedule_callback,
             cmd.ReloadCatalog: self.reload_catalog,
+            cmd.SetCallerPriority: self.set_caller_priority,
+            cmd.MoveCaller: self.move_caller,
+            cmd.TakeOverCall: self.take_over,
+            cmd.DispositionFiled: self.disposition_filed,
         }
 
     def execute(self, command):
@@ -223,7 +231,8 @@ class EngineActions:
 
     def transfer(self, command):
         """Blind transfer of a caller connected to an agent: to another agent (rung, bridged on
-        answer), a queue (back in line), an outside number (settings.callback_dial)."""
+        answer), a queue (back in line), an IVR flow (its IVR session runs it from the start),
+        an outside number (settings.callback_dial)."""
         kind, uuid, target, by = (command.target_kind, command.call_uuid, command.target,
                                   command.by_agent)
         if kind is TransferKind.AGENT:
@@ -235,10 +244,10 @@ class EngineActions:
                 raise cmd.CommandRefused("target", f"{target!r} is not a phone number")
             dial = self.engine.settings.callback_dial.format(number=target)
             act = lambda c: c.to_number(uuid, target, dial, by)  # noqa: E731
-        else:
-            self._live_call(uuid)
-            raise cmd.CommandRefused("target_kind", f"transfer to {kind.value} is not "
-                                                    "available yet on this engine")
+        else:  # TransferKind.IVR: the flows of the engine's current table
+            act = lambda c: c.to_ivr(  # noqa: E731
+                uuid, target, by, flows=self.engine.flows.runners,
+                sessions=self.engine.flow_services.get(QUEUE_SESSIONS, ()))
         handover = self._controls(command, act)
         return {"call_uuid": uuid, "target_kind": kind.value, "target": target,
                 "ringing": handover.leg is not None, "leg_uuid": handover.leg}
@@ -326,3 +335,46 @@ class EngineActions:
             return self.engine.reload_catalog()
         except ConfigError as exc:
             raise cmd.CommandRefused("catalog", str(exc)) from exc
+
+    # the supervisor's seat and the desktop's filing
+    def _waiting_caller(self, call_uuid):
+        caller = self.engine.acd.callers.get(call_uuid)
+        if caller is None:
+            self._live_call(call_uuid)  # UnknownTarget for a call nobody knows
+            raise cmd.CommandRefused("call_uuid", f"call {call_uuid} is not waiting in a queue")
+        return caller
+
+    def set_caller_priority(self, command):
+        """Change a waiting caller's priority (CallPriorityChanged); the router looks again."""
+        caller = self._waiting_caller(command.call_uuid)
+        if caller.phase is not Phase.WAITING:
+            raise cmd.CommandRefused("call_uuid", f"call {command.call_uuid} is not waiting in "
+                                                  "a queue (offered or connected)")
+        return self.engine.acd.set_priority(command.call_uuid, command.priority)
+
+    def move_caller(self, command):
+        """Move a waiting caller to another queue at its place (QueueLeft, CallQueued)."""
+        caller = self._waiting_caller(command.call_uuid)
+        if command.queue not in self.engine.acd.queue_names():
+            raise UnknownQueue(command.queue)
+        if command.queue == caller.queue:
+            raise cmd.CommandRefused("queue", f"call {command.call_uuid} already waits in "
+                                              f"{command.queue!r}")
+        if not move_caller(self.engine.acd, caller,
+                           self.engine.acd.queue_definition(command.queue)):
+            raise cmd.CommandRefused("call_uuid", f"call {command.call_uuid} is not waiting in "
+                                                  "a queue (offered or connected)")
+        return {"call_uuid": command.call_uuid, "queue": command.queue,
+                "priority": caller.priority}
+
+    def take_over(self, command):
+        """Ring ``extension``; once answered the caller is bridged to it, the agent wraps up."""
+        handover = self._controls(command, lambda c: take_over(c, command.call_uuid,
+                                                               command.extension))
+        return {"call_uuid": command.call_uuid, "extension": command.extension,
+                "leg_uuid": handover.leg, "ringing": True}
+
+    def disposition_filed(self, command):
+        """The desktop filed a call: the agent's wrap-up ends if its time is over."""
+        return {"agent": self.engine.acd.presence.disposition_filed(command.agent,
+                                                                   command.call_uuid)}

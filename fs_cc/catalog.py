@@ -38,7 +38,7 @@ _queues = sa.table("queues", sa.column("id", sa.Integer), sa.column("name", sa.S
                    *(sa.column(name, type_) for name, type_ in _QUEUE_SETTING_TYPES.items()))
 _agents = sa.table("agents", sa.column("id", sa.Integer), sa.column("extension", sa.String),
                    sa.column("name", sa.String), sa.column("skills", sa.JSON),
-                   sa.column("enabled", sa.Boolean))
+                   sa.column("enabled", sa.Boolean), sa.column("user_id", sa.Integer))
 _members = sa.table("queue_members", sa.column("id", sa.Integer),
                     sa.column("agent_id", sa.Integer), sa.column("queue_id", sa.Integer),
                     sa.column("level", sa.Integer))
@@ -111,6 +111,7 @@ class AgentDef:
     queues: typing.Tuple[str, ...]
     skills: typing.Mapping[str, int]
     levels: typing.Mapping[str, int]  # queue name -> member level (1 is tried first)
+    desktop: bool = False  # a user works as this agent: at the desktop, which files its calls
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,7 +203,8 @@ def _read_once(connection, version):
         .where(_queues.c.enabled == sa.true()).order_by(_queues.c.name)).all()
     queue_names = {row.id: row.name for row in queue_rows}
     agent_rows = connection.execute(
-        sa.select(_agents.c.id, _agents.c.extension, _agents.c.name, _agents.c.skills)
+        sa.select(_agents.c.id, _agents.c.extension, _agents.c.name, _agents.c.skills,
+                  _agents.c.user_id)
         .where(_agents.c.enabled == sa.true()).order_by(_agents.c.extension)).all()
     levels = {row.id: {} for row in agent_rows}
     for member in connection.execute(
@@ -216,7 +218,7 @@ def _read_once(connection, version):
     connection.rollback()
     queues = [_queue_def(row) for row in queue_rows]
     agents = [AgentDef(row.extension, row.name, tuple(levels[row.id]), _frozen(row.skills or {}),
-                       _frozen(levels[row.id]))
+                       _frozen(levels[row.id]), desktop=row.user_id is not None)
               for row in agent_rows]
     default_flow = next((row.flow for row in route_rows if row.is_default), None)
     return Catalog.build(queues, agents, {row.number: row.flow for row in route_rows},

@@ -21,7 +21,7 @@ from fs_cc.acd import ACD
 from fs_cc.acd.callbacks import build_callbacks, to_time
 from fs_cc.actions import EngineActions
 from fs_cc.adoption import Adopter
-from fs_cc.acd.config import define_catalog_agents, queues_from_catalog
+from fs_cc.acd.config import define_catalog_agents, desk_agents_of, queues_from_catalog
 from fs_cc.bus import BusUnavailable, InProcessBus
 from fs_cc.callctl import CallControl
 from fs_cc.callflow import CallHandler
@@ -137,7 +137,8 @@ class Engine:
         self.emitter.listeners.append(self.recorder)
         self.esl.on(RECORD_STOP, self.recorder.on_record_stop)
         self.acd = ACD(self.store, self.ctl, queues_from_catalog(self.catalog), self.emitter,
-                       ring_timeout=settings.ring_timeout)
+                       ring_timeout=settings.ring_timeout,
+                       desk_agents=desk_agents_of(self.catalog))
         self.callbacks = build_callbacks(settings, self.acd, self.emitter, self.registry, self.id)
         # what an earlier run finished but the worker may not have stored: never called twice
         self.callbacks.remember_finished(self.outbox.finished_callbacks())
@@ -197,6 +198,7 @@ class Engine:
             previous, self.catalog = self.catalog, catalog
             define_catalog_agents(self.store, catalog, previous)
             self.acd.set_queues(queues_from_catalog(catalog))
+            self.acd.presence.desk_agents = desk_agents_of(catalog)
             previous_flows, self.flows = self.flows, flows
         self.flow_reloader.announce(previous_flows, flows)
         logger.info("catalog version %s applied: %s queues, %s agents, %s DID routes",

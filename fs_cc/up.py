@@ -189,6 +189,7 @@ def run_up(settings, config_file=None):
         url = web_url(settings.web_host, settings.web_port)
         print(f"\nfs_cc is up: {url}\n"
               f"  login:      {admin_login(demo)}\n"
+              f"  desktop:    {agent_login(demo)}  ({url}/desktop)\n"
               f"  API token:  {demo['token'] or NO_DEMO_TOKEN}\n"
               f"  API docs:   {url}/docs/api\n"
               f"  try it:     {curl_hint(url, demo['token'] or 'TOKEN')}\n"
@@ -213,6 +214,17 @@ def admin_login(demo):
     if os.environ.get("FS_CC_ADMIN_PASSWORD"):
         return f"{demo['username']} / the password in FS_CC_ADMIN_PASSWORD"
     return f"{demo['username']} / {demo['password']}  (shown this once: note it now)"
+
+
+def agent_login(demo):
+    """The banner's line for the demo agent (agent 1000 at the desktop): its password at the
+    first start only, like the admin's."""
+    agent = demo.get("agent") or {}
+    if not agent.get("username"):
+        return "no demo agent (agent 1000 is taken or gone; link a user to an agent)"
+    if agent.get("password") is None:
+        return f"{agent['username']} (password as set; `fs-cc user passwd {agent['username']}`)"
+    return f"{agent['username']} / {agent['password']}  (shown this once: note it now)"
 
 
 def web_url(host, port):

@@ -8,10 +8,12 @@ import sys
 import pytest
 
 import fs_cc.catalog
+from fs_cc.acd.config import desk_agents_of
 from fs_cc.catalog import AgentDef, Catalog, QueueDef, load_catalog
 from fs_cc.config import _default_agents, _default_queues
 from fs_cc.errors import ConfigError
-from tests.web.support import app_on, database_url_for, dispose, migrated_databases  # noqa: F401
+from tests.web.support import (app_on, create_user, database_url_for, dispose,  # noqa: F401
+                               migrated_databases)
 from web import bootstrap_demo
 from web.catalog.dids import DidService
 from web.catalog.rules import FlowDirectory
@@ -59,11 +61,13 @@ def test_given_the_demo_seed_then_the_catalog_equals_the_one_from_the_default_se
 
     from_settings = Catalog.from_settings(_default_queues(), _default_agents())
     assert catalog.queues == from_settings.queues
-    assert catalog.agents == from_settings.agents
+    # agent 1000 is the demo agent user's: the desktop files its calls
+    assert catalog.agents == dict(from_settings.agents, **{"1000": dataclasses.replace(
+        from_settings.agents["1000"], desktop=True)})
     assert catalog.agents["1001"] == AgentDef("1001", "Agent 1001", ("support", "sales"), {},
                                               {"support": 1, "sales": 1})
     assert catalog.routes == {"4000": "main"} and catalog.default_flow == "main"
-    assert catalog.version == 1
+    assert catalog.version == 2  # the seed, then the demo agent user linked
 
 
 def test_given_disabled_rows_then_they_and_the_memberships_in_a_disabled_queue_are_absent(
@@ -182,3 +186,17 @@ def test_given_the_loader_when_imported_alone_then_neither_flask_nor_web_is_load
                             check=True)
 
     assert result.stdout.strip() == "[]"
+
+
+def test_given_an_agent_a_user_works_as_then_it_is_a_desktop_agent_and_the_others_not(database):
+    app, url = database
+    write(app, "queues", "create", {"name": "sales"})
+    write(app, "agents", "create", {"extension": "1000", "queues": {"sales": 1}})
+    write(app, "agents", "create", {"extension": "1001", "queues": {"sales": 1}})
+    user_id, _, _ = create_user(app, role="agent")
+    write(app, "agents", "update", "1001", {"user_id": user_id})
+
+    catalog = load_catalog(url)
+
+    assert (catalog.agents["1000"].desktop, catalog.agents["1001"].desktop) == (False, True)
+    assert desk_agents_of(catalog) == frozenset({"1001"})

@@ -47,6 +47,10 @@ def one_of_each():
         commands.CompleteConsult(call_uuid="call-1", by_agent="1000"),
         commands.CancelConsult(call_uuid="call-1", by_agent="1000"),
         commands.ConferenceCall(call_uuid="call-1", by_agent="1000"),
+        commands.SetCallerPriority(call_uuid="call-1", priority=7),
+        commands.MoveCaller(call_uuid="call-1", queue="support"),
+        commands.TakeOverCall(call_uuid="call-1", extension="2000"),
+        commands.DispositionFiled(agent="1000", call_uuid="call-1"),
     ]
 
 

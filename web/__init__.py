@@ -240,12 +240,14 @@ def bootstrap_demo(app, admin_password=None):
     (checked by the password policy) or a random password; that is the only time ``password``
     is returned, else it is None. Later starts never change an existing user's password,
     state or role. An empty catalog gets the demo queues, agents and DID 4000
-    (web.catalog.seed). ``token`` is the admin's demo API token, the same on every start (its
-    secret kept in var/demo_token); None when the admin is disabled or revoked that token.
+    (web.catalog.seed), and the agent 1000 a user ``agent1000`` (role agent) for the desktop,
+    its password returned like the admin's, once (``agent``). ``token`` is the admin's demo
+    API token, the same on every start (its secret kept in var/demo_token); None when the admin
+    is disabled or revoked that token.
     """
     from web.auth.tokens import DEMO_TOKEN_FILE, keep_demo_token, token_service
     from web.catalog.notifier import EngineNotifier
-    from web.catalog.seed import seed_demo_catalog
+    from web.catalog.seed import seed_demo_agent, seed_demo_catalog
     from web.users.views import account_service
 
     with app.app_context():
@@ -256,5 +258,8 @@ def bootstrap_demo(app, admin_password=None):
                                  var_dir / DEMO_TOKEN_FILE) if user.active else None)
         seed_demo_catalog(db.session, EngineNotifier(app.extensions["fs_cc_control"]),
                           app.extensions["fs_cc_settings"])
+        agent_user, agent_password = seed_demo_agent(db.session,
+                                                     account_service(actor="fs-cc up"))
     logger.info("admin %s %s", DEMO_USERNAME, "created" if password else "kept as it was")
-    return {"username": DEMO_USERNAME, "password": password, "token": token}
+    return {"username": DEMO_USERNAME, "password": password, "token": token,
+            "agent": {"username": agent_user, "password": agent_password}}

@@ -45,7 +45,8 @@ class ACD:
 
     def __init__(self, store, ctl, queues, emitter, *, moh=DEFAULT_MOH, ring_timeout=20,
                  retry_delay=2.0, hangup_grace=1.0, resync_grace=3.0, new_uuid=None,
-                 monotonic=time.monotonic, not_ready_reasons=DEFAULT_NOT_READY_REASONS):
+                 monotonic=time.monotonic, not_ready_reasons=DEFAULT_NOT_READY_REASONS,
+                 desk_agents=()):
         self.store = store
         self.ctl = ctl
         self._emitter = emitter
@@ -60,7 +61,7 @@ class ACD:
         self.offers = Offers(self) if new_uuid is None else Offers(self, new_uuid=new_uuid)
         # callers without a channel (callbacks, fs_cc.acd.callbacks) bring their own offer flow
         self.offer_flows = {}  # call_uuid -> offer(caller, agent)
-        self.presence = Presence(self, not_ready_reasons)
+        self.presence = Presence(self, not_ready_reasons, desk_agents=desk_agents)
         self.announcer = Announcer(self)  # the engine gives it the callbacks' wait estimator
         self.figures = None  # fs_cc.acd.figures.QueueFigures, kept by the engine
         self.router = Router(store, self._queues, self.callers, self.dispatch,

@@ -78,6 +78,12 @@ def queues_from_catalog(catalog):
     return [parse_queue(q.item(), f"queues.{q.name}") for q in catalog.queues.values()]
 
 
+def desk_agents_of(catalog):
+    """The extensions of a catalog's agents a user works as (at the desktop, which files their
+    calls: fs_cc.acd.presence keeps them in wrap-up while a disposition is owed)."""
+    return frozenset(ext for ext, agent in catalog.agents.items() if agent.desktop)
+
+
 def define_catalog_agents(store, catalog, previous=None):
     """Write a catalog's agents to the store; agents the previous catalog had lose their queues."""
     for agent in catalog.agents.values():

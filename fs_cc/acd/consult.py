@@ -194,7 +194,7 @@ class Consults:
                 self.acd.kill(consult.leg, "NORMAL_CLEARING")
                 if consult.agent is not None:
                     self.acd.presence.call_ended(consult.agent, 0.0, caller.queue,
-                                                 "consult ended")
+                                                 "consult ended", owes=False)
                 self._ended(consult, ConsultOutcome.ENDED, caller.hangup_cause or "")
                 return
             if event is not None:
@@ -299,7 +299,8 @@ class Consults:
         caller.held = False
         caller.connected_at = acd.monotonic()
         if consult.agent is not None:
-            acd.presence.call_ended(consult.agent, 0.0, caller.queue, "consult ended")
+            acd.presence.call_ended(consult.agent, 0.0, caller.queue, "consult ended",
+                                    owes=False)
         self._ended(consult, ConsultOutcome.CANCELLED, cause)
 
     def _ended(self, consult, outcome, cause, close_watch=True):

@@ -77,7 +77,7 @@ class Offers:
                 return
         # the agent put the phone down before we could follow the leg: the agent left first
         self.acd.kill(caller.call_uuid, "NORMAL_CLEARING")
-        self.acd.presence.call_ended(ext, queue=caller.queue)
+        self.acd.presence.call_ended(ext, queue=caller.queue, call_uuid=caller.call_uuid)
         self.acd.finished(caller, QueueResult(QueueOutcome.ANSWERED, ext, HangupSide.AGENT,
                                               DEFAULT_CAUSE))
 
@@ -237,7 +237,8 @@ class Offers:
                 talk = acd.monotonic() - answered_at if answered_at is not None else 0.0
                 if ext is not None:  # None: an outside party a transfer bridged the caller to
                     acd.presence.call_ended(ext, talk, caller.queue,
-                                            "transferred" if handover else "call ended")
+                                            "transferred" if handover else "call ended",
+                                            call_uuid=caller.call_uuid)
         if handover is not None:
             logger.info("call %s: left agent %s's leg %s for %s", caller.call_uuid, ext, leg,
                         handover)

@@ -10,6 +10,10 @@ around them:
   agent never comes back available against their wish;
 - after a call: the queue's **wrap-up** (after-call work), then available when it runs out or when
   the agent ends it; a call's talk time and the answer count feed the strategies;
+- a call of a queue that lists **dispositions** owes one when a user works as the agent (at
+  the desktop, which files it): the agent stays in wrap-up (even with a wrap-up of 0) until the
+  desktop files it (``disposition_filed``) and the wrap-up time is over, or until the agent (or a
+  supervisor) ends the wrap-up;
 - an agent who misses the queue's ``max_no_answer`` offers in a row goes **not ready** with
   reason ``no-answer`` (never logged out); an answer resets the count;
 - an agent whose phone is **unregistered** (an offer failed so) is never offered calls until it
@@ -54,12 +58,16 @@ def parse_after_call(text):
 class Presence:
     """Moves agents for the ACD (its store, emitter, router, queues and timers)."""
 
-    def __init__(self, acd, reasons=DEFAULT_NOT_READY_REASONS):
+    def __init__(self, acd, reasons=DEFAULT_NOT_READY_REASONS, desk_agents=()):
         self.acd = acd
+        # the agents a user works as: the desktop files their calls (the engine sets it from
+        # the catalog, fs_cc.acd.config.desk_agents_of)
+        self.desk_agents = frozenset(desk_agents)
         self.reasons = tuple(reasons)
         if NO_ANSWER_REASON not in self.reasons:
             self.reasons += (NO_ANSWER_REASON,)
         self._wrap_ups = {}  # extension -> the timer ending its wrap-up
+        self._owed = {}  # extension -> the call uuid ("": unknown) whose disposition is owed
 
     @property
     def store(self):
@@ -104,6 +112,8 @@ class Presence:
         before = self.store.get_agent(extension)
         agent = self.store.set_status(extension, status, expected=expected, reason=code)
         self._cancel_wrap_up(extension)
+        if status is not AgentStatus.WRAP_UP:
+            self._owed.pop(extension, None)
         self.changed(extension, before.status, agent.status, reason)
         return agent
 
@@ -141,16 +151,23 @@ class Presence:
                 status, code = AgentStatus.NOT_READY, NO_ANSWER_REASON
         self._settle(extension, AgentStatus.RESERVED, status, code, "offer ended")
 
-    def call_ended(self, extension, talk_seconds=0.0, queue=None, reason="call ended"):
-        """An agent's call ended: wrap-up (the queue's), or what it asked during the call."""
+    def call_ended(self, extension, talk_seconds=0.0, queue=None, reason="call ended",
+                   call_uuid=None, owes=True):
+        """An agent's call ended: wrap-up (the queue's, and while a disposition is owed), or
+        what it asked during the call. ``owes``: false for a party that did not take the call
+        (a consulted agent)."""
         if talk_seconds:
             self.store.record_talk(extension, talk_seconds)
         status, code = parse_after_call(self.store.get_agent(extension).after_call)
         wrap_up = self._queue_setting(queue, "wrap_up", 0.0)
-        if status is None and wrap_up > 0:
+        owed = (owes and extension in self.desk_agents
+                and bool(self._queue_setting(queue, "dispositions", ())))
+        if status is None and (wrap_up > 0 or owed):
             status = AgentStatus.WRAP_UP
         self._settle(extension, AgentStatus.ON_CALL, status, code, reason)
-        if status is AgentStatus.WRAP_UP:
+        if status is AgentStatus.WRAP_UP and owed:
+            self._owed[extension] = call_uuid or ""
+        if status is AgentStatus.WRAP_UP and wrap_up > 0:
             self._wrap_ups[extension] = self.acd.spawn_later(wrap_up, self._wrap_up_over,
                                                              extension)
 
@@ -169,14 +186,33 @@ class Presence:
             logger.warning("agent %s not moved after the %s: %s", extension,
                            expected.value, exc)
 
+    def disposition_filed(self, extension, call_uuid):
+        """The desktop filed ``call_uuid``: an agent in wrap-up whose wrap-up time is over (or
+        none, or lost with a restart) is available; a dict of the agent (UnknownAgent)."""
+        agent = self.store.get_agent(extension)
+        owed = self._owed.get(extension)
+        if owed and owed != call_uuid:
+            return agent.to_dict()  # another call is still owed
+        self._owed.pop(extension, None)
+        if agent.status is not AgentStatus.WRAP_UP or extension in self._wrap_ups:
+            return agent.to_dict()  # not in wrap-up, or its timer ends it
+        return self._end_wrap_up(extension, "disposition filed")
+
+    def _end_wrap_up(self, extension, reason):
+        try:
+            agent = self.store.set_status(extension, AgentStatus.AVAILABLE,
+                                          expected=(AgentStatus.WRAP_UP,))
+        except InvalidTransition:
+            return self.store.get_agent(extension).to_dict()  # the agent moved on meanwhile
+        self.changed(extension, AgentStatus.WRAP_UP, AgentStatus.AVAILABLE, reason)
+        return agent.to_dict()
+
     def _wrap_up_over(self, extension):
         self._wrap_ups.pop(extension, None)
-        try:
-            self.store.set_status(extension, AgentStatus.AVAILABLE,
-                                  expected=(AgentStatus.WRAP_UP,))
-        except InvalidTransition:
-            return  # the agent moved on meanwhile
-        self.changed(extension, AgentStatus.WRAP_UP, AgentStatus.AVAILABLE, "wrap-up over")
+        if extension in self._owed:
+            logger.info("agent %s: wrap-up time over, the disposition still owed", extension)
+            return
+        self._end_wrap_up(extension, "wrap-up over")
 
     def _cancel_wrap_up(self, extension):
         timer = self._wrap_ups.pop(extension, None)

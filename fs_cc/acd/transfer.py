@@ -3,7 +3,8 @@
 The caller is one the ACD connected (fs_cc.acd.offer); its offer's greenlet follows the agent's
 leg. A transfer sets ``caller.handover`` before the agent's leg goes, so that greenlet takes the
 end of the leg for what it is (the agent released to wrap-up, not a hangup) and hands the caller
-on: to the new party's leg, or back into a queue's line.
+on: to the new party's leg, back into a queue's line, or (its queue node's ticket resolved
+``transferred`` with the flow's name) into an IVR flow its socket session runs next.
 
 What FreeSWITCH 1.10.12 does, recorded (tests/fixtures/esl/10_, 14_, 25_, 28_):
 - ``uuid_hold <agent leg>`` plays its ``temp_hold_music`` (else ``hold_music``) to the caller
@@ -29,10 +30,10 @@ import gevent.event
 
 from fs_cc import events
 from fs_cc.acd.agents import AgentStatus
-from fs_cc.acd.waiting import Phase
+from fs_cc.acd.waiting import Phase, QueueResult
 from fs_cc.errors import FsCcError
 from fs_cc.esl.errors import CommandError, ESLError
-from fs_cc.events import OfferFailure, TransferKind
+from fs_cc.events import HangupSide, OfferFailure, QueueOutcome, TransferKind
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Handover:
     leg: typing.Optional[str] = None  # the new party's leg (agent, number)
     watch: typing.Any = None  # that leg's ChannelWatch, opened before it existed
     queue: typing.Optional[str] = None  # kind queue: the line the caller goes back to
+    flow: typing.Optional[str] = None  # kind ivr: the flow the caller's IVR session goes on in
     done: gevent.event.Event = dataclasses.field(default_factory=gevent.event.Event)
 
     def take_over(self, offers, caller):
@@ -69,10 +71,33 @@ class Handover:
         try:
             if self.queue is not None:
                 offers.acd.requeue(caller, self.queue)
+            elif self.flow is not None:
+                self._to_flow(offers.acd, caller)
             else:
                 offers.follow_party(caller, self.agent, self.leg, self.watch)
         finally:
             self.done.set()
+
+    def _to_flow(self, acd, caller):
+        """The caller, parked, leaves the ACD: its queue node's ticket names the flow next."""
+        if caller.hungup.is_set():
+            acd.finished(caller, QueueResult(QueueOutcome.HUNG_UP, side=HangupSide.CALLER,
+                                             cause=caller.hangup_cause))
+            return
+        # park_after_bridge stays true: reset now, it could come before the caller's bridge has
+        # unwound (seen on 1.10.12 with a held caller: hung up, not parked); a queue node of the
+        # next flow that does not keep its caller has the ACD end the call after its agent
+        if caller.held:
+            try:
+                # the hold music plays inside the caller's bridge, which unwinds only once it ends
+                acd.ctl.break_media(caller.call_uuid)
+            except ESLError as exc:
+                logger.warning("call %s: hold music not stopped for flow %s: %s",
+                               caller.call_uuid, self.flow, exc)
+        logger.info("call %s: transferred from agent %s into flow %s", caller.call_uuid,
+                    caller.agent, self.flow)
+        acd.finished(caller, QueueResult(QueueOutcome.TRANSFERRED, caller.agent,
+                                         target=self.flow))
 
     def __str__(self):
         return f"{self.kind.value} {self.target}"
@@ -158,9 +183,27 @@ class CallControls:
         caller = self.connected(call_uuid, by_agent)
         if self.acd.queue_definition(queue) is None:
             raise ControlRefused("target", f"no queue {queue!r}")
-        handover = Handover(TransferKind.QUEUE, queue, queue=queue)
-        self.acd.emit(events.CallTransferred, call_uuid=call_uuid, target_kind=TransferKind.QUEUE,
-                      target=queue, by_agent=by_agent)
+        return self._release(caller, Handover(TransferKind.QUEUE, queue, queue=queue), by_agent)
+
+    def to_ivr(self, call_uuid, flow, by_agent=None, *, flows=(), sessions=()):
+        """The caller's IVR session goes on in ``flow`` (one of ``flows``) from its start; the
+        agent goes to wrap-up. Only a call in ``sessions`` (its socket session waits in a queue
+        node) has a flow to go on in: a callback's customer or an adopted call is refused."""
+        caller = self.connected(call_uuid, by_agent)
+        if flow not in flows:
+            raise ControlRefused("target", f"no IVR flow {flow!r} is loaded on this engine")
+        if call_uuid not in sessions:
+            raise ControlRefused("call_uuid", f"call {call_uuid} has no IVR session to continue "
+                                              "(a callback or an adopted call): transfer it to "
+                                              "a queue, an agent or a number")
+        return self._release(caller, Handover(TransferKind.IVR, flow, flow=flow), by_agent)
+
+    def _release(self, caller, handover, by_agent):
+        """Take the caller from its agent: parked when the agent's leg is killed (the offer's
+        greenlet then runs ``handover.take_over``); CallTransferred."""
+        call_uuid = caller.call_uuid
+        self.acd.emit(events.CallTransferred, call_uuid=call_uuid, target_kind=handover.kind,
+                      target=handover.target, by_agent=by_agent)
         ctl = self.acd.ctl
         ctl.set_var(call_uuid, "park_after_bridge", "true")  # 28_release_caller_to_park
         caller.handover = handover

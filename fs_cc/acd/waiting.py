@@ -27,6 +27,7 @@ class QueueResult:
     agent: typing.Optional[str] = None
     side: typing.Optional[HangupSide] = None  # set once the call is over (answered or hung up)
     cause: typing.Optional[str] = None
+    target: typing.Optional[str] = None  # outcome transferred: the IVR flow the caller goes on in
 
 
 @dataclasses.dataclass(eq=False)

@@ -320,6 +320,47 @@ class ReloadCatalog(Command):
     """Read the queues and agents again from where they are defined."""
 
 
+PRIORITY_MAX = 100
+
+
+@_command("call.set_priority")
+class SetCallerPriority(Command):
+    """Change a waiting caller's priority (0 to 100, higher served first; its wait counts)."""
+
+    call_uuid: str
+    priority: int
+
+    def __post_init__(self):
+        super(SetCallerPriority, self).__post_init__()
+        if isinstance(self.priority, bool) or not 0 <= self.priority <= PRIORITY_MAX:
+            raise codec.FieldError(self.TYPE, "priority", f"a whole number from 0 to {PRIORITY_MAX}")
+
+
+@_command("call.move")
+class MoveCaller(Command):
+    """Move a waiting caller to another queue, keeping its place (time in line, priority)."""
+
+    call_uuid: str
+    queue: str
+
+
+@_command("call.take_over")
+class TakeOverCall(Command):
+    """Ring ``extension`` (a supervisor's phone); once answered the caller is bridged to it and
+    the agent goes to wrap-up."""
+
+    call_uuid: str
+    extension: str
+
+
+@_command("agent.disposition_filed")
+class DispositionFiled(Command):
+    """The desktop filed the agent's call: its wrap-up may end (fs_cc.acd.presence)."""
+
+    agent: str
+    call_uuid: str
+
+
 # -- the encoding -----------------------------------------------------------------------------
 
 def to_dict(command):

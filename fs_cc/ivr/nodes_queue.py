@@ -14,7 +14,9 @@ class QueueNode(Node):
     """Hand the caller to the ACD queue ``queue``.
 
     An answered call leaves the flow here, unless ``outcomes: {answered: NODE}``: then the
-    caller goes on at NODE once the agent hangs up (a survey, fs_cc.ivr.nodes_survey). The other
+    caller goes on at NODE once the agent hangs up (a survey, fs_cc.ivr.nodes_survey). An agent
+    may transfer the caller into another IVR flow: it runs from its start (fs_cc.ivr.sessions),
+    with no outcome of its own here. The other
     outcomes (``timeout`` after ``max_wait``
     seconds, ``exit_key`` when the caller presses ``exit_key``, ``full``, ``no_agents`` when the
     queue is open but nobody staffs it, ``closed`` at once when the queue is outside its opening

@@ -13,10 +13,13 @@ reads ``["welcome", "menu", "menu:timeout", "menu:timeout", "menu:timeout", "sup
 caller hangs up, the last entry is the node they were in.
 
 A queue node hands the call to the ACD by its UUID and waits for the ticket: answered (the call
-is over when the ticket resolves), hung up, or an outcome the node continues from. A callback
+is over when the ticket resolves), hung up, transferred by the agent into another flow (that
+flow runs on the session from its start, fs_cc.ivr.sessions), or an outcome the node continues
+from. A callback
 node after it records a callback request that keeps the caller's place (fs_cc.ivr.callback_step).
 """
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -37,7 +40,9 @@ from fs_cc.ivr.nodes_collect import (COLLECT_VARIABLE, CollectNode, collect_argu
                                      prompt_argument)
 from fs_cc.ivr.nodes_condition import ConditionNode, Context, queue_figures
 from fs_cc.ivr.nodes_say import SayNode
+from fs_cc.ivr.nodes_subflow import TRANSFER, refuse, run_nested
 from fs_cc.ivr.overflow import Overflows
+from fs_cc.ivr.sessions import SERVICE as SESSIONS
 from fs_cc.ivr.speech import play_step, say_step, spoken_prompts
 from fs_cc.ivr.steps import STEPS, FlowOutcome, FlowResult  # noqa: F401 (re-exported)
 
@@ -270,17 +275,22 @@ class FlowRunner:
         self._places[session.uuid] = place
         if node.callback_after_wait is not None and self._long_wait(node):
             return node.on["callback"]
-        ticket = self.acd.enqueue(session.uuid, node.queue, priority=priority,
-                                  skills=skills, caller_number=session.caller_number or "",
-                                  max_wait=node.max_wait, exit_key=node.exit_key, since=since,
-                                  keep_caller="answered" in node.on)
-        gevent.wait([ticket, session.hungup], count=1)
-        if not ticket.ready():
-            # the socket heard the hangup first (the inbound link may be down): tell the ACD,
-            # which settles an offer or a connected call before it resolves the ticket
-            self.acd.caller_gone(session.uuid, session.hangup_cause, session.hangup_event)
-        result = ticket.get()
+        sessions = self.services.get(SESSIONS)
+        # while this session waits, an agent may transfer the caller into another flow
+        with sessions.waiting(session.uuid) if sessions is not None else contextlib.nullcontext():
+            ticket = self.acd.enqueue(session.uuid, node.queue, priority=priority,
+                                      skills=skills, caller_number=session.caller_number or "",
+                                      max_wait=node.max_wait, exit_key=node.exit_key,
+                                      since=since, keep_caller="answered" in node.on)
+            gevent.wait([ticket, session.hungup], count=1)
+            if not ticket.ready():
+                # the socket heard the hangup first (the inbound link may be down): tell the
+                # ACD, which settles an offer or a connected call before it resolves the ticket
+                self.acd.caller_gone(session.uuid, session.hangup_cause, session.hangup_event)
+            result = ticket.get()
         outcome = result.outcome
+        if outcome is QueueOutcome.TRANSFERRED and result.target is not None:
+            return self._into_flow(session, node, result)
         if outcome is QueueOutcome.ANSWERED and "answered" in node.on \
                 and result.side is HangupSide.AGENT and session.is_up:
             # the agent left and the ACD parked the caller: on with the flow (a survey)
@@ -309,6 +319,19 @@ class FlowRunner:
             return FlowResult(FlowOutcome.FLOW_HUNG_UP, node.id, "NORMAL_CLEARING",
                               HangupSide.SYSTEM)
         return target
+
+    def _into_flow(self, session, node, result):
+        """An agent transferred the caller into flow ``result.target``: it runs from its start
+        (the agent and queue known to it as after a survey); how it ends ends the call."""
+        if not session.is_up:
+            return FlowResult(FlowOutcome.CALLER_HUNG_UP, node.id, session.hangup_cause,
+                              HangupSide.CALLER)
+        self.facts(session).variables.update(answered_agent=result.agent or "",
+                                             answered_queue=node.queue)
+        logger.info("call %s: agent %s transferred the caller from queue %s into flow %s",
+                    session.uuid, result.agent, node.queue, result.target)
+        nested = run_nested(self, session, result.target, TRANSFER)
+        return refuse(session, node) if nested is None else nested
 
     def _long_wait(self, node):
         """Whether the queue's estimated wait is above the node's callback_after_wait."""

@@ -251,6 +251,6 @@ def test_given_refusals_when_commands_cannot_apply_then_command_refused_naming_t
     assert refused(cmd.TransferCall(call_uuid=uuid, target_kind=TransferKind.NUMBER,
                                     target="not a number")) == "target"
     assert refused(cmd.TransferCall(call_uuid=uuid, target_kind=TransferKind.IVR,
-                                    target="main")) == "target_kind"  # not available yet
+                                    target="nowhere")) == "target"  # no such flow loaded
     assert refused(cmd.UnholdCall(call_uuid=uuid)) == "call_uuid"  # not held
     assert desk.bridged(uuid) == caller.leg and desk.agent("1000") == "on_call"

@@ -14,7 +14,8 @@ from fs_cc.engine import Engine
 from fs_cc.errors import ConfigError
 from tests.engine.support import RecordingPublisher, engine_settings
 from tests.test_catalog import no_notify, write  # noqa: F401
-from tests.web.support import app_on, database_url_for, dispose, migrated_databases  # noqa: F401
+from tests.web.support import (app_on, create_user, database_url_for, dispose,  # noqa: F401
+                               migrated_databases)
 from web import bootstrap_demo
 
 REPO_FLOWS = __import__("pathlib").Path(__file__).resolve().parents[2] / "ivr_flows"
@@ -247,4 +248,22 @@ def test_given_a_setting_written_behind_the_webs_back_when_reloaded_then_refused
         assert engine.acd.queue_definition("billing").wrap_up == 15.0  # the old catalog stays
     finally:
         bad.dispose()
+        engine.stop()
+
+
+def test_given_agents_users_work_as_when_started_and_reloaded_then_the_acd_knows_its_desk_agents(
+        tmp_path, flows, database):
+    app, url = database
+    bootstrap_demo(app)  # agent 1000 is the demo agent user's
+    engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
+                                    database_url=url), publisher=RecordingPublisher())
+    try:
+        assert engine.acd.presence.desk_agents == frozenset({"1000"})
+        user_id, _, _ = create_user(app, role="agent")
+        write(app, "agents", "update", "1003", {"user_id": user_id})
+
+        engine.execute(cmd.ReloadCatalog())
+
+        assert engine.acd.presence.desk_agents == frozenset({"1000", "1003"})
+    finally:
         engine.stop()

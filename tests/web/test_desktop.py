@@ -222,7 +222,8 @@ def test_given_a_draft_then_kept_across_reloads_and_gone_once_filed(world):
     ready = client.post("/api/desktop/status", json={"status": "available"},
                         headers=heads["agent"])
     assert ready.status_code == 200
-    assert engine.received == [commands.SetAgentStatus(agent="1001", status="available")]
+    assert engine.received == [commands.DispositionFiled(agent="1001", call_uuid="c-6"),
+                               commands.SetAgentStatus(agent="1001", status="available")]
 
 
 def test_given_an_answered_call_stored_without_disposition_then_wrap_up_cannot_end(world):
@@ -243,7 +244,8 @@ def test_given_an_answered_call_stored_without_disposition_then_wrap_up_cannot_e
     assert [queue["name"] for queue in state["queues"]] == ["support", "sales"]  # theirs first
     assert refused.status_code == 409 and CALLER in refused.get_json()["error"]
     assert filed.status_code == 200 and ended.status_code == 200
-    assert engine.received == [commands.EndWrapUp(agent="1001")]
+    assert engine.received == [commands.DispositionFiled(agent="1001", call_uuid="r-1"),
+                               commands.EndWrapUp(agent="1001")]
 
 
 def test_given_another_agents_call_then_it_cannot_be_filed_or_drafted(world):
@@ -346,3 +348,22 @@ def test_given_the_agents_connected_call_then_hold_unhold_dtmf_and_transfer_go_t
     assert bad_kind.status_code == 400 and bad_kind.get_json()["field"] == "kind"
     assert to_self.status_code == 400 and to_self.get_json()["field"] == "target"
     assert not_mine.status_code == 404  # another agent's call is not this agent's to see
+
+
+def test_given_the_engine_down_when_a_call_is_filed_then_it_is_stored_all_the_same(world):
+    app, engine, heads = world
+    client = app.test_client()
+    engine.contexts["c-9"] = context("c-9", agent="1001", state="connected")
+
+    def refuse(command):
+        if isinstance(command, commands.DispositionFiled):
+            raise commands.CommandRefused("agent", "this engine does not know the agent")
+        return DesktopEngine.execute(engine, command)
+
+    engine.execute = refuse
+    filed = client.post("/api/desktop/calls/c-9/disposition", json={"disposition": "order"},
+                        headers=heads["agent"])
+
+    assert filed.status_code == 200 and filed.get_json()["disposition"] == "order"
+    with app.app_context():
+        assert db.session.query(CallDisposition).filter_by(call_uuid="c-9").count() == 1

@@ -102,6 +102,8 @@ RULES = {
     "supervisor.index": ("agents.view",), "supervisor_api.board": ("agents.view",),
     "supervisor_api.agent_status": ("agents.manage",),
     "supervisor_api.supervise": ("supervise",),
+    "supervisor_api.caller_priority": ("supervise",), "supervisor_api.move_caller": ("supervise",),
+    "supervisor_api.take_over": ("supervise",),
     # web.teams: an admin's act; web.chat: agents, their supervisors and notices
     **{f"teams.{name}": ("teams.manage",) for name in (
         "index", "new", "create", "edit", "update", "delete")},

@@ -1,4 +1,5 @@
-"""The demo catalog: the settings' queues (every setting) and agents, and DID 4000 to the flow.
+"""The demo catalog: the settings' queues (every setting) and agents, and DID 4000 to the flow;
+and the demo's agent user at agent 1000.
 
 Seeded only into an empty catalog (no queue, agent or route, enabled or not), so running it
 again, or after an admin changed anything, changes nothing.
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from fs_cc.acd.config import parse_agents, parse_queues
 from fs_cc.errors import ConfigError
 from web.audit import actions
+from web.auth.passwords import random_password
 from web.auth.models import User
 from web.catalog import rules
 from web.catalog.errors import CatalogError
@@ -79,3 +81,27 @@ def _seed(session, queues, agents, flow):
         session.add(agent)
     session.add(DidRoute(number=DEMO_NUMBER, flow=flow, description="Demo number",
                          enabled=True, is_default=True))
+
+
+DEMO_AGENT_EXTENSION = "1000"
+DEMO_AGENT_USERNAME = "agent1000"
+
+
+def seed_demo_agent(session, accounts):
+    """The demo's agent user (role agent) at the seeded agent 1000, for the desktop to be; the
+    embedded default only. Returns (username, password): the password only when created now,
+    (None, None) when there is no free enabled agent 1000 (an admin changed the catalog)."""
+    if accounts.users.by_username(DEMO_AGENT_USERNAME) is not None:
+        return DEMO_AGENT_USERNAME, None
+    agent = session.execute(sa.select(Agent).where(
+        Agent.extension == DEMO_AGENT_EXTENSION)).scalar_one_or_none()
+    if agent is None or not agent.enabled or agent.user_id is not None:
+        logger.info("no free agent %s: no demo agent user", DEMO_AGENT_EXTENSION)
+        return None, None
+    password = random_password(accounts.policy)
+    accounts.create({"username": DEMO_AGENT_USERNAME,
+                     "display_name": f"Agent {DEMO_AGENT_EXTENSION}", "role": "agent",
+                     "extension": DEMO_AGENT_EXTENSION}, password)
+    logger.info("demo agent user %s created at extension %s", DEMO_AGENT_USERNAME,
+                DEMO_AGENT_EXTENSION)
+    return DEMO_AGENT_USERNAME, password

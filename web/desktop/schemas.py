@@ -69,6 +69,8 @@ class DesktopStateSchema(Schema):
         "description": "the engine's agent: status, status_since, queues, skills"})
     queues = fields.List(fields.Dict(), metadata={
         "description": "name, strategy, waiting, agents_available, agents_logged_in, member"})
+    flows = fields.List(fields.String(), metadata={
+        "description": "the IVR flows a caller can be transferred into (kind ivr)"})
     owed = fields.List(fields.Nested(OwedSchema))
 
 

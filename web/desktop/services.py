@@ -12,6 +12,7 @@ go available, nor end wrap-up, while one is owed from the last ``OWED_HOURS``.
 """
 
 import datetime
+import logging
 
 import sqlalchemy as sa
 
@@ -20,12 +21,15 @@ from fs_cc import codec
 from fs_cc.control import ControlRefused, ControlUnavailable, commands
 from fs_cc.events import TransferKind
 from web.calls.models import CallRecord
-from web.catalog.models import Queue
+from web.catalog.models import DidRoute, Queue
 from web.crm.history import customer_for_number
 from web.crm.models import Customer
 from web.desktop.models import CallDisposition, DesktopDraft
+from web.ivr.models import IvrFlow
 from web.errors import WebError, engine_refusal
 from web.types import iso, utcnow
+
+logger = logging.getLogger(__name__)
 
 OWED_HOURS = 12
 NOTES_MAX = 4000
@@ -78,14 +82,22 @@ class Desktop:
         return next((agent for agent in agents if agent["extension"] == self.extension), None)
 
     def state(self):
-        """What the desktop shows: the agent, the queues (theirs first), calls owed."""
+        """What the desktop shows: the agent, the queues (theirs first), the IVR flows a caller
+        can be transferred into, calls owed."""
         agent = self.agent()
         mine = set(agent["queues"]) if agent else set()
         queues = sorted(self._ask(self.control.queues),
                         key=lambda queue: (queue["name"] not in mine, queue["name"]))
         return {"extension": self.extension, "agent": agent,
                 "queues": [dict(queue, member=queue["name"] in mine) for queue in queues],
-                "owed": self.owed()}
+                "flows": self.flows(), "owed": self.owed()}
+
+    def flows(self):
+        """The names of the IVR flows engines run: those with versions, those numbers route to."""
+        stored = self.session.execute(sa.select(IvrFlow.name)).scalars()
+        routed = self.session.execute(sa.select(DidRoute.flow).where(
+            DidRoute.enabled == sa.true())).scalars()
+        return sorted(set(stored) | set(routed))
 
     def set_status(self, status, reason=""):
         """Move the agent (``available``, ``not_ready`` with a reason...); the agent after."""
@@ -336,7 +348,18 @@ class Desktop:
         if draft is not None:
             self.session.delete(draft)
         self.session.commit()
+        self._filed_to_engine(call_uuid)
         return row
+
+    def _filed_to_engine(self, call_uuid):
+        # the engine keeps the agent in wrap-up while a disposition is owed (fs_cc.acd.presence);
+        # what was filed is stored either way, an engine that did not hear it is only logged
+        try:
+            self.control.execute(commands.DispositionFiled(agent=self.extension,
+                                                           call_uuid=call_uuid))
+        except (ControlUnavailable, ControlRefused) as exc:
+            logger.warning("agent %s filed call %s; the engine was not told: %s",
+                           self.extension, call_uuid, exc)
 
     def _served_queue(self, call_uuid):
         """The queue of a call this agent answered (engine first, then the stored record)."""

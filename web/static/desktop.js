@@ -85,11 +85,27 @@
     if (!owed.length) { list.innerHTML = '<li class="empty">none</li>'; }
   }
 
+  // what the transfer target offers for its kind: the queues, the IVR flows (a caller's flow
+  // goes on there from its start); an agent or a number is typed
+  var transferChoices = {queue: [], ivr: []};
+  function showTransferChoices() {
+    var list = $("transfer-targets");
+    list.replaceChildren();
+    (transferChoices[$("transfer-kind").value] || []).forEach(function (name) {
+      var option = document.createElement("option");
+      option.value = name;
+      list.appendChild(option);
+    });
+  }
+
   function refresh() {
     return fsCc.getJson(stateUrl).then(function (data) {
       if (notice.dataset.kind !== "refused") { say(""); }
       showAgent(data.agent);
       showQueues(data.queues);
+      transferChoices.queue = data.queues.map(function (q) { return q.name; });
+      transferChoices.ivr = data.flows || [];
+      showTransferChoices();
       showOwed(data.owed);
       if (!current && data.owed.length) { openCall(data.owed[0].call_uuid, true); }
     }).catch(function (error) { if (!fsCc.isSessionExpired(error)) { say(error.message); } });
@@ -271,6 +287,10 @@
     control("/dtmf", {digits: $("call-digits").value}).then(function () {
       $("call-digits").value = "";
     });
+  });
+  $("transfer-kind").addEventListener("change", function () {
+    $("transfer-target").value = "";
+    showTransferChoices();
   });
   $("call-transfer").addEventListener("click", function () {
     control("/transfer", {kind: $("transfer-kind").value, target: $("transfer-target").value});

@@ -1,6 +1,7 @@
 /* The supervisor's seat (web/templates/supervisor/index.html): a tile per queue coloured by the
-   thresholds, the agents and the calls, kept current by the event stream; agent moves and
-   listen / whisper / barge for those allowed. */
+   thresholds, the agents and the calls, kept current by the event stream; agent moves,
+   listen / whisper / barge / take over, and a waiting caller's priority and queue for those
+   allowed. */
 (function () {
   "use strict";
   var root = document.getElementById("supervisor");
@@ -114,6 +115,38 @@
     fsCc.tick(rows);
   }
 
+  // a waiting caller: its priority (0-100, higher first) and the queue it waits in
+  function waitingControls(actions, c) {
+    var path = "/calls/" + encodeURIComponent(c.uuid);
+    var priority = document.createElement("input");
+    priority.type = "number";
+    priority.min = "0";
+    priority.max = "100";
+    priority.value = "0";
+    priority.className = "caller-priority";
+    priority.setAttribute("aria-label", "Priority of " + c.caller);
+    actions.appendChild(priority);
+    actions.appendChild(button("set priority", function () {
+      return post(path + "/priority", {priority: parseInt(priority.value, 10)})
+        .then(function (answer) { say("Priority " + answer.priority + " in " + answer.queue); });
+    }));
+    var others = Object.keys(queues).sort().filter(function (name) { return name !== c.queue; });
+    if (!others.length) { return; }
+    var select = document.createElement("select");
+    select.className = "caller-queue";
+    select.setAttribute("aria-label", "Queue to move " + c.caller + " to");
+    others.forEach(function (name) {
+      var option = document.createElement("option");
+      option.value = option.textContent = name;
+      select.appendChild(option);
+    });
+    actions.appendChild(select);
+    actions.appendChild(button("move", function () {
+      return post(path + "/move", {queue: select.value})
+        .then(function (answer) { say("Moved to " + answer.queue); });
+    }));
+  }
+
   function callRows(calls) {
     var rows = $("call-rows");
     rows.replaceChildren();
@@ -135,6 +168,13 @@
               .then(function () { say(""); });
           }));
         });
+        actions.appendChild(button("take over", function () {
+          return post("/calls/" + encodeURIComponent(c.uuid) + "/take-over")
+            .then(function () { say("Your phone rings: answer it to take the call."); });
+        }));
+      }
+      if (root.dataset.maySupervise && !c.agent && c.queue) {  // in line (or the IVR before it)
+        waitingControls(actions, c);
       }
       tr.appendChild(actions);
       rows.appendChild(tr);

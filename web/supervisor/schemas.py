@@ -62,3 +62,34 @@ class SupervisingSchema(Schema):
     supervisor = fields.String()
     mode = fields.String()
     ringing = fields.Boolean()
+
+
+class CallerPrioritySchema(Schema):
+    """A waiting caller's new priority."""
+
+    priority = fields.Integer(required=True, metadata={
+        "description": "0 to 100; higher is served first (the wait so far still counts)"})
+
+
+class CallerPrioritizedSchema(Schema):
+    """The caller's priority as the engine has it now."""
+
+    call_uuid = fields.String()
+    queue = fields.String()
+    priority = fields.Integer()
+
+
+class MoveCallerSchema(Schema):
+    """Where a waiting caller goes."""
+
+    queue = fields.String(required=True, metadata={
+        "description": "the queue it waits in from now, at its old place (time in line)"})
+
+
+class TakeOverSchema(Schema):
+    """A take-over under way: the supervisor's phone rings."""
+
+    call_uuid = fields.String()
+    extension = fields.String(metadata={"description": "the supervisor's phone"})
+    leg_uuid = fields.String()
+    ringing = fields.Boolean()

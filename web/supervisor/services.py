@@ -112,3 +112,28 @@ class SupervisorSeat:
                                   field="extension", status=409)
         return self._execute(commands.SuperviseCall(call_uuid=str(call_uuid),
                                                     supervisor=self.user.extension, mode=mode))
+
+    def set_priority(self, call_uuid, priority):
+        """Give a waiting caller another priority (0 to 100, higher served first)."""
+        if isinstance(priority, bool) or not isinstance(priority, int) or not (
+                0 <= priority <= commands.PRIORITY_MAX):
+            raise SupervisorError(f"priority: a whole number from 0 to {commands.PRIORITY_MAX}",
+                                  field="priority")
+        return self._execute(commands.SetCallerPriority(call_uuid=str(call_uuid),
+                                                        priority=priority))
+
+    def move(self, call_uuid, queue):
+        """Move a waiting caller to another queue, keeping its place in line."""
+        queue = str(queue or "").strip() if isinstance(queue, str) else ""
+        if not queue:
+            raise SupervisorError("queue: choose the queue to move the caller to", field="queue")
+        return self._execute(commands.MoveCaller(call_uuid=str(call_uuid), queue=queue))
+
+    def take_over(self, call_uuid):
+        """Ring the supervisor's own phone; once answered it has the caller, the agent wraps up."""
+        if not self.user.extension:
+            raise SupervisorError("extension: your account has no extension for your phone to "
+                                  "ring; an admin gives you one on the Users page",
+                                  field="extension")
+        return self._execute(commands.TakeOverCall(call_uuid=str(call_uuid),
+                                                   extension=self.user.extension))

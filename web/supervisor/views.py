@@ -92,3 +92,30 @@ def agent_status(extension):
 def supervise(call_uuid):
     """Ring the supervisor's phone into the call: listen, whisper (coach) or barge."""
     return jsonify(seat().supervise(call_uuid, _body().get("mode")))
+
+
+@bp.post("/calls/<call_uuid>/priority")
+@permission_required("supervise")
+@operation(body=schemas.CallerPrioritySchema, response=schemas.CallerPrioritizedSchema,
+           errors=(409, 503), tag=TAG)
+def caller_priority(call_uuid):
+    """Change a waiting caller's priority (higher is served first)."""
+    return jsonify(seat().set_priority(call_uuid, _body().get("priority")))
+
+
+@bp.post("/calls/<call_uuid>/move")
+@permission_required("supervise")
+@operation(body=schemas.MoveCallerSchema, response=schemas.CallerPrioritizedSchema,
+           errors=(409, 503), tag=TAG)
+def move_caller(call_uuid):
+    """Move a waiting caller to another queue, at its place in line."""
+    return jsonify(seat().move(call_uuid, _body().get("queue")))
+
+
+@bp.post("/calls/<call_uuid>/take-over")
+@permission_required("supervise")
+@operation(response=schemas.TakeOverSchema, errors=(409, 503), tag=TAG)
+def take_over(call_uuid):
+    """Take the call from its agent: the supervisor's phone rings, then has the caller and
+    the agent goes to wrap-up."""
+    return jsonify(seat().take_over(call_uuid))
