@@ -89,3 +89,41 @@ def test_given_the_agents_connected_call_then_consult_cancel_complete_conference
         commands.ConferenceCall(call_uuid="c-9", by_agent="1001")]
     assert bad_kind.status_code == 400 and bad_kind.get_json()["field"] == "kind"
     assert to_self.status_code == 400 and to_self.get_json()["field"] == "target"
+
+
+def test_given_a_customers_masked_phone_when_the_agent_calls_it_from_the_record_then_dialled_unseen(
+        world):  # noqa: F811
+    from tests.web.test_crm_api import create
+
+    app, engine, heads = world
+    client = app.test_client()
+    customer = create(client, heads["manager"], name="周杰", phones=["13912345678"])
+    phone_id = customer["phones"][0]["id"]
+    shown = client.get(f"/api/crm/customers/{customer['id']}", headers=heads["agent"]).get_json()
+    assert shown["phones"][0]["masked"] is True  # the agent may not see the number
+
+    answer = client.post("/api/desktop/dial", json={"phone_id": phone_id}, headers=heads["agent"])
+    unknown = client.post("/api/desktop/dial", json={"phone_id": 999999}, headers=heads["agent"])
+    both = client.post("/api/desktop/dial", json={"phone_id": phone_id, "number": "123"},
+                       headers=heads["agent"])
+
+    assert answer.status_code == 200 and "13912345678" not in answer.get_data(as_text=True)
+    assert engine.received == [commands.DialNumber(agent="1001", number="13912345678")]
+    assert (unknown.status_code, unknown.get_json()["field"]) == (404, "phone_id")
+    assert (both.status_code, both.get_json()["field"]) == (400, "number")
+
+
+def test_given_an_agent_on_a_customer_record_then_each_phone_has_a_call_button(world):  # noqa: F811
+    from tests.web.support import create_user, login
+    from tests.web.test_crm_api import create
+
+    app, engine, heads = world
+    client = app.test_client()
+    customer = create(client, heads["manager"], name="李娜", phones=["13900001111"])
+    _, username, password = create_user(app, role="agent", extension="1003")
+    login(client, username, password)
+
+    page = client.get(f"/crm/customers/{customer['id']}").get_data(as_text=True)
+
+    assert f'data-phone-id="{customer["phones"][0]["id"]}"' in page and "crm_dial.js" in page
+    assert "13900001111" not in page

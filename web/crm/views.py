@@ -90,7 +90,8 @@ def detail(customer_id):
                            items=visibility.timeline(customer, timeline(db.session, customer,
                                                                         region())),
                            shown=visibility.phones,
-                           may_edit=g.user.can(EDIT), may_manage=g.user.can(MANAGE))
+                           may_edit=g.user.can(EDIT), may_manage=g.user.can(MANAGE),
+                           may_dial=g.user.can("desktop.use") and bool(g.user.extension))
 
 
 @bp.get("/customers/<int:customer_id>/edit")

@@ -113,10 +113,12 @@ class TransferSchema(Schema):
 
 
 class DialSchema(Schema):
-    """The number an agent calls from the desktop."""
+    """The number an agent calls from the desktop, or a customer's phone from the CRM."""
 
-    number = fields.String(required=True, metadata={
-        "description": "digits, +, * and #, at most 32"})
+    number = fields.String(metadata={"description": "digits, +, * and #, at most 32"})
+    phone_id = fields.Integer(metadata={
+        "description": "a customer's phone (its number stays on the server: the CRM may show "
+                       "it masked); instead of number"})
 
 
 class DialDoneSchema(Schema):

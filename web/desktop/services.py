@@ -23,7 +23,7 @@ from fs_cc.events import TransferKind
 from web.calls.models import CallRecord
 from web.catalog.models import DidRoute, Queue
 from web.crm.history import customer_for_number
-from web.crm.models import Customer
+from web.crm.models import Customer, CustomerPhone
 from web.desktop.models import CallDisposition, DesktopDraft
 from web.ivr.models import IvrFlow
 from web.errors import WebError, engine_refusal
@@ -151,8 +151,13 @@ class Desktop:
         self._own_connected(call_uuid)
         return self._execute(commands.UnmuteCall(call_uuid=call_uuid, by_agent=self.extension))
 
-    def dial(self, number):
-        """Click-to-dial: the agent's phone rings, then ``number`` (digits, +, * and #)."""
+    def dial(self, number, phone_id=None):
+        """Click-to-dial: the agent's phone rings, then ``number`` (digits, +, * and #), or the
+        customer's phone ``phone_id`` (its number, which the user may not see, stays here)."""
+        if phone_id is not None:
+            if number:
+                raise DesktopError("number: give the number or phone_id, not both", field="number")
+            return self._dial_phone(phone_id)
         number = str(number or "").strip()
         if not number:
             raise DesktopError("number: type the number to call", field="number")
@@ -161,6 +166,14 @@ class Desktop:
         except codec.FieldError as exc:
             raise DesktopError(f"number: {exc.message}", field="number") from None
         return self._execute(command)
+
+    def _dial_phone(self, phone_id):
+        phone = self.session.get(CustomerPhone, phone_id) if type(phone_id) is int else None
+        if phone is None or phone.customer is None or phone.customer.deleted:
+            raise DesktopError(f"phone_id: no customer phone {phone_id!r}", field="phone_id",
+                               status=404)
+        result = self._execute(commands.DialNumber(agent=self.extension, number=phone.digits))
+        return {key: value for key, value in result.items() if key != "number"}
 
     def send_dtmf(self, call_uuid, digits):
         """Send DTMF digits to the caller's leg (an outside IVR the agent dialled...)."""

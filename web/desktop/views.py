@@ -143,11 +143,12 @@ def unmute(call_uuid):
 
 @bp.post("/dial")
 @permission_required(PERMISSION)
-@operation(body=schemas.DialSchema, response=schemas.DialDoneSchema, errors=(409, 503),
+@operation(body=schemas.DialSchema, response=schemas.DialDoneSchema, errors=(404, 409, 503),
            tag=TAG)
 def dial():
-    """Click-to-dial: ring the agent's own phone, then the number."""
-    return jsonify(desktop().dial(_body().get("number")))
+    """Click-to-dial: ring the agent's own phone, then the number (or a customer's phone)."""
+    body = _body()
+    return jsonify(desktop().dial(body.get("number"), body.get("phone_id")))
 
 
 @bp.post("/calls/<call_uuid>/dtmf")
