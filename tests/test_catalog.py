@@ -61,9 +61,9 @@ def test_given_the_demo_seed_then_the_catalog_equals_the_one_from_the_default_se
 
     from_settings = Catalog.from_settings(_default_queues(), _default_agents())
     assert catalog.queues == from_settings.queues
-    # agent 1000 is the demo agent user's: the desktop files its calls
-    assert catalog.agents == dict(from_settings.agents, **{"1000": dataclasses.replace(
-        from_settings.agents["1000"], desktop=True)})
+    # agent 1009 is the demo agent user's: the desktop files its calls
+    assert catalog.agents == dict(from_settings.agents, **{"1009": dataclasses.replace(
+        from_settings.agents["1009"], desktop=True)})
     assert catalog.agents["1001"] == AgentDef("1001", "Agent 1001", ("support", "sales"), {},
                                               {"support": 1, "sales": 1})
     assert catalog.routes == {"4000": "main"} and catalog.default_flow == "main"

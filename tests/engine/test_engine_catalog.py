@@ -254,16 +254,16 @@ def test_given_a_setting_written_behind_the_webs_back_when_reloaded_then_refused
 def test_given_agents_users_work_as_when_started_and_reloaded_then_the_acd_knows_its_desk_agents(
         tmp_path, flows, database):
     app, url = database
-    bootstrap_demo(app)  # agent 1000 is the demo agent user's
+    bootstrap_demo(app)  # agent 1009 is the demo agent user's
     engine = Engine(engine_settings(tmp_path, "127.0.0.1", 9, ivr_flow=flows / "main.yaml",
                                     database_url=url), publisher=RecordingPublisher())
     try:
-        assert engine.acd.presence.desk_agents == frozenset({"1000"})
+        assert engine.acd.presence.desk_agents == frozenset({"1009"})
         user_id, _, _ = create_user(app, role="agent")
         write(app, "agents", "update", "1003", {"user_id": user_id})
 
         engine.execute(cmd.ReloadCatalog())
 
-        assert engine.acd.presence.desk_agents == frozenset({"1000", "1003"})
+        assert engine.acd.presence.desk_agents == frozenset({"1003", "1009"})
     finally:
         engine.stop()

@@ -43,7 +43,7 @@ def test_given_an_empty_catalog_when_bootstrapping_then_the_default_queues_agent
     assert [a["extension"] for a in agents] == [str(n) for n in range(1000, 1010)]
     assert all(a["queues"] == {"sales": 1, "support": 1} for a in agents)
     assert [(r["number"], r["flow"], r["default"]) for r in routes] == [("4000", "main", True)]
-    assert version == 2  # the seed, then agent 1000 linked to the demo agent's user
+    assert version == 2  # the seed, then agent 1009 linked to the demo agent's user
 
 
 def test_given_a_seeded_catalog_when_bootstrapping_again_then_nothing_changes(any_app):
@@ -88,7 +88,7 @@ def test_given_a_user_with_a_demo_extension_when_seeding_then_linked_to_that_age
 
     _, agents, _, _ = snapshot(app)
     linked = {a["extension"]: a["username"] for a in agents if a["user_id"] is not None}
-    assert linked == {"1003": username, "1000": "agent1000"}
+    assert linked == {"1003": username, "1009": "agent1009"}
 
 
 def test_given_settings_the_catalog_refuses_when_seeding_then_a_config_error_and_nothing_seeded(
@@ -103,31 +103,31 @@ def test_given_settings_the_catalog_refuses_when_seeding_then_a_config_error_and
     assert snapshot(app) == ([], [], [], 0)
 
 
-def test_given_the_embedded_default_when_bootstrapped_twice_then_one_demo_agent_at_1000(app):
+def test_given_the_embedded_default_when_bootstrapped_twice_then_one_demo_agent_at_1009(app):
     first = bootstrap_demo(app)
     second = bootstrap_demo(app)
 
-    assert first["agent"]["username"] == second["agent"]["username"] == "agent1000"
+    assert first["agent"]["username"] == second["agent"]["username"] == "agent1009"
     assert first["agent"]["password"] and second["agent"]["password"] is None  # shown once
     _, agents, _, _ = snapshot(app)
     assert [(a["extension"], a["username"]) for a in agents if a["user_id"]] == [
-        ("1000", "agent1000")]
+        ("1009", "agent1009")]
     with app.app_context():
-        user = db.session.query(User).filter_by(username="agent1000").one()
-        assert (user.role.name, user.extension, user.active) == ("agent", "1000", True)
+        user = db.session.query(User).filter_by(username="agent1009").one()
+        assert (user.role.name, user.extension, user.active) == ("agent", "1009", True)
         assert user.can("desktop.use") and not user.can("supervise")
     client = app.test_client()
-    assert login(client, "agent1000", first["agent"]["password"]).status_code == 302
+    assert login(client, "agent1009", first["agent"]["password"]).status_code == 302
     # the desktop is theirs (no 403, no 409 "no extension"): only the engine is absent here
     assert client.get("/api/desktop/state").status_code == 503
 
 
-def test_given_agent_1000_linked_to_someone_when_bootstrapping_then_no_demo_agent_user(app):
-    _, username, _ = create_user(app, role="agent", extension="1000")
+def test_given_agent_1009_linked_to_someone_when_bootstrapping_then_no_demo_agent_user(app):
+    _, username, _ = create_user(app, role="agent", extension="1009")
 
     demo = bootstrap_demo(app)
 
     assert demo["agent"] == {"username": None, "password": None}
     _, agents, _, _ = snapshot(app)
     assert [(a["extension"], a["username"]) for a in agents if a["user_id"]] == [
-        ("1000", username)]
+        ("1009", username)]

@@ -1,5 +1,5 @@
 """The demo catalog: the settings' queues (every setting) and agents, and DID 4000 to the flow;
-and the demo's agent user at agent 1000.
+and the demo's agent user at agent 1009.
 
 Seeded only into an empty catalog (no queue, agent or route, enabled or not), so running it
 again, or after an admin changed anything, changes nothing.
@@ -83,12 +83,15 @@ def _seed(session, queues, agents, flow):
                          enabled=True, is_default=True))
 
 
-DEMO_AGENT_EXTENSION = "1000"
-DEMO_AGENT_USERNAME = "agent1000"
+# the last of the seeded agents: a desktop agent stays in wrap-up until its disposition is filed
+# (fs_cc.acd.presence), so the one a person sits at is the one the router reaches last (longest
+# idle, ties by extension), and the simulated traffic keeps the other nine busy meanwhile
+DEMO_AGENT_EXTENSION = "1009"
+DEMO_AGENT_USERNAME = "agent1009"
 
 
 def seed_demo_agent(session, accounts):
-    """The demo's agent user (role agent) at the seeded agent 1000, for the desktop to be; the
+    """The demo's agent user (role agent) at the seeded agent 1009, for the desktop to be; the
     embedded default only. Returns (username, password): the password only when created now,
     (None, None) when there is no free enabled agent 1000 (an admin changed the catalog)."""
     if accounts.users.by_username(DEMO_AGENT_USERNAME) is not None:
