@@ -100,6 +100,21 @@ def cmd_ivr_diff(args):
     return 0
 
 
+def cmd_simulate_dialer(args):
+    """Simulate an outbound shift under each pacer and print their figures side by side."""
+    from fs_cc.dialer.report import compare, table
+    from fs_cc.dialer.simulate import Scenario
+    from fs_cc.dialer.vicidial import Campaign
+
+    scenario = Scenario(agents=args.agents, answer_rate=args.answer_rate, talk=args.talk,
+                        wrap=args.wrap, ring=args.ring, hours=args.hours, grace=args.grace,
+                        seed=args.seed)
+    campaign = Campaign(adaptive_maximum_level=args.adaptive_maximum)
+    results = compare(scenario, args.abandon_limit, campaign)
+    print("\n".join(table(scenario, results, args.abandon_limit, campaign)))
+    return 0
+
+
 def _validate_queues(args):
     # the queues a flow may name: --queues, else the catalog in --database, else the settings'
     # (settings and catalog give each queue's settings: a queue with opening hours and no closed
@@ -209,6 +224,23 @@ def build_parser():
     diff.add_argument("first", type=int, help="the version to compare from")
     diff.add_argument("second", type=int, help="the version to compare to")
     diff.set_defaults(func=cmd_ivr_diff)
+
+    simulate = sub.add_parser("simulate", help="simulations that run the real code")
+    simulate_sub = simulate.add_subparsers(dest="simulate_command", required=True, metavar="COMMAND")
+    dialer = simulate_sub.add_parser("dialer", help=cmd_simulate_dialer.__doc__)
+    for flag, kind, default, what in (
+            ("--agents", int, 20, "agents logged in for the shift"),
+            ("--answer-rate", float, 0.3, "share of calls a person answers"),
+            ("--talk", float, 120.0, "mean talk seconds"), ("--wrap", float, 15.0,
+                                                          "mean wrap-up seconds"),
+            ("--ring", float, 20.0, "mean ring seconds, answered or not"),
+            ("--hours", float, 8.0, "shift length"),
+            ("--abandon-limit", float, 0.03, "abandoned share of live answers allowed"),
+            ("--grace", float, 2.0, "seconds an answered call waits for an agent"),
+            ("--adaptive-maximum", float, 3.0, "ViciDial's adaptive_maximum_level"),
+            ("--seed", int, 1, "random seed")):
+        dialer.add_argument(flag, type=kind, default=default, help=f"{what} (default {default})")
+    dialer.set_defaults(func=cmd_simulate_dialer)
 
     for entry in importlib.metadata.entry_points(group="fs_cc.commands"):
         try:
