@@ -87,10 +87,16 @@ class PlainEvent(Event):
     their lines. variables() reads its lines in one pass of re, and keeps them for get.
     """
 
-    __slots__ = ("_body", "_end", "_found", "_mixed", "_text", "_top")
+    __slots__ = ("_body", "_end", "_found", "_head", "_mixed", "_text", "_top")
 
-    def __init__(self, text, top, end=None):
+    def __init__(self, text, top, end=None, head=None):
         self._headers = None
+        # the first line's name (up to its first colon): a look-up of it needs no search, and
+        # the searches for "\nName:" miss it (no line break before it)
+        if head is None:
+            colon = text.find(":")
+            head = text[:colon] if colon >= 0 else "\n"  # no name: matches no key
+        self._head = head
         self._body = None
         self._text = text  # the header block is text[:end], still URL-encoded
         self._top = top  # text[:top]: the lines above the variables (see _layout)
@@ -183,12 +189,12 @@ class PlainEvent(Event):
         None when a name needs the full reading (its first line reads `Name:` without a
         space) or the block's end: get_many takes it.
         """
-        found, text, top = self._found, self._text, self._top
+        found, text, top, head = self._found, self._text, self._top, self._head
         values = []
         for key, (needle, size, variable) in zip(keys, plan[1]):
             value = found.get(key, _UNSEEN)
             if value is _UNSEEN:
-                if variable or text.startswith(needle[1:], 0, top):
+                if variable or key == head:
                     return None  # below the top, or on the first line: _find knows
                 at = text.find(needle, 0, top)
                 if at < 0:
@@ -221,7 +227,7 @@ class PlainEvent(Event):
         found, text, top = self._found, self._text, self._top
         lines = dict(reversed(findall(text, 0, top)))
         values = tuple(map(lines.get, keys))
-        first = text[:text.find(":", 0, top) + 1]  # the first line's "Name:" (or "")
+        first = self._head + ":"  # the first line's "Name:"
         if (None not in values and "" not in values and "%" not in "".join(values)
                 and first not in names.values()):
             found.update(zip(keys, values))  # the usual case, told without a loop
@@ -248,7 +254,7 @@ class PlainEvent(Event):
             return self._whole().get(key)
         needle, size, variable = plan
         text, top = self._text, self._top
-        if text.startswith(needle[1:], 0, top if not variable else len(text)):
+        if key == self._head:
             at = -1  # the first line, as if a line break came before it
         elif not variable:  # most look-ups: a name above the variables
             at = text.find(needle, 0, top)
@@ -357,10 +363,11 @@ class _HeaderView(collections.abc.Mapping):
 def read_plain(text):
     """The PlainEvent of a text/event-plain body: its header block, a blank line, its own body."""
     top, end = _layout(text)
-    event = PlainEvent(text, top, end)
     if top and text.startswith("Event-Name: "):
+        event = PlainEvent(text, top, end, "Event-Name")
         # the first line's is the name (the first wins), which every handler reads first
         stop = text.find("\n")
         name = text[12:stop] if stop >= 0 else text[12:]
         event._found["Event-Name"] = _unquote(name) if "%" in name else name
-    return event
+        return event
+    return PlainEvent(text, top, end)
