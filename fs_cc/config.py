@@ -133,6 +133,10 @@ class Settings:
     emulator_seed: typing.Optional[int] = None
     emulator_port: int = 8021
     display_timezone: str = "UTC"  # IANA name for times shown on pages
+    # the browser softphone (web.desktop.softphone): the switch's secure WebSocket and the SIP
+    # domain its users register in; None: wss://<the page's host>:7443 and that host
+    softphone_wss_url: typing.Optional[str] = None
+    softphone_sip_domain: typing.Optional[str] = None
     # the session cookie goes over HTTPS only; set it behind a TLS proxy (a request that came
     # over HTTPS gets the flag anyway)
     session_cookie_secure: bool = False
@@ -202,6 +206,8 @@ _ENV = {
     "FS_CC_EMULATOR_TRAFFIC_CPM": "emulator_traffic_cpm",
     "FS_CC_EMULATOR_PORT": "emulator_port",
     "FS_CC_DISPLAY_TIMEZONE": "display_timezone",
+    "FS_CC_SOFTPHONE_WSS_URL": "softphone_wss_url",
+    "FS_CC_SOFTPHONE_SIP_DOMAIN": "softphone_sip_domain",
     "FS_CC_AGENTS_AUTO_LOGIN": "agents_auto_login",
     "FS_CC_CALLBACK_DIAL": "callback_dial",
     "FS_CC_RECORD_CALLS": "record_calls",

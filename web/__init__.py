@@ -38,6 +38,9 @@ def _config_from_settings(settings):
         "FS_CC_CONTROL_TIMEOUT": 2.0,
         # Time zone of the pages' times and of dates typed without an offset (IANA name).
         "DISPLAY_TIMEZONE": settings.display_timezone,
+        # the browser softphone (web.desktop.softphone); None: derived from the page's host
+        "SOFTPHONE_WSS_URL": settings.softphone_wss_url,
+        "SOFTPHONE_SIP_DOMAIN": settings.softphone_sip_domain,
         "CALLS_PER_PAGE": 50,
         # the password policy's shortest password (web.auth.passwords)
         "PASSWORD_MIN_LENGTH": 10,

@@ -260,3 +260,17 @@ def test_given_the_dev_script_then_up_and_test_fetch_the_pinned_library_first():
     for branch in (up, test):
         assert branch.index("ensure_sip_library") < branch.index("exec ")
     assert "python -m web.desktop.sip_library" in dev.read_text()
+
+
+def test_given_the_softphone_settings_in_the_environment_then_the_app_config_carries_them():
+    from fs_cc.config import load_settings
+    from web import _config_from_settings
+
+    settings = load_settings(env={"FS_CC_SOFTPHONE_WSS_URL": "wss://pbx.example.org:7443",
+                                  "FS_CC_SOFTPHONE_SIP_DOMAIN": "cc.example.org",
+                                  "FS_CC_SECRET_KEY": "s" * 40},
+                             overrides={"var_dir": None})
+    config = _config_from_settings(settings)
+
+    assert (config["SOFTPHONE_WSS_URL"], config["SOFTPHONE_SIP_DOMAIN"]) == (
+        "wss://pbx.example.org:7443", "cc.example.org")

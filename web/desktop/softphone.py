@@ -5,8 +5,8 @@ With a real FreeSWITCH configured (settings ``esl``) the desktop's phone is the 
 over a secure WebSocket to the internal profile's ``wss-binding`` (freeswitch_conf/README.rst,
 "Browser softphone"). On the embedded emulator the emulator answers for the agent's phone and
 the partial only says so. App settings (all optional): ``SOFTPHONE_WSS_URL`` (default
-``wss://<the page's host>:7443``), ``SOFTPHONE_SIP_DOMAIN`` (the switch's ``$${domain}``; default
-the WSS URL's host), ``SOFTPHONE_ICE_SERVERS`` (RTCPeerConnection iceServers, default none),
+``wss://<the page's host>:7443``) and ``SOFTPHONE_SIP_DOMAIN`` (the switch's ``$${domain}``;
+default the WSS URL's host), from $FS_CC_SOFTPHONE_WSS_URL and $FS_CC_SOFTPHONE_SIP_DOMAIN; ``SOFTPHONE_ICE_SERVERS`` (RTCPeerConnection iceServers, default none),
 ``SOFTPHONE_REGISTER_SECONDS`` (default 300).
 """
 
