@@ -126,6 +126,9 @@ class Settings:
     queues: list = dataclasses.field(default_factory=_default_queues)
     agents: list = dataclasses.field(default_factory=_default_agents)
     agents_auto_login: bool = False  # `up` turns it on for the emulator's simulated agents
+    # the switch at ``esl`` is fs_cc's own emulator (`up` says so to the processes it starts):
+    # the agents' phones are simulated, the desktop has no softphone to register
+    emulated: bool = False
     # simulated time runs 4x faster than real time on the demo, so calls end within a minute;
     # 3 simulated callers a minute keep 10 agents busy without an endless queue
     emulator_speed: float = 4.0
@@ -209,6 +212,7 @@ _ENV = {
     "FS_CC_SOFTPHONE_WSS_URL": "softphone_wss_url",
     "FS_CC_SOFTPHONE_SIP_DOMAIN": "softphone_sip_domain",
     "FS_CC_AGENTS_AUTO_LOGIN": "agents_auto_login",
+    "FS_CC_EMULATED": "emulated",
     "FS_CC_CALLBACK_DIAL": "callback_dial",
     "FS_CC_RECORD_CALLS": "record_calls",
     "FS_CC_RECORDINGS_DIR": "recordings_dir",

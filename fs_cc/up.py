@@ -164,6 +164,7 @@ def run_up(settings, config_file=None):
         if settings.esl is None:
             env["FS_CC_ESL_URL"] = f"127.0.0.1:{settings.emulator_port}:ClueCon"
             env["FS_CC_AGENTS_AUTO_LOGIN"] = "1"  # the simulated agents log in and answer
+            env["FS_CC_EMULATED"] = "1"  # that switch is the emulator: phones are simulated
         # the engine first: simulated callers must find its outbound socket listening
         engine = supervisor.spawn("engine", ["engine"])
         if not wait_for_port(settings.control_host, settings.control_port, 20, engine):

@@ -71,6 +71,17 @@ def test_given_the_emulator_when_partial_rendered_then_phone_simulated_and_no_so
     assert "softphone.js" not in html
 
 
+def test_given_up_running_the_emulator_at_the_esl_url_when_partial_rendered_then_phone_simulated(
+        app, tmp_path):
+    # fs-cc up gives its processes FS_CC_ESL_URL (the emulator's) and FS_CC_EMULATED=1
+    app = fetched_library(with_real_switch(use_softphone_api(app)), tmp_path)
+    app.extensions["fs_cc_settings"] = dataclasses.replace(app.extensions["fs_cc_settings"],
+                                                           emulated=True)
+    html = partial(app)
+
+    assert 'data-mode="emulator"' in html and "softphone.js" not in html
+
+
 def test_given_a_real_switch_when_partial_rendered_then_softphone_script_and_its_urls(app, tmp_path):
     html = partial(fetched_library(with_real_switch(use_softphone_api(app)), tmp_path))
 

@@ -6,7 +6,8 @@ over a secure WebSocket to the internal profile's ``wss-binding`` (freeswitch_co
 "Browser softphone"). On the embedded emulator the emulator answers for the agent's phone and
 the partial only says so. App settings (all optional): ``SOFTPHONE_WSS_URL`` (default
 ``wss://<the page's host>:7443``) and ``SOFTPHONE_SIP_DOMAIN`` (the switch's ``$${domain}``;
-default the WSS URL's host), from $FS_CC_SOFTPHONE_WSS_URL and $FS_CC_SOFTPHONE_SIP_DOMAIN; ``SOFTPHONE_ICE_SERVERS`` (RTCPeerConnection iceServers, default none),
+default the WSS URL's host), from $FS_CC_SOFTPHONE_WSS_URL and $FS_CC_SOFTPHONE_SIP_DOMAIN;
+``SOFTPHONE_ICE_SERVERS`` (RTCPeerConnection iceServers, default none),
 ``SOFTPHONE_REGISTER_SECONDS`` (default 300).
 """
 
@@ -57,7 +58,7 @@ def phone_mode(app=None):
     switch, but SIP.js was never fetched: ``python -m web.desktop.sip_library``)."""
     app = app or current_app
     settings = app.extensions.get("fs_cc_settings")
-    if settings is None or settings.esl is None:
+    if settings is None or settings.esl is None or settings.emulated:
         return EMULATOR
     return SOFTPHONE if sip_library.installed(app.static_folder) else UNAVAILABLE
 
