@@ -69,6 +69,12 @@ class Desk:
         """Through the engine's control backend, as the web does."""
         return self.engine.execute(command)
 
+    def refused(self, command):
+        """The field a command's refusal names (it must be refused)."""
+        with pytest.raises(cmd.CommandError) as error:
+            self.execute(command)
+        return error.value.field
+
     def calls(self):
         """`show calls as json` rows of the switch."""
         body = self.engine.ctl.api("show calls as json")
@@ -235,10 +241,7 @@ def test_given_refusals_when_commands_cannot_apply_then_command_refused_naming_t
     caller, _ = desk.connected_call("1000")
     uuid = caller.call_uuid
 
-    def refused(command):
-        with pytest.raises(cmd.CommandError) as error:
-            desk.execute(command)
-        return error.value.field
+    refused = desk.refused
 
     assert refused(cmd.HoldCall(call_uuid="no-such-call")) == "call_uuid"
     assert refused(cmd.HoldCall(call_uuid=uuid, by_agent="1001")) == "by_agent"

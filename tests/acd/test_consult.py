@@ -110,10 +110,7 @@ def test_given_consult_refusals_then_refused_naming_the_field(make_desk):
     caller, _ = desk.connected_call("1000")
     uuid = caller.call_uuid
 
-    def refused(command):
-        with pytest.raises(cmd.CommandError) as error:
-            desk.execute(command)
-        return error.value.field
+    refused = desk.refused
 
     assert refused(cmd.ConsultCall(call_uuid=uuid, target_kind=TransferKind.AGENT,
                                    target="1001")) == "target"  # on a break
